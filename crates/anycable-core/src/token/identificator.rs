@@ -1,0 +1,129 @@
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Deserialize;
+
+use super::claims::{IssuedClaims, ReceivedClaims};
+use super::hmac_keys::HmacKeys;
+use super::{Algorithm, Invalid, TokenError, Ttl};
+use crate::secret::EmptySecret;
+
+/// Tokens longer than this are refused before any parsing: no real identifiers need more,
+/// and it bounds the work an attacker can cause.
+pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// Issues and verifies AnyCable identification tokens for one secret.
+///
+/// Generated tokens are `{"alg":<algorithm>,"typ":"JWT"}` + `{"ext":<identifiers JSON>,"iat","exp"}`.
+/// Verification accepts HS256, HS384 and HS512 whatever the issuing algorithm, checks the
+/// signature before any claim, and returns the `ext` string.
+#[derive(Clone)]
+pub struct Identificator {
+    keys: HmacKeys,
+    ttl: Ttl,
+    algorithm: Algorithm,
+    /// The encoded header for `algorithm`, with its trailing dot, prepared once.
+    header_prefix: String,
+}
+
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(borrow)]
+    alg: Option<&'a str>,
+}
+
+impl Identificator {
+    /// `secret` must not be empty (an empty HMAC key lets anyone forge tokens).
+    pub fn new(secret: &[u8], ttl: Ttl, algorithm: Algorithm) -> Result<Identificator, EmptySecret> {
+        if secret.is_empty() {
+            return Err(EmptySecret);
+        }
+        let header = format!(r#"{{"alg":"{algorithm}","typ":"JWT"}}"#);
+        Ok(Identificator {
+            keys: HmacKeys::new(secret),
+            ttl,
+            algorithm,
+            header_prefix: format!("{}.", URL_SAFE_NO_PAD.encode(header)),
+        })
+    }
+
+    pub fn ttl(&self) -> Ttl {
+        self.ttl
+    }
+
+    /// A token for `identifiers` (a JSON text, stored as the `ext` string) expiring `ttl` from now.
+    pub fn generate(&self, identifiers: &str) -> String {
+        let now = unix_now();
+        self.generate_with(identifiers, now, now + self.ttl.seconds())
+    }
+
+    /// A token issued at `iat` and expiring at `exp` (both seconds since the epoch).
+    pub fn generate_with(&self, identifiers: &str, iat: u64, exp: u64) -> String {
+        let claims = IssuedClaims {
+            ext: identifiers,
+            iat,
+            exp,
+        };
+        let payload = serde_json::to_vec(&claims).expect("claims of strings and integers always serialise");
+        let mut token = String::with_capacity(self.header_prefix.len() + payload.len() * 4 / 3 + 90);
+        token.push_str(&self.header_prefix);
+        URL_SAFE_NO_PAD.encode_string(payload, &mut token);
+        let signature = self.keys.sign(self.algorithm, token.as_bytes());
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+        token
+    }
+
+    /// The identifiers (`ext`) of a valid token.
+    pub fn verify(&self, token: &str) -> Result<String, TokenError> {
+        self.verify_at(token, unix_now() as f64)
+    }
+
+    /// Verification as of `now` (seconds since the epoch): signature, then `exp` (expired when
+    /// `now >= exp`), then `nbf`, then `ext`.
+    pub fn verify_at(&self, token: &str, now: f64) -> Result<String, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(Invalid::TooLong.into());
+        }
+        let (signed, signature) = token.rsplit_once('.').ok_or(Invalid::Malformed)?;
+        let (header, payload) = signed.split_once('.').ok_or(Invalid::Malformed)?;
+        if payload.contains('.') {
+            return Err(Invalid::Malformed.into());
+        }
+        let algorithm = parse_algorithm(header)?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| Invalid::Malformed)?;
+        if !self.keys.verify(algorithm, signed.as_bytes(), &signature) {
+            return Err(Invalid::BadSignature.into());
+        }
+        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| Invalid::Malformed)?;
+        let claims: ReceivedClaims = serde_json::from_slice(&payload).map_err(|_| Invalid::Malformed)?;
+        if let Some(exp) = claims.expires_at()? {
+            if now >= exp {
+                return Err(TokenError::Expired);
+            }
+        }
+        if let Some(nbf) = claims.not_before()? {
+            if now < nbf {
+                return Err(Invalid::NotYetValid.into());
+            }
+        }
+        Ok(claims.identifiers()?)
+    }
+}
+
+fn parse_algorithm(encoded_header: &str) -> Result<Algorithm, Invalid> {
+    let json = URL_SAFE_NO_PAD.decode(encoded_header).map_err(|_| Invalid::Malformed)?;
+    let header: Header = serde_json::from_slice(&json).map_err(|_| Invalid::Malformed)?;
+    header
+        .alg
+        .and_then(|alg| alg.parse().ok())
+        .ok_or(Invalid::UnsupportedAlgorithm)
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,17 @@
+//! AnyCable JWT identification: tokens whose `ext` claim carries the connection identifiers
+//! as a JSON string, signed with HMAC (HS256/HS384/HS512).
+
+mod algorithm;
+mod claims;
+mod error;
+mod hmac_keys;
+mod identificator;
+mod ttl;
+
+pub use algorithm::Algorithm;
+pub use error::{Invalid, TokenError};
+pub use identificator::{Identificator, MAX_TOKEN_LEN};
+pub use ttl::{Ttl, TtlError};
+
+#[cfg(test)]
+mod tests;
