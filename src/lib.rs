@@ -1,1 +1,8 @@
+//! Node.js bindings for `anycable-core`. Each module converts JS values, calls the core and maps
+//! its errors; no token, signing or protocol logic lives here.
 
+mod errors;
+mod js_string;
+mod keys;
+mod streams;
+mod token;

@@ -88,7 +88,15 @@ mod tests {
 
     #[test]
     fn round_trips_any_name() {
-        for name in ["", "a", "chat/42", "ünïcødé ✓", "quote\"and\\slash", "a--b", "x".repeat(500).as_str()] {
+        for name in [
+            "",
+            "a",
+            "chat/42",
+            "ünïcødé ✓",
+            "quote\"and\\slash",
+            "a--b",
+            "x".repeat(500).as_str(),
+        ] {
             assert_eq!(signer().verify(&signer().sign(name)).as_deref(), Some(name));
         }
     }
@@ -111,11 +119,23 @@ mod tests {
         assert_eq!(other.verify(&signed), None, "wrong secret");
         let (data, digest) = signed.split_once("--").unwrap();
         assert_eq!(signer().verify(data), None, "no digest");
-        assert_eq!(signer().verify(&format!("{data}--{}", &digest[1..])), None, "short digest");
-        assert_eq!(signer().verify(&format!("{data}x--{digest}")), None, "data changed");
+        assert_eq!(
+            signer().verify(&format!("{data}--{}", &digest[1..])),
+            None,
+            "short digest"
+        );
+        assert_eq!(
+            signer().verify(&format!("{data}x--{digest}")),
+            None,
+            "data changed"
+        );
         let mut flipped = digest.to_string();
         flipped.replace_range(0..1, if digest.starts_with('0') { "1" } else { "0" });
-        assert_eq!(signer().verify(&format!("{data}--{flipped}")), None, "digest changed");
+        assert_eq!(
+            signer().verify(&format!("{data}--{flipped}")),
+            None,
+            "digest changed"
+        );
         assert_eq!(signer().verify("chat/42"), None, "unsigned");
         assert_eq!(signer().verify(""), None);
     }

@@ -27,6 +27,24 @@ pub struct Identificator {
     header_prefix: String,
 }
 
+/// The headers common producers emit (this package and PyJWT with `typ`, jose and ruby-jwt
+/// without), encoded, so most tokens skip decoding and parsing their header.
+fn known_headers() -> Vec<(String, Algorithm)> {
+    Algorithm::ALL
+        .into_iter()
+        .flat_map(|alg| {
+            [
+                format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#),
+                format!(r#"{{"alg":"{alg}"}}"#),
+            ]
+            .map(|json| (URL_SAFE_NO_PAD.encode(json), alg))
+        })
+        .collect()
+}
+
+static KNOWN_HEADERS: std::sync::LazyLock<Vec<(String, Algorithm)>> =
+    std::sync::LazyLock::new(known_headers);
+
 #[derive(Deserialize)]
 struct Header<'a> {
     #[serde(borrow)]
@@ -35,7 +53,11 @@ struct Header<'a> {
 
 impl Identificator {
     /// `secret` must not be empty (an empty HMAC key lets anyone forge tokens).
-    pub fn new(secret: &[u8], ttl: Ttl, algorithm: Algorithm) -> Result<Identificator, EmptySecret> {
+    pub fn new(
+        secret: &[u8],
+        ttl: Ttl,
+        algorithm: Algorithm,
+    ) -> Result<Identificator, EmptySecret> {
         if secret.is_empty() {
             return Err(EmptySecret);
         }
@@ -58,6 +80,11 @@ impl Identificator {
         self.generate_with(identifiers, now, now + self.ttl.seconds())
     }
 
+    /// A token issued now that expires at `exp` (seconds since the epoch) instead of after the ttl.
+    pub fn generate_expiring_at(&self, identifiers: &str, exp: u64) -> String {
+        self.generate_with(identifiers, unix_now(), exp)
+    }
+
     /// A token issued at `iat` and expiring at `exp` (both seconds since the epoch).
     pub fn generate_with(&self, identifiers: &str, iat: u64, exp: u64) -> String {
         let claims = IssuedClaims {
@@ -65,8 +92,10 @@ impl Identificator {
             iat,
             exp,
         };
-        let payload = serde_json::to_vec(&claims).expect("claims of strings and integers always serialise");
-        let mut token = String::with_capacity(self.header_prefix.len() + payload.len() * 4 / 3 + 90);
+        let payload =
+            serde_json::to_vec(&claims).expect("claims of strings and integers always serialise");
+        let mut token =
+            String::with_capacity(self.header_prefix.len() + payload.len() * 4 / 3 + 90);
         token.push_str(&self.header_prefix);
         URL_SAFE_NO_PAD.encode_string(payload, &mut token);
         let signature = self.keys.sign(self.algorithm, token.as_bytes());
@@ -92,12 +121,22 @@ impl Identificator {
             return Err(Invalid::Malformed.into());
         }
         let algorithm = parse_algorithm(header)?;
-        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| Invalid::Malformed)?;
-        if !self.keys.verify(algorithm, signed.as_bytes(), &signature) {
+        let mut decoded_signature = [0u8; 64];
+        let signature_len = URL_SAFE_NO_PAD
+            .decode_slice(signature, &mut decoded_signature)
+            .map_err(|_| Invalid::Malformed)?;
+        if !self.keys.verify(
+            algorithm,
+            signed.as_bytes(),
+            &decoded_signature[..signature_len],
+        ) {
             return Err(Invalid::BadSignature.into());
         }
-        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| Invalid::Malformed)?;
-        let claims: ReceivedClaims = serde_json::from_slice(&payload).map_err(|_| Invalid::Malformed)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| Invalid::Malformed)?;
+        let claims: ReceivedClaims =
+            serde_json::from_slice(&payload).map_err(|_| Invalid::Malformed)?;
         if let Some(exp) = claims.expires_at()? {
             if now >= exp {
                 return Err(TokenError::Expired);
@@ -108,12 +147,20 @@ impl Identificator {
                 return Err(Invalid::NotYetValid.into());
             }
         }
-        Ok(claims.identifiers()?)
+        Ok(claims.into_identifiers()?)
     }
 }
 
 fn parse_algorithm(encoded_header: &str) -> Result<Algorithm, Invalid> {
-    let json = URL_SAFE_NO_PAD.decode(encoded_header).map_err(|_| Invalid::Malformed)?;
+    if let Some((_, alg)) = KNOWN_HEADERS
+        .iter()
+        .find(|(known, _)| known == encoded_header)
+    {
+        return Ok(*alg);
+    }
+    let json = URL_SAFE_NO_PAD
+        .decode(encoded_header)
+        .map_err(|_| Invalid::Malformed)?;
     let header: Header = serde_json::from_slice(&json).map_err(|_| Invalid::Malformed)?;
     header
         .alg
@@ -121,6 +168,7 @@ fn parse_algorithm(encoded_header: &str) -> Result<Algorithm, Invalid> {
         .ok_or(Invalid::UnsupportedAlgorithm)
 }
 
+/// Seconds since the Unix epoch.
 pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -22,7 +22,12 @@ fn hs256() -> Identificator {
 
 /// A token made by jsonwebtoken with arbitrary claims.
 fn foreign(alg: jsonwebtoken::Algorithm, claims: Value, secret: &[u8]) -> String {
-    encode(&Header::new(alg), &claims, &EncodingKey::from_secret(secret)).unwrap()
+    encode(
+        &Header::new(alg),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .unwrap()
 }
 
 fn verify_now(token: &str) -> Result<String, TokenError> {
@@ -71,61 +76,122 @@ fn round_trips_its_own_tokens() {
 #[test]
 fn expiry_is_zero_leeway_and_now_equal_to_exp_is_expired() {
     let token = hs256().generate_with(IDS, NOW - 60, NOW);
-    assert_eq!(hs256().verify_at(&token, NOW as f64 - 1.0).as_deref(), Ok(IDS));
-    assert_eq!(hs256().verify_at(&token, NOW as f64), Err(TokenError::Expired));
-    assert_eq!(hs256().verify_at(&token, NOW as f64 + 1.0), Err(TokenError::Expired));
+    assert_eq!(
+        hs256().verify_at(&token, NOW as f64 - 1.0).as_deref(),
+        Ok(IDS)
+    );
+    assert_eq!(
+        hs256().verify_at(&token, NOW as f64),
+        Err(TokenError::Expired)
+    );
+    assert_eq!(
+        hs256().verify_at(&token, NOW as f64 + 1.0),
+        Err(TokenError::Expired)
+    );
     assert_eq!(TokenError::Expired.code(), "token_expired");
 }
 
 #[test]
 fn expiry_is_only_reported_for_correctly_signed_tokens() {
-    let expired = foreign(jsonwebtoken::Algorithm::HS256, json!({"ext": IDS, "exp": 1}), b"wrong");
-    assert_eq!(verify_now(&expired), Err(TokenError::Unauthorized(Invalid::BadSignature)));
+    let expired = foreign(
+        jsonwebtoken::Algorithm::HS256,
+        json!({"ext": IDS, "exp": 1}),
+        b"wrong",
+    );
+    assert_eq!(
+        verify_now(&expired),
+        Err(TokenError::Unauthorized(Invalid::BadSignature))
+    );
 }
 
 #[test]
 fn exp_is_optional_but_must_be_a_number() {
     let no_exp = foreign(jsonwebtoken::Algorithm::HS256, json!({"ext": IDS}), SECRET);
     assert_eq!(verify_now(&no_exp).as_deref(), Ok(IDS));
-    let fractional = foreign(jsonwebtoken::Algorithm::HS256, json!({"ext": IDS, "exp": NOW as f64 + 0.5}), SECRET);
+    let fractional = foreign(
+        jsonwebtoken::Algorithm::HS256,
+        json!({"ext": IDS, "exp": NOW as f64 + 0.5}),
+        SECRET,
+    );
     assert_eq!(verify_now(&fractional).as_deref(), Ok(IDS));
     for exp in [json!("1800000001"), json!({}), json!([NOW + 10])] {
-        let token = foreign(jsonwebtoken::Algorithm::HS256, json!({"ext": IDS, "exp": exp}), SECRET);
-        assert_eq!(verify_now(&token), Err(Invalid::BadTimeClaim.into()), "{exp}");
+        let token = foreign(
+            jsonwebtoken::Algorithm::HS256,
+            json!({"ext": IDS, "exp": exp}),
+            SECRET,
+        );
+        assert_eq!(
+            verify_now(&token),
+            Err(Invalid::BadTimeClaim.into()),
+            "{exp}"
+        );
     }
 }
 
 #[test]
 fn nbf_in_the_future_is_unauthorized_not_expired() {
-    let early = foreign(jsonwebtoken::Algorithm::HS256, json!({"ext": IDS, "nbf": NOW + 10}), SECRET);
+    let early = foreign(
+        jsonwebtoken::Algorithm::HS256,
+        json!({"ext": IDS, "nbf": NOW + 10}),
+        SECRET,
+    );
     assert_eq!(verify_now(&early), Err(Invalid::NotYetValid.into()));
-    let ready = foreign(jsonwebtoken::Algorithm::HS256, json!({"ext": IDS, "nbf": NOW}), SECRET);
+    let ready = foreign(
+        jsonwebtoken::Algorithm::HS256,
+        json!({"ext": IDS, "nbf": NOW}),
+        SECRET,
+    );
     assert_eq!(verify_now(&ready).as_deref(), Ok(IDS));
 }
 
 #[test]
 fn ext_must_be_a_string() {
-    let missing = foreign(jsonwebtoken::Algorithm::HS256, json!({"exp": NOW + 10}), SECRET);
+    let missing = foreign(
+        jsonwebtoken::Algorithm::HS256,
+        json!({"exp": NOW + 10}),
+        SECRET,
+    );
     assert_eq!(verify_now(&missing), Err(Invalid::MissingExt.into()));
     for ext in [json!({"user_id": 42}), json!(42), json!([IDS])] {
         let token = foreign(jsonwebtoken::Algorithm::HS256, json!({"ext": ext}), SECRET);
-        assert_eq!(verify_now(&token), Err(Invalid::ExtNotString.into()), "{ext}");
+        assert_eq!(
+            verify_now(&token),
+            Err(Invalid::ExtNotString.into()),
+            "{ext}"
+        );
     }
 }
 
 /// A token with any header, signed correctly with HS256 over what it carries.
 fn with_header(header: &str, claims: &str) -> String {
-    let signed = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims));
-    let signature = super::hmac_keys::HmacKeys::new(SECRET).sign(Algorithm::HS256, signed.as_bytes());
+    let signed = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims)
+    );
+    let signature =
+        super::hmac_keys::HmacKeys::new(SECRET).sign(Algorithm::HS256, signed.as_bytes());
     format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 
 #[test]
 fn only_hmac_algorithms_are_accepted() {
     let claims = format!(r#"{{"ext":{}}}"#, serde_json::to_string(IDS).unwrap());
-    assert_eq!(verify_now(&with_header(r#"{"alg":"HS256"}"#, &claims)).as_deref(), Ok(IDS));
-    for header in [r#"{"alg":"none"}"#, r#"{"alg":"RS256"}"#, r#"{"alg":"ES256"}"#, r#"{"typ":"JWT"}"#] {
-        assert_eq!(verify_now(&with_header(header, &claims)), Err(Invalid::UnsupportedAlgorithm.into()), "{header}");
+    assert_eq!(
+        verify_now(&with_header(r#"{"alg":"HS256"}"#, &claims)).as_deref(),
+        Ok(IDS)
+    );
+    for header in [
+        r#"{"alg":"none"}"#,
+        r#"{"alg":"RS256"}"#,
+        r#"{"alg":"ES256"}"#,
+        r#"{"typ":"JWT"}"#,
+    ] {
+        assert_eq!(
+            verify_now(&with_header(header, &claims)),
+            Err(Invalid::UnsupportedAlgorithm.into()),
+            "{header}"
+        );
     }
     let unsigned = format!(
         "{}.{}.",
@@ -139,7 +205,10 @@ fn only_hmac_algorithms_are_accepted() {
 fn the_algorithm_is_bound_to_the_signature() {
     let token = identificator(Algorithm::HS512).generate_with(IDS, NOW, NOW + 60);
     let (_, rest) = token.split_once('.').unwrap();
-    let relabelled = format!("{}.{rest}", URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#));
+    let relabelled = format!(
+        "{}.{rest}",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#)
+    );
     assert_eq!(verify_now(&relabelled), Err(Invalid::BadSignature.into()));
 }
 
@@ -156,7 +225,10 @@ fn tampering_anywhere_is_unauthorized() {
         Err(Invalid::BadSignature.into())
     );
     let truncated = &token[..token.len() - 4];
-    assert!(matches!(verify_now(truncated), Err(TokenError::Unauthorized(_))));
+    assert!(matches!(
+        verify_now(truncated),
+        Err(TokenError::Unauthorized(_))
+    ));
 }
 
 #[test]
@@ -175,7 +247,12 @@ fn malformed_input_is_unauthorized() {
     for case in cases {
         let result = verify_now(&case);
         assert!(
-            matches!(result, Err(TokenError::Unauthorized(Invalid::Malformed | Invalid::BadSignature))),
+            matches!(
+                result,
+                Err(TokenError::Unauthorized(
+                    Invalid::Malformed | Invalid::BadSignature
+                ))
+            ),
             "{case:?} gave {result:?}"
         );
     }

@@ -49,7 +49,11 @@ impl Ttl {
 
     /// A span such as `"30s"`, `"1.5 hours"` or `"2 days"`: a number, an optional space and a unit.
     pub fn parse(span: &str) -> Result<Ttl, TtlError> {
-        let invalid = || TtlError(format!("ttl {span:?} is not a duration such as \"30s\", \"15m\", \"1h\" or \"2 days\""));
+        let invalid = || {
+            TtlError(format!(
+                "ttl {span:?} is not a duration such as \"30s\", \"15m\", \"1h\" or \"2 days\""
+            ))
+        };
         let text = span.trim();
         let split = text
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -96,7 +100,18 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_duration() {
-        for span in ["", "h", "1", "10 parsecs", "-1h", "1h ago", ".5h", "1..5h", "0s", "1  h"] {
+        for span in [
+            "",
+            "h",
+            "1",
+            "10 parsecs",
+            "-1h",
+            "1h ago",
+            ".5h",
+            "1..5h",
+            "0s",
+            "1  h",
+        ] {
             assert!(Ttl::parse(span).is_err(), "{span:?} should be rejected");
         }
     }
