@@ -3,10 +3,6 @@
 // resolve such an import to its index.js, as a bundler would.
 import { register } from 'node:module'
 
-if (process.env.__ESM_DIR_IMPORTS_HOOK !== 'registered') {
-  process.env.__ESM_DIR_IMPORTS_HOOK = 'registered'
-}
-
 register(
   'data:text/javascript,' +
     encodeURIComponent(`
