@@ -67,9 +67,9 @@ function createNative(secret, ttl, algorithm) {
   return nativeCall(() => native.createIdentificator(secret, ttl, algorithm))
 }
 
-function verifyWith(handle, token) {
+function verifyWith(core, token) {
   requireToken(token)
-  const result = native.verifyToken(handle, token)
+  const result = core.verify(token)
   if (typeof result === 'string') return JSON.parse(result)
   throw new TokenError(result.code, result.message)
 }
@@ -79,16 +79,16 @@ function verifyWith(handle, token) {
  * `identificator(secret, ttl)`, plus sync variants. `ttl` is seconds or a span such as `"1h"`.
  */
 function identificator(secret, ttl) {
-  const handle = createNative(secret, ttl)
-  const generateTokenSync = identifiers => native.generateToken(handle, encodeIdentifiers(identifiers))
-  const verifyTokenSync = token => verifyWith(handle, token)
+  const core = createNative(secret, ttl)
+  const generateTokenSync = identifiers => core.generate(encodeIdentifiers(identifiers))
+  const verifyTokenSync = token => verifyWith(core, token)
   const verifyToken = async token => {
     requireToken(token)
-    const result = native.verifyToken(handle, token)
+    const result = core.verify(token)
     return typeof result === 'string' ? JSON.parse(result) : null
   }
   return {
-    ttl: native.identificatorTtl(handle),
+    ttl: core.ttl,
     generateTokenSync,
     verifyTokenSync,
     generateToken: async identifiers => generateTokenSync(identifiers),
@@ -118,9 +118,9 @@ function requireOptions(options) {
 function generateToken(identifiers, options) {
   requireOptions(options)
   const { secret, ttl = DEFAULT_TTL, expiresAt, algorithm } = options
-  const handle = createNative(secret, ttl, algorithm)
+  const core = createNative(secret, ttl, algorithm)
   const ext = encodeIdentifiers(identifiers)
-  return nativeCall(() => native.generateToken(handle, ext, expiresAtSeconds(expiresAt)))
+  return nativeCall(() => core.generate(ext, expiresAtSeconds(expiresAt)))
 }
 
 /** The identifiers of a valid token; throws `TokenError` otherwise. */
