@@ -111,7 +111,7 @@ function targets(kind, opsOf) {
     [`${kind}: Promise API vs serverless-js`, opsOf[promise] / peer('@anycable/serverless-js'), 10],
   ]
   for (const [label, ratio, goal] of rows) {
-    console.log(`${label}: ${ratio.toFixed(1)}× (target ≥ ${goal}×) ${ratio >= goal ? 'met' : 'NOT met'}`)
+    console.log(`- ${label}: ${ratio.toFixed(1)}× (target ≥ ${goal}×) ${ratio >= goal ? 'met' : 'NOT met'}`)
   }
 }
 
