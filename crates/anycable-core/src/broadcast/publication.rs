@@ -1,0 +1,144 @@
+use std::fmt;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// One message for one stream, ready for the hub: `message` is the JSON the clients receive.
+#[derive(Debug)]
+pub struct Publication {
+    pub stream: String,
+    pub message: Box<RawValue>,
+    /// Skip the session with this sid (Rails `to_others`, `X-Socket-ID`).
+    pub exclude_socket: Option<String>,
+}
+
+/// Why a publication was refused (HTTP 422).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicationError(pub String);
+
+impl fmt::Display for PublicationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PublicationError {}
+
+/// The AnyCable publication format: `{"stream","data":"<JSON string>","meta":{…}}`.
+#[derive(Deserialize)]
+struct WirePublication {
+    stream: String,
+    data: Box<RawValue>,
+    #[serde(default)]
+    meta: Option<Meta>,
+}
+
+#[derive(Deserialize, Default)]
+struct Meta {
+    exclude_socket: Option<String>,
+}
+
+impl Publication {
+    /// A publication of a JSON value given as text (what `server.broadcast` sends).
+    pub fn new(
+        stream: impl Into<String>,
+        message_json: String,
+    ) -> Result<Publication, PublicationError> {
+        let message = RawValue::from_string(message_json)
+            .map_err(|_| PublicationError("message is not valid JSON".into()))?;
+        Ok(Publication {
+            stream: stream.into(),
+            message,
+            exclude_socket: None,
+        })
+    }
+
+    /// One publication or a JSON array of them.
+    pub fn parse_batch(body: &[u8]) -> Result<Vec<Publication>, PublicationError> {
+        let is_batch = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+        let wire: Vec<WirePublication> = if is_batch {
+            serde_json::from_slice(body)
+        } else {
+            serde_json::from_slice(body).map(|one| vec![one])
+        }
+        .map_err(|error| PublicationError(format!("invalid publication: {error}")))?;
+        wire.into_iter().map(Publication::from_wire).collect()
+    }
+
+    fn from_wire(wire: WirePublication) -> Result<Publication, PublicationError> {
+        let data: String = serde_json::from_str(wire.data.get()).map_err(|_| {
+            PublicationError(format!(
+                "data of stream {:?} must be a JSON-encoded string",
+                wire.stream
+            ))
+        })?;
+        // `data` holds JSON; clients receive it parsed. Text that is not JSON is sent as the string
+        // it is, which is exactly the raw `data` literal.
+        let message = RawValue::from_string(data).unwrap_or(wire.data);
+        Ok(Publication {
+            stream: wire.stream,
+            message,
+            exclude_socket: wire.meta.unwrap_or_default().exclude_socket,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_one_publication_with_its_data_as_json() {
+        let body = br#"{"stream":"chat","data":"{\"text\":\"hi\"}","meta":{"exclude_socket":"sid-1","transient":true}}"#;
+        let batch = Publication::parse_batch(body).unwrap();
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch[0].stream, "chat");
+        assert_eq!(batch[0].message.get(), r#"{"text":"hi"}"#);
+        assert_eq!(batch[0].exclude_socket.as_deref(), Some("sid-1"));
+    }
+
+    #[test]
+    fn parses_batches() {
+        let body = br#" [{"stream":"a","data":"1"},{"stream":"b","data":"[1,2]"}]"#;
+        let batch = Publication::parse_batch(body).unwrap();
+        assert_eq!(
+            batch.iter().map(|p| p.stream.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert_eq!(batch[1].message.get(), "[1,2]");
+    }
+
+    #[test]
+    fn data_that_is_not_json_is_sent_as_a_string() {
+        let batch = Publication::parse_batch(br#"{"stream":"a","data":"plain text"}"#).unwrap();
+        assert_eq!(batch[0].message.get(), r#""plain text""#);
+    }
+
+    #[test]
+    fn non_string_data_and_junk_are_refused() {
+        for body in [
+            &br#"{"stream":"a","data":{"text":"hi"}}"#[..],
+            br#"{"stream":"a","data":42}"#,
+            br#"{"stream":"a"}"#,
+            br#"{"data":"1"}"#,
+            br#"[{"stream":"a","data":"1"},{"stream":"b","data":2}]"#,
+            b"not json",
+            b"",
+        ] {
+            assert!(
+                Publication::parse_batch(body).is_err(),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn new_takes_any_json_value() {
+        assert_eq!(
+            Publication::new("s", "[1,2]".into()).unwrap().message.get(),
+            "[1,2]"
+        );
+        assert!(Publication::new("s", "{".into()).is_err());
+    }
+}

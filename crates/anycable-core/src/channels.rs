@@ -1,0 +1,183 @@
+//! Channels the server answers itself, with no application code: `$pubsub` (signed or public
+//! stream names) and Turbo's `Turbo::StreamsChannel` (signed names).
+
+use serde::Deserialize;
+
+use crate::config::Settings;
+
+pub const PUBSUB_CHANNEL: &str = "$pubsub";
+pub const TURBO_CHANNEL: &str = "Turbo::StreamsChannel";
+
+/// What a successful stream subscription grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamGrant {
+    pub stream: String,
+    /// Whether the subscriber may whisper to the stream.
+    pub whisper: bool,
+}
+
+#[derive(Deserialize)]
+struct StreamIdentifier {
+    channel: String,
+    signed_stream_name: Option<String>,
+    stream_name: Option<String>,
+}
+
+/// Whether the server itself serves subscriptions with this identifier's channel.
+pub fn is_stream_channel(settings: &Settings, channel: &str) -> bool {
+    channel == PUBSUB_CHANNEL || (settings.turbo_streams && channel == TURBO_CHANNEL)
+}
+
+/// The stream a `$pubsub` / Turbo subscription may stream from, or `None` to reject it: a forged
+/// or unsigned name, a public name while public streams are off, or no streams secret.
+pub fn resolve_stream(settings: &Settings, identifier: &str) -> Option<StreamGrant> {
+    let parsed: StreamIdentifier = serde_json::from_str(identifier).ok()?;
+    if !is_stream_channel(settings, &parsed.channel) {
+        return None;
+    }
+    if let Some(signed) = parsed.signed_stream_name {
+        let stream = settings.stream_signer.as_ref()?.verify(&signed)?;
+        return Some(StreamGrant {
+            stream,
+            whisper: settings.streams_whisper,
+        });
+    }
+    match parsed.stream_name {
+        Some(stream) if parsed.channel == PUBSUB_CHANNEL && settings.public_streams => {
+            Some(StreamGrant {
+                stream,
+                whisper: true,
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::streams::StreamSigner;
+    use serde_json::json;
+
+    fn settings(config: Config) -> Settings {
+        config.resolve().unwrap()
+    }
+
+    fn with_secret() -> Config {
+        Config {
+            secret: Some("s".into()),
+            ..Config::default()
+        }
+    }
+
+    fn signed_id(channel: &str, name: &str, secret: &[u8]) -> String {
+        let signed = StreamSigner::new(secret).unwrap().sign(name);
+        json!({"channel": channel, "signed_stream_name": signed}).to_string()
+    }
+
+    fn public_id(name: &str) -> String {
+        json!({"channel": "$pubsub", "stream_name": name}).to_string()
+    }
+
+    #[test]
+    fn signed_pubsub_streams_need_a_valid_signature() {
+        let s = settings(with_secret());
+        assert_eq!(
+            resolve_stream(&s, &signed_id("$pubsub", "chat/1", b"s")),
+            Some(StreamGrant {
+                stream: "chat/1".into(),
+                whisper: false
+            })
+        );
+        assert_eq!(
+            resolve_stream(&s, &signed_id("$pubsub", "chat/1", b"forged")),
+            None
+        );
+        let unsigned = json!({"channel": "$pubsub", "signed_stream_name": "chat/1"}).to_string();
+        assert_eq!(resolve_stream(&s, &unsigned), None);
+    }
+
+    #[test]
+    fn without_a_streams_secret_signed_names_are_rejected() {
+        use base64::Engine;
+        use hmac::{Hmac, Mac};
+        let s = settings(Config::default());
+        // What the reference server accepts without a secret: a name signed with the empty key.
+        let encoded = base64::engine::general_purpose::STANDARD.encode("\"chat/1\"");
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"").unwrap();
+        mac.update(encoded.as_bytes());
+        let forged = format!("{encoded}--{}", hex::encode(mac.finalize().into_bytes()));
+        let id = json!({"channel": "$pubsub", "signed_stream_name": forged}).to_string();
+        assert_eq!(resolve_stream(&s, &id), None);
+        assert_eq!(
+            resolve_stream(&s, &signed_id("$pubsub", "chat/1", b"x")),
+            None
+        );
+    }
+
+    #[test]
+    fn public_streams_only_when_enabled_and_always_whisperable() {
+        assert_eq!(
+            resolve_stream(&settings(with_secret()), &public_id("lobby")),
+            None
+        );
+        let s = settings(Config {
+            public_streams: true,
+            ..with_secret()
+        });
+        assert_eq!(
+            resolve_stream(&s, &public_id("lobby")),
+            Some(StreamGrant {
+                stream: "lobby".into(),
+                whisper: true
+            })
+        );
+    }
+
+    #[test]
+    fn turbo_streams_only_when_enabled_and_only_signed() {
+        let id = signed_id("Turbo::StreamsChannel", "gid://app/Room/1", b"s");
+        assert_eq!(resolve_stream(&settings(with_secret()), &id), None);
+        let s = settings(Config {
+            turbo_streams: true,
+            public_streams: true,
+            ..with_secret()
+        });
+        assert_eq!(
+            resolve_stream(&s, &id).map(|g| g.stream).as_deref(),
+            Some("gid://app/Room/1")
+        );
+        let plain = json!({"channel": "Turbo::StreamsChannel", "stream_name": "x"}).to_string();
+        assert_eq!(resolve_stream(&s, &plain), None);
+    }
+
+    #[test]
+    fn streams_whisper_allows_whispering_on_signed_streams() {
+        let s = settings(Config {
+            streams_whisper: true,
+            ..with_secret()
+        });
+        assert!(
+            resolve_stream(&s, &signed_id("$pubsub", "a", b"s"))
+                .unwrap()
+                .whisper
+        );
+    }
+
+    #[test]
+    fn other_channels_and_junk_are_not_streams() {
+        let s = settings(Config {
+            public_streams: true,
+            ..with_secret()
+        });
+        for identifier in [
+            r#"{"channel":"ChatChannel","stream_name":"x"}"#,
+            "not json",
+            "[]",
+            r#"{"stream_name":"x"}"#,
+        ] {
+            assert_eq!(resolve_stream(&s, identifier), None, "{identifier}");
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! Server options with the AnyCable server's names, defaults and secret fallbacks, validated once
+//! into [`Settings`], which is what the rest of the server reads.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::keys::broadcast_key;
+use crate::streams::StreamSigner;
+use crate::token::{Algorithm, Identificator, Ttl};
+
+/// Options as a user gives them (`--flag` / `ANYCABLE_FLAG` / `createCableServer({ flag })`).
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    /// The WebSocket endpoint.
+    pub path: String,
+    /// The common secret; every other secret falls back to it.
+    pub secret: Option<String>,
+    pub jwt_secret: Option<String>,
+    /// Name of the token query parameter and `X-<PARAM>` header.
+    pub jwt_param: String,
+    /// Refuse connections without a valid token.
+    pub enforce_jwt: bool,
+    /// Accept connections without a token as anonymous.
+    pub noauth: bool,
+    pub streams_secret: Option<String>,
+    /// Allow `$pubsub` subscriptions to unsigned stream names.
+    pub public_streams: bool,
+    /// Public mode: `noauth` + `public_streams` + unauthenticated HTTP broadcasts.
+    pub public: bool,
+    /// Serve `Turbo::StreamsChannel` with signed stream names.
+    pub turbo_streams: bool,
+    /// Allow whispers on signed streams (always allowed on public ones).
+    pub streams_whisper: bool,
+    pub broadcast_key: Option<String>,
+    pub broadcast_path: String,
+    /// Origins allowed to connect (`*.example.com` wildcards); empty = any.
+    pub allowed_origins: Vec<String>,
+    pub ping_interval: Duration,
+    pub max_message_size: usize,
+    pub health_path: String,
+    /// Frames a session may have waiting before it is disconnected as `too_slow`.
+    pub outgoing_queue: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            path: "/cable".into(),
+            secret: None,
+            jwt_secret: None,
+            jwt_param: "jid".into(),
+            enforce_jwt: false,
+            noauth: false,
+            streams_secret: None,
+            public_streams: false,
+            public: false,
+            turbo_streams: false,
+            streams_whisper: false,
+            broadcast_key: None,
+            broadcast_path: "/_broadcast".into(),
+            allowed_origins: Vec::new(),
+            ping_interval: Duration::from_secs(3),
+            max_message_size: 65_536,
+            health_path: "/health".into(),
+            outgoing_queue: 1024,
+        }
+    }
+}
+
+/// An option that cannot work, with the option's name in the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Validated options with secrets resolved into ready keys.
+pub struct Settings {
+    pub host: String,
+    pub port: u16,
+    pub path: String,
+    /// Verifies connection tokens; `None` when no JWT secret is configured.
+    pub identificator: Option<Identificator>,
+    pub jwt_param: String,
+    pub enforce_jwt: bool,
+    pub noauth: bool,
+    /// Verifies signed stream names; `None` rejects every signed subscription.
+    pub stream_signer: Option<StreamSigner>,
+    pub public_streams: bool,
+    pub turbo_streams: bool,
+    pub streams_whisper: bool,
+    /// The bearer key HTTP broadcasts must present; `None` with `broadcast_open` false disables them.
+    pub broadcast_key: Option<String>,
+    /// Public mode accepts HTTP broadcasts without a key.
+    pub broadcast_open: bool,
+    pub broadcast_path: String,
+    pub allowed_origins: Vec<String>,
+    pub ping_interval: Duration,
+    pub max_message_size: usize,
+    pub health_path: String,
+    pub outgoing_queue: usize,
+}
+
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|s| !s.is_empty())
+}
+
+fn check_path(name: &str, path: &str) -> Result<(), ConfigError> {
+    if path.starts_with('/') {
+        Ok(())
+    } else {
+        Err(ConfigError(format!(
+            "{name} must start with '/', got {path:?}"
+        )))
+    }
+}
+
+impl Config {
+    pub fn resolve(self) -> Result<Settings, ConfigError> {
+        check_path("path", &self.path)?;
+        check_path("broadcastPath", &self.broadcast_path)?;
+        check_path("healthPath", &self.health_path)?;
+        if self.jwt_param.is_empty() {
+            return Err(ConfigError("jwtParam must not be empty".into()));
+        }
+        if self.ping_interval.is_zero() {
+            return Err(ConfigError("pingInterval must be positive".into()));
+        }
+        if self.max_message_size == 0 {
+            return Err(ConfigError("maxMessageSize must be positive".into()));
+        }
+        if self.outgoing_queue == 0 {
+            return Err(ConfigError(
+                "the outgoing queue must hold at least one frame".into(),
+            ));
+        }
+        let secret = non_empty(&self.secret);
+        // The ttl only matters for issuing; the server only verifies.
+        let identificator = non_empty(&self.jwt_secret).or(secret).map(|jwt_secret| {
+            Identificator::new(
+                jwt_secret.as_bytes(),
+                Ttl::from_seconds(3600.0).expect("valid"),
+                Algorithm::HS256,
+            )
+            .expect("secret is not empty")
+        });
+        let stream_signer = non_empty(&self.streams_secret)
+            .or(secret)
+            .map(|key| StreamSigner::new(key.as_bytes()).expect("secret is not empty"));
+        let broadcast_key = non_empty(&self.broadcast_key)
+            .map(str::to_owned)
+            .or_else(|| secret.map(|s| broadcast_key(s.as_bytes())));
+        if self.enforce_jwt && identificator.is_none() {
+            return Err(ConfigError(
+                "enforceJwt needs a secret or jwtSecret to verify tokens with".into(),
+            ));
+        }
+        Ok(Settings {
+            host: self.host,
+            port: self.port,
+            path: self.path,
+            identificator,
+            jwt_param: self.jwt_param,
+            enforce_jwt: self.enforce_jwt,
+            noauth: self.noauth || self.public,
+            stream_signer,
+            public_streams: self.public_streams || self.public,
+            turbo_streams: self.turbo_streams,
+            streams_whisper: self.streams_whisper,
+            broadcast_key,
+            broadcast_open: self.public,
+            broadcast_path: self.broadcast_path,
+            allowed_origins: self.allowed_origins,
+            ping_interval: self.ping_interval,
+            max_message_size: self.max_message_size,
+            health_path: self.health_path,
+            outgoing_queue: self.outgoing_queue,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_secret_falls_back_to_the_common_one() {
+        let settings = Config {
+            secret: Some("common".into()),
+            ..Config::default()
+        }
+        .resolve()
+        .unwrap();
+        let token = Identificator::new(
+            b"common",
+            Ttl::from_seconds(60.0).unwrap(),
+            Algorithm::HS256,
+        )
+        .unwrap()
+        .generate("{}");
+        assert!(settings.identificator.unwrap().verify(&token).is_ok());
+        let signed = StreamSigner::new(b"common").unwrap().sign("s");
+        assert_eq!(
+            settings.stream_signer.unwrap().verify(&signed).as_deref(),
+            Some("s")
+        );
+        assert_eq!(settings.broadcast_key, Some(broadcast_key(b"common")));
+        assert!(!settings.broadcast_open);
+    }
+
+    #[test]
+    fn specific_secrets_win() {
+        let settings = Config {
+            secret: Some("common".into()),
+            jwt_secret: Some("jwt".into()),
+            streams_secret: Some("streams".into()),
+            broadcast_key: Some("bkey".into()),
+            ..Config::default()
+        }
+        .resolve()
+        .unwrap();
+        let signed = StreamSigner::new(b"streams").unwrap().sign("s");
+        assert!(settings.stream_signer.unwrap().verify(&signed).is_some());
+        assert_eq!(settings.broadcast_key.as_deref(), Some("bkey"));
+    }
+
+    #[test]
+    fn no_secret_disables_what_needs_one() {
+        let settings = Config::default().resolve().unwrap();
+        assert!(settings.identificator.is_none());
+        assert!(settings.stream_signer.is_none());
+        assert!(settings.broadcast_key.is_none());
+        assert!(!settings.broadcast_open);
+    }
+
+    #[test]
+    fn public_mode_implies_noauth_public_streams_and_open_broadcasts() {
+        let settings = Config {
+            public: true,
+            ..Config::default()
+        }
+        .resolve()
+        .unwrap();
+        assert!(settings.noauth && settings.public_streams && settings.broadcast_open);
+    }
+
+    #[test]
+    fn impossible_options_are_refused() {
+        let bad = [
+            Config {
+                path: "cable".into(),
+                ..Config::default()
+            },
+            Config {
+                enforce_jwt: true,
+                ..Config::default()
+            },
+            Config {
+                ping_interval: Duration::ZERO,
+                ..Config::default()
+            },
+            Config {
+                max_message_size: 0,
+                ..Config::default()
+            },
+            Config {
+                jwt_param: String::new(),
+                ..Config::default()
+            },
+        ];
+        for config in bad {
+            assert!(config.resolve().is_err());
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Fan-out: stream name -> subscribers. A broadcast is serialised once per (stream, identifier)
+//! and the same frame is handed to every subscriber's outbox.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use serde_json::value::RawValue;
+
+use crate::protocol::{broadcast_frame, Frame};
+use crate::session::Outbox;
+
+/// Identifies a session inside this process.
+pub type SessionId = u64;
+
+/// Where a subscriber's frames go, and its `sid` for `exclude_socket`.
+#[derive(Clone)]
+pub struct Subscriber {
+    pub sid: Arc<str>,
+    pub outbox: Outbox,
+}
+
+#[derive(Default)]
+struct Stream {
+    /// Subscribers grouped by the identifier they subscribed with (it is part of the frame).
+    by_identifier: HashMap<Arc<str>, HashMap<SessionId, Subscriber>>,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    streams: RwLock<HashMap<Arc<str>, Stream>>,
+}
+
+/// Counts for `stats()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HubStats {
+    pub streams: usize,
+    pub subscriptions: usize,
+}
+
+impl Hub {
+    pub fn subscribe(
+        &self,
+        stream: &str,
+        identifier: &Arc<str>,
+        session: SessionId,
+        subscriber: Subscriber,
+    ) {
+        let mut streams = self.streams.write().expect("hub lock");
+        let entry = match streams.get_mut(stream) {
+            Some(entry) => entry,
+            None => streams.entry(Arc::from(stream)).or_default(),
+        };
+        entry
+            .by_identifier
+            .entry(Arc::clone(identifier))
+            .or_default()
+            .insert(session, subscriber);
+    }
+
+    pub fn unsubscribe(&self, stream: &str, identifier: &str, session: SessionId) {
+        let mut streams = self.streams.write().expect("hub lock");
+        let Some(entry) = streams.get_mut(stream) else {
+            return;
+        };
+        if let Some(sessions) = entry.by_identifier.get_mut(identifier) {
+            sessions.remove(&session);
+            if sessions.is_empty() {
+                entry.by_identifier.remove(identifier);
+            }
+        }
+        if entry.by_identifier.is_empty() {
+            streams.remove(stream);
+        }
+    }
+
+    /// Delivers `message` (JSON text) to every subscriber of `stream` but the session whose sid is
+    /// `exclude_sid`. Returns how many outboxes took it.
+    pub fn broadcast(&self, stream: &str, message: &RawValue, exclude_sid: Option<&str>) -> usize {
+        self.fan_out(stream, message, |_, subscriber| {
+            Some(&*subscriber.sid) != exclude_sid
+        })
+    }
+
+    /// Relays a whisper to the other subscribers of `stream`, never back to `sender`.
+    pub fn whisper(&self, stream: &str, sender: SessionId, data: &RawValue) -> usize {
+        self.fan_out(stream, data, |session, _| session != sender)
+    }
+
+    fn fan_out(
+        &self,
+        stream: &str,
+        message: &RawValue,
+        wanted: impl Fn(SessionId, &Subscriber) -> bool,
+    ) -> usize {
+        let streams = self.streams.read().expect("hub lock");
+        let Some(entry) = streams.get(stream) else {
+            return 0;
+        };
+        let mut delivered = 0;
+        for (identifier, sessions) in &entry.by_identifier {
+            let mut frame: Option<Frame> = None;
+            for (&session, subscriber) in sessions {
+                if !wanted(session, subscriber) {
+                    continue;
+                }
+                let frame = frame.get_or_insert_with(|| broadcast_frame(identifier, message));
+                if subscriber.outbox.push(frame.clone()) {
+                    delivered += 1;
+                }
+            }
+        }
+        delivered
+    }
+
+    pub fn stats(&self) -> HubStats {
+        let streams = self.streams.read().expect("hub lock");
+        HubStats {
+            streams: streams.len(),
+            subscriptions: streams
+                .values()
+                .flat_map(|entry| entry.by_identifier.values())
+                .map(HashMap::len)
+                .sum(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::Outbox;
+
+    fn raw(json: &str) -> Box<RawValue> {
+        RawValue::from_string(json.into()).unwrap()
+    }
+
+    fn subscriber(sid: &str, capacity: usize) -> (Subscriber, crate::session::OutboxReceiver) {
+        let (outbox, receiver) = Outbox::new(capacity);
+        (
+            Subscriber {
+                sid: Arc::from(sid),
+                outbox,
+            },
+            receiver,
+        )
+    }
+
+    #[test]
+    fn broadcasts_reach_each_subscriber_with_its_identifier() {
+        let hub = Hub::default();
+        let (a, mut a_rx) = subscriber("a", 8);
+        let (b, mut b_rx) = subscriber("b", 8);
+        let (c, mut c_rx) = subscriber("c", 8);
+        let id1: Arc<str> = Arc::from("id-1");
+        let id2: Arc<str> = Arc::from("id-2");
+        hub.subscribe("chat", &id1, 1, a);
+        hub.subscribe("chat", &id2, 2, b);
+        hub.subscribe("other", &id1, 3, c);
+        assert_eq!(hub.broadcast("chat", &raw(r#"{"n":1}"#), None), 2);
+        assert_eq!(
+            a_rx.try_recv().unwrap().as_str(),
+            r#"{"identifier":"id-1","message":{"n":1}}"#
+        );
+        assert_eq!(
+            b_rx.try_recv().unwrap().as_str(),
+            r#"{"identifier":"id-2","message":{"n":1}}"#
+        );
+        assert!(c_rx.try_recv().is_err());
+        assert_eq!(
+            hub.stats(),
+            HubStats {
+                streams: 2,
+                subscriptions: 3
+            }
+        );
+    }
+
+    #[test]
+    fn one_frame_is_shared_by_subscribers_with_the_same_identifier() {
+        let hub = Hub::default();
+        let id: Arc<str> = Arc::from("id");
+        let (a, mut a_rx) = subscriber("a", 8);
+        let (b, mut b_rx) = subscriber("b", 8);
+        hub.subscribe("s", &id, 1, a);
+        hub.subscribe("s", &id, 2, b);
+        hub.broadcast("s", &raw("1"), None);
+        let (fa, fb) = (a_rx.try_recv().unwrap(), b_rx.try_recv().unwrap());
+        assert_eq!(
+            fa.as_str().as_ptr(),
+            fb.as_str().as_ptr(),
+            "same allocation"
+        );
+    }
+
+    #[test]
+    fn exclude_socket_and_whisper_skip_the_sender() {
+        let hub = Hub::default();
+        let id: Arc<str> = Arc::from("id");
+        let (a, mut a_rx) = subscriber("a", 8);
+        let (b, mut b_rx) = subscriber("b", 8);
+        hub.subscribe("s", &id, 1, a);
+        hub.subscribe("s", &id, 2, b);
+        assert_eq!(hub.broadcast("s", &raw("1"), Some("a")), 1);
+        assert!(a_rx.try_recv().is_err());
+        assert!(b_rx.try_recv().is_ok());
+        assert_eq!(hub.whisper("s", 2, &raw(r#"{"typing":true}"#)), 1);
+        assert!(a_rx.try_recv().is_ok());
+        assert!(b_rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn unsubscribing_the_last_subscriber_drops_the_stream() {
+        let hub = Hub::default();
+        let id: Arc<str> = Arc::from("id");
+        let (a, _a_rx) = subscriber("a", 8);
+        hub.subscribe("s", &id, 1, a);
+        hub.unsubscribe("s", "id", 1);
+        assert_eq!(hub.stats(), HubStats::default());
+        assert_eq!(hub.broadcast("s", &raw("1"), None), 0);
+    }
+
+    #[test]
+    fn a_full_outbox_is_skipped_and_flagged_not_blocked() {
+        let hub = Hub::default();
+        let id: Arc<str> = Arc::from("id");
+        let (slow, _slow_rx) = subscriber("slow", 1);
+        let flag = slow.outbox.clone();
+        let (fast, mut fast_rx) = subscriber("fast", 8);
+        hub.subscribe("s", &id, 1, slow);
+        hub.subscribe("s", &id, 2, fast);
+        assert_eq!(hub.broadcast("s", &raw("1"), None), 2);
+        assert_eq!(hub.broadcast("s", &raw("2"), None), 1);
+        assert!(flag.is_too_slow());
+        assert_eq!(
+            fast_rx.try_recv().unwrap().as_str(),
+            r#"{"identifier":"id","message":1}"#
+        );
+        assert_eq!(
+            fast_rx.try_recv().unwrap().as_str(),
+            r#"{"identifier":"id","message":2}"#
+        );
+    }
+}

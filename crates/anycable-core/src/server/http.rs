@@ -1,0 +1,100 @@
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+
+use super::{publish, websocket, Shared};
+use crate::broadcast::Publication;
+use crate::keys::secrets_match;
+
+pub type HttpResponse = Response<Full<Bytes>>;
+
+/// Largest broadcast request body accepted.
+const MAX_BROADCAST_BODY: usize = 16 * 1024 * 1024;
+
+pub async fn route(
+    request: Request<Incoming>,
+    shared: Arc<Shared>,
+) -> Result<HttpResponse, Infallible> {
+    let settings = &shared.settings;
+    let path = request.uri().path();
+    Ok(if path == settings.path {
+        websocket::upgrade(request, &shared)
+    } else if path == settings.health_path
+        && matches!(*request.method(), Method::GET | Method::HEAD)
+    {
+        text(StatusCode::OK, "OK")
+    } else if path == settings.broadcast_path {
+        broadcast(request, &shared).await
+    } else {
+        text(StatusCode::NOT_FOUND, "Not found")
+    })
+}
+
+pub fn text(status: StatusCode, body: &'static str) -> HttpResponse {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        "text/plain; charset=utf-8".parse().expect("valid header"),
+    );
+    response
+}
+
+fn owned_text(status: StatusCode, body: String) -> HttpResponse {
+    let mut response = text(status, "");
+    *response.body_mut() = Full::new(Bytes::from(body));
+    response
+}
+
+/// `POST /_broadcast`: AnyCable's HTTP broadcast endpoint, as serverless-js `broadcaster` calls it.
+async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse {
+    let settings = &shared.settings;
+    if request.method() != Method::POST {
+        return text(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Broadcasts must be POST requests",
+        );
+    }
+    match &settings.broadcast_key {
+        Some(key) => {
+            let presented = request
+                .headers()
+                .get(AUTHORIZATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .unwrap_or("");
+            if !secrets_match(presented.as_bytes(), key.as_bytes()) {
+                return text(StatusCode::UNAUTHORIZED, "Unauthorized");
+            }
+        }
+        None if settings.broadcast_open => {}
+        // Refuse to run an unauthenticated broadcast endpoint unless public mode says so.
+        None => {
+            return text(
+                StatusCode::UNAUTHORIZED,
+                "HTTP broadcasts need a secret or broadcast key",
+            )
+        }
+    }
+    let body = match Limited::new(request.into_body(), MAX_BROADCAST_BODY)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "Broadcast body is too large"),
+    };
+    match Publication::parse_batch(&body) {
+        Ok(batch) => {
+            for publication in &batch {
+                publish(&shared.hub, publication);
+            }
+            text(StatusCode::CREATED, "")
+        }
+        Err(error) => owned_text(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+    }
+}

@@ -1,0 +1,232 @@
+//! The listener: one port serving the WebSocket endpoint, `/health` and `/_broadcast`, with a
+//! graceful shutdown that tells every client to reconnect.
+
+mod http;
+mod origin;
+mod websocket;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::broadcast::Publication;
+use crate::config::{Config, ConfigError, Settings};
+use crate::hub::Hub;
+
+/// How long `shutdown` waits for sessions to say goodbye before returning anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// State shared by the listener, every HTTP connection and every session.
+struct Shared {
+    settings: Arc<Settings>,
+    hub: Arc<Hub>,
+    shutdown: watch::Sender<bool>,
+    connections: AtomicUsize,
+    /// Signalled when the last session ends.
+    drained: Notify,
+    next_session: AtomicU64,
+}
+
+/// A running cable server.
+pub struct CableServer {
+    shared: Arc<Shared>,
+    local_addr: SocketAddr,
+    accept_loop: JoinHandle<()>,
+}
+
+/// Counts for monitoring and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerStats {
+    pub connections: usize,
+    pub streams: usize,
+    pub subscriptions: usize,
+}
+
+#[derive(Debug)]
+pub enum ServerError {
+    Config(ConfigError),
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerError::Config(error) => error.fmt(f),
+            ServerError::Bind { address, source }
+                if source.kind() == std::io::ErrorKind::AddrInUse =>
+            {
+                write!(
+                    f,
+                    "cannot listen on {address}: the address is already in use"
+                )
+            }
+            ServerError::Bind { address, source } => {
+                write!(f, "cannot listen on {address}: {source}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ServerError {}
+
+impl From<ConfigError> for ServerError {
+    fn from(error: ConfigError) -> Self {
+        ServerError::Config(error)
+    }
+}
+
+impl CableServer {
+    /// Binds and starts serving on the current tokio runtime.
+    pub async fn start(config: Config) -> Result<CableServer, ServerError> {
+        let settings = Arc::new(config.resolve()?);
+        let address = format!("{}:{}", settings.host, settings.port);
+        let bind_error = |source| ServerError::Bind {
+            address: address.clone(),
+            source,
+        };
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
+            .await
+            .map_err(bind_error)?;
+        let local_addr = listener.local_addr().map_err(bind_error)?;
+        let shared = Arc::new(Shared {
+            settings,
+            hub: Arc::new(Hub::default()),
+            shutdown: watch::Sender::new(false),
+            connections: AtomicUsize::new(0),
+            drained: Notify::new(),
+            next_session: AtomicU64::new(1),
+        });
+        let accept_loop = tokio::spawn(accept(listener, Arc::clone(&shared)));
+        Ok(CableServer {
+            shared,
+            local_addr,
+            accept_loop,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The WebSocket URL clients connect to.
+    pub fn url(&self) -> String {
+        format!("ws://{}{}", self.local_addr, self.shared.settings.path)
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.shared.settings
+    }
+
+    /// Delivers a publication to this server's subscribers; returns how many got it.
+    pub fn publish(&self, publication: &Publication) -> usize {
+        publish(&self.shared.hub, publication)
+    }
+
+    pub fn stats(&self) -> ServerStats {
+        let hub = self.shared.hub.stats();
+        ServerStats {
+            connections: self.shared.connections.load(Ordering::Relaxed),
+            streams: hub.streams,
+            subscriptions: hub.subscriptions,
+        }
+    }
+
+    /// Stops accepting, sends `server_restart` and Close 1001 to every client, and waits (a
+    /// bounded time) for the sessions to finish.
+    pub async fn shutdown(&self) {
+        self.accept_loop.abort();
+        self.shared.shutdown.send_replace(true);
+        let drained = async {
+            loop {
+                let notified = self.shared.drained.notified();
+                if self.shared.connections.load(Ordering::Acquire) == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, drained).await;
+    }
+}
+
+impl Drop for CableServer {
+    fn drop(&mut self) {
+        self.accept_loop.abort();
+        self.shared.shutdown.send_replace(true);
+    }
+}
+
+fn publish(hub: &Hub, publication: &Publication) -> usize {
+    hub.broadcast(
+        &publication.stream,
+        &publication.message,
+        publication.exclude_socket.as_deref(),
+    )
+}
+
+async fn accept(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                tokio::spawn(serve_connection(stream, Arc::clone(&shared)));
+            }
+            // Out of file descriptors and the like: back off instead of spinning.
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
+    let _ = stream.set_nodelay(true);
+    let mut shutdown = shared.shutdown.subscribe();
+    let service = {
+        let shared = Arc::clone(&shared);
+        service_fn(move |request| http::route(request, Arc::clone(&shared)))
+    };
+    let connection = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = stopping(&mut shutdown) => {
+            connection.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
+        }
+    }
+}
+
+/// Resolves once the server starts shutting down.
+async fn stopping(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stopping| *stopping).await;
+}
+
+/// Keeps the connection count right however a session ends.
+struct ConnectionGuard(Arc<Shared>);
+
+impl ConnectionGuard {
+    fn new(shared: Arc<Shared>) -> ConnectionGuard {
+        shared.connections.fetch_add(1, Ordering::AcqRel);
+        ConnectionGuard(shared)
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        if self.0.connections.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.drained.notify_waiters();
+        }
+    }
+}

@@ -1,0 +1,124 @@
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::{
+    HeaderMap, HeaderValue, CONNECTION, ORIGIN, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
+    SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use rand::distr::{Alphanumeric, SampleString};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::WebSocketStream;
+
+use super::http::{text, HttpResponse};
+use super::origin::origin_allowed;
+use super::{ConnectionGuard, Shared};
+use crate::identity::{authenticate, find_token, select_protocol};
+use crate::session::{self, SessionContext};
+
+/// Per-socket read and write buffers. tungstenite's defaults (128 KiB each) would dominate the
+/// memory of an idle connection; cable frames are small.
+const SOCKET_BUFFER: usize = 4 * 1024;
+
+/// Answers a WebSocket upgrade on the cable path. Authentication problems do not fail the
+/// upgrade: the verdict is sent inside the socket, where the JS client can act on it.
+pub fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> HttpResponse {
+    let settings = &shared.settings;
+    let headers = request.headers();
+    if request.method() != Method::GET || !asks_for_websocket(headers) {
+        let mut response = text(StatusCode::UPGRADE_REQUIRED, "This is a WebSocket endpoint");
+        response
+            .headers_mut()
+            .insert(UPGRADE, HeaderValue::from_static("websocket"));
+        return response;
+    }
+    if headers
+        .get(SEC_WEBSOCKET_VERSION)
+        .map(HeaderValue::as_bytes)
+        != Some(b"13")
+    {
+        let mut response = text(
+            StatusCode::UPGRADE_REQUIRED,
+            "Unsupported WebSocket version",
+        );
+        response
+            .headers_mut()
+            .insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        return response;
+    }
+    let Some(key) = headers.get(SEC_WEBSOCKET_KEY) else {
+        return text(StatusCode::BAD_REQUEST, "Missing Sec-WebSocket-Key");
+    };
+    let origin = headers.get(ORIGIN).and_then(|value| value.to_str().ok());
+    if !origin_allowed(&settings.allowed_origins, origin) {
+        return text(StatusCode::FORBIDDEN, "Origin not allowed");
+    }
+    let accept = derive_accept_key(key.as_bytes());
+    let protocol = select_protocol(headers);
+    let token = find_token(headers, request.uri().query(), &settings.jwt_param);
+    let verdict = authenticate(settings, token.as_deref());
+    let sid =
+        request_id(headers).unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rng(), 21));
+
+    let on_upgrade = hyper::upgrade::on(&mut request);
+    let shared = Arc::clone(shared);
+    tokio::spawn(async move {
+        let Ok(upgraded) = on_upgrade.await else {
+            return;
+        };
+        let _guard = ConnectionGuard::new(Arc::clone(&shared));
+        let config = WebSocketConfig::default()
+            .read_buffer_size(SOCKET_BUFFER)
+            .write_buffer_size(SOCKET_BUFFER)
+            .max_message_size(Some(shared.settings.max_message_size))
+            .max_frame_size(Some(shared.settings.max_message_size));
+        let ws =
+            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
+                .await;
+        let context = SessionContext {
+            settings: Arc::clone(&shared.settings),
+            hub: Arc::clone(&shared.hub),
+            shutdown: shared.shutdown.subscribe(),
+        };
+        let id = shared.next_session.fetch_add(1, Ordering::Relaxed);
+        session::run(ws, context, id, sid, verdict).await;
+    });
+
+    let mut response = text(StatusCode::SWITCHING_PROTOCOLS, "");
+    let response_headers = response.headers_mut();
+    response_headers.remove(hyper::header::CONTENT_TYPE);
+    response_headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+    response_headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    response_headers.insert(
+        SEC_WEBSOCKET_ACCEPT,
+        HeaderValue::from_str(&accept).expect("base64 is a valid header"),
+    );
+    if let Some(protocol) = protocol {
+        response_headers.insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(protocol));
+    }
+    response
+}
+
+fn asks_for_websocket(headers: &HeaderMap) -> bool {
+    let has_token = |name, token: &str| {
+        headers.get_all(name).iter().any(|value| {
+            value
+                .to_str()
+                .map(|v| {
+                    v.split(',')
+                        .any(|part| part.trim().eq_ignore_ascii_case(token))
+                })
+                .unwrap_or(false)
+        })
+    };
+    has_token(CONNECTION, "upgrade") && has_token(UPGRADE, "websocket")
+}
+
+/// `X-Request-ID`, when a proxy set a sane one, becomes the session id.
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    let id = headers.get("x-request-id")?.to_str().ok()?;
+    (!id.is_empty() && id.len() <= 255).then(|| id.to_owned())
+}
