@@ -1,0 +1,215 @@
+//! A real server on a free port and a tokio-tungstenite client for the scenario tests.
+#![allow(dead_code)] // each test file uses a different part of the kit
+
+use std::time::Duration;
+
+use anycable_core::{Algorithm, CableServer, Config, Identificator, StreamSigner, Ttl};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
+
+pub const SECRET: &str = "scenario-secret";
+pub const WAIT: Duration = Duration::from_secs(5);
+
+pub fn config() -> Config {
+    Config {
+        port: 0,
+        secret: Some(SECRET.into()),
+        ..Config::default()
+    }
+}
+
+pub async fn start(config: Config) -> CableServer {
+    CableServer::start(config).await.expect("server starts")
+}
+
+pub fn token(identifiers: &str) -> String {
+    Identificator::new(
+        SECRET.as_bytes(),
+        Ttl::from_seconds(300.0).unwrap(),
+        Algorithm::HS256,
+    )
+    .unwrap()
+    .generate(identifiers)
+}
+
+pub fn expired_token() -> String {
+    Identificator::new(
+        SECRET.as_bytes(),
+        Ttl::from_seconds(300.0).unwrap(),
+        Algorithm::HS256,
+    )
+    .unwrap()
+    .generate_with("{}", 1, 2)
+}
+
+pub fn signed(stream: &str) -> String {
+    StreamSigner::new(SECRET.as_bytes()).unwrap().sign(stream)
+}
+
+pub fn signed_identifier(stream: &str) -> String {
+    json!({"channel": "$pubsub", "signed_stream_name": signed(stream)}).to_string()
+}
+
+pub fn public_identifier(stream: &str) -> String {
+    json!({"channel": "$pubsub", "stream_name": stream}).to_string()
+}
+
+pub struct Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The sub-protocol the server selected.
+    pub protocol: Option<String>,
+}
+
+/// Connects with `headers` added to the upgrade request; `path_and_query` is appended to the host.
+pub async fn connect_with(
+    server: &CableServer,
+    path_and_query: &str,
+    headers: &[(&'static str, &str)],
+) -> Client {
+    let url = format!("ws://{}{}", server.local_addr(), path_and_query);
+    let mut request = url.into_client_request().unwrap();
+    for &(name, value) in headers {
+        request
+            .headers_mut()
+            .insert(name, HeaderValue::from_str(value).unwrap());
+    }
+    let (ws, response) = tokio::time::timeout(WAIT, connect_async(request))
+        .await
+        .expect("connect in time")
+        .expect("upgrade");
+    let protocol = response
+        .headers()
+        .get("sec-websocket-protocol")
+        .map(|v| v.to_str().unwrap().to_owned());
+    Client { ws, protocol }
+}
+
+/// Connects with a token in the sub-protocol, as `@anycable/web` does.
+pub async fn connect(server: &CableServer, token: &str) -> Client {
+    let protocols = format!("actioncable-v1-json, anycable-token.{token}");
+    connect_with(server, "/cable", &[("sec-websocket-protocol", &protocols)]).await
+}
+
+/// Connects and consumes the welcome frame.
+pub async fn welcomed(server: &CableServer) -> Client {
+    let mut client = connect(server, &token(r#"{"user_id":1}"#)).await;
+    let welcome = client.next_json().await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    client
+}
+
+impl Client {
+    pub async fn send_json(&mut self, value: Value) {
+        self.ws
+            .send(Message::text(value.to_string()))
+            .await
+            .unwrap();
+    }
+
+    pub async fn send_raw(&mut self, message: Message) {
+        self.ws.send(message).await.unwrap();
+    }
+
+    /// The next text frame that is not a ping, as JSON.
+    pub async fn next_json(&mut self) -> Value {
+        loop {
+            match self.next_message().await {
+                Some(Message::Text(text)) => {
+                    let value: Value = serde_json::from_str(&text).unwrap();
+                    if value["type"] != "ping" {
+                        return value;
+                    }
+                }
+                Some(Message::Ping(_)) | Some(Message::Pong(_)) => {}
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    pub async fn next_message(&mut self) -> Option<Message> {
+        tokio::time::timeout(WAIT, self.ws.next())
+            .await
+            .expect("a frame in time")
+            .map(|r| r.expect("readable"))
+    }
+
+    /// Expects no non-ping frame within `within`.
+    pub async fn expect_silence(&mut self, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return,
+                Ok(Some(Ok(Message::Text(text)))) if text.contains(r#""type":"ping""#) => {}
+                Ok(other) => panic!("expected silence, got {other:?}"),
+            }
+        }
+    }
+
+    /// Reads until the close frame and returns its code and reason.
+    pub async fn expect_close(&mut self) -> (CloseCode, String) {
+        loop {
+            match self.next_message().await {
+                Some(Message::Close(Some(frame))) => return (frame.code, frame.reason.to_string()),
+                Some(Message::Close(None)) | None => panic!("closed without a close frame"),
+                Some(_) => {}
+            }
+        }
+    }
+
+    pub async fn subscribe(&mut self, identifier: &str) -> Value {
+        self.send_json(json!({"command": "subscribe", "identifier": identifier}))
+            .await;
+        self.next_json().await
+    }
+}
+
+/// Waits until `stats()` says the server has `subscriptions` subscriptions.
+pub async fn until_subscriptions(server: &CableServer, subscriptions: usize) {
+    tokio::time::timeout(WAIT, async {
+        while server.stats().subscriptions != subscriptions {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("subscriptions settle");
+}
+
+/// A plain HTTP/1.1 request over a fresh connection; returns the status code and body.
+pub async fn http(
+    server: &CableServer,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(server.local_addr()).await.unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(WAIT, stream.read_to_string(&mut response))
+        .await
+        .expect("response in time")
+        .unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("status line");
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
