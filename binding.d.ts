@@ -9,6 +9,20 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** The embedded cable server; wrapped by `createCableServer()` in `index.js`. */
+export declare class NativeCableServer {
+  /** Validates the options; nothing listens until `listen()`. */
+  constructor(options: ServerOptions)
+  features(): ServerFeatures
+  /** Binds and starts serving; rejects if the address is taken or the server already listens. */
+  listen(): Promise<ListenInfo>
+  /** Delivers `message` (JSON text) to the subscribers of `stream`. */
+  broadcast(stream: string, message: string): void
+  stats(): ServerStats
+  /** Graceful shutdown: `server_restart` and Close 1001 to every client. Idempotent. */
+  close(): Promise<void>
+}
+
 /**
  * The HTTP broadcast key AnyCable derives from the common secret:
  * `hex(HMAC_SHA256(secret, "broadcast-cable"))`.
@@ -24,6 +38,57 @@ export declare function broadcastKey(secret: string): string
  * `External` handle (and ~300 ns less than a class method), measured on this machine.
  */
 export declare function createIdentificator(secret: string, ttl: number | string, algorithm?: string | undefined | null): { ttl: number, generate(identifiers: string, expiresAt?: number): string, verify(token: string): string | TokenFailure }
+
+/** Where a started server listens. */
+export interface ListenInfo {
+  /** `ws://host:port/path`, for clients. */
+  url: string
+  host: string
+  port: number
+}
+
+/** Which features a configuration turns on, for the start-up line (never the secrets). */
+export interface ServerFeatures {
+  jwt: boolean
+  enforceJwt: boolean
+  noauth: boolean
+  signedStreams: boolean
+  publicStreams: boolean
+  turboStreams: boolean
+  streamsWhisper: boolean
+  /** `"key"`, `"public"` (no key needed) or `"off"`. */
+  httpBroadcast: string
+}
+
+/** `createCableServer` options (validated for type and name in `index.js`). */
+export interface ServerOptions {
+  host?: string
+  port?: number
+  path?: string
+  secret?: string
+  jwtSecret?: string
+  jwtParam?: string
+  enforceJwt?: boolean
+  noauth?: boolean
+  streamsSecret?: string
+  publicStreams?: boolean
+  public?: boolean
+  turboStreams?: boolean
+  streamsWhisper?: boolean
+  broadcastKey?: string
+  broadcastPath?: string
+  allowedOrigins?: Array<string>
+  /** Seconds between pings. */
+  pingInterval?: number
+  maxMessageSize?: number
+  healthPath?: string
+}
+
+export interface ServerStats {
+  connections: number
+  streams: number
+  subscriptions: number
+}
 
 /** Signs a stream name for the `$pubsub` channel (Rails `MessageVerifier`, SHA256, JSON). */
 export declare function signStream(name: string, secret: string): string

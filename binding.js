@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeCableServer = nativeBinding.NativeCableServer
 module.exports.broadcastKey = nativeBinding.broadcastKey
 module.exports.createIdentificator = nativeBinding.createIdentificator
 module.exports.signStream = nativeBinding.signStream

@@ -4,5 +4,6 @@
 mod errors;
 mod js_string;
 mod keys;
+mod server;
 mod streams;
 mod token;

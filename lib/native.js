@@ -1,0 +1,22 @@
+'use strict'
+
+// The native binding (napi's generated loader) and the one rule for its argument errors.
+const native = require('../binding.js')
+
+/** Native argument errors (status InvalidArg) surface as the TypeError they are. */
+function nativeCall(call) {
+  try {
+    return call()
+  } catch (error) {
+    if (error && error.code === 'InvalidArg') throw new TypeError(error.message)
+    throw error
+  }
+}
+
+function isPlainObject(value) {
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+module.exports = { native, nativeCall, isPlainObject }

@@ -1,0 +1,110 @@
+'use strict'
+
+// createCableServer: option checks (TypeError for unknown names and wrong types), then the
+// native server does everything else.
+const { native, nativeCall, isPlainObject } = require('./native.js')
+
+const isString = value => typeof value === 'string'
+const isBoolean = value => typeof value === 'boolean'
+const isPort = value => Number.isInteger(value) && value >= 0 && value <= 65535
+const isPositive = value => typeof value === 'number' && Number.isFinite(value) && value > 0
+const isPositiveInteger = value => Number.isInteger(value) && value > 0 && value <= 2 ** 32 - 1
+const isStringList = value => Array.isArray(value) && value.every(isString)
+
+/** Option name -> [check, what it must be]. Names and meanings are the AnyCable server's flags. */
+const OPTIONS = {
+  host: [isString, 'a string'],
+  port: [isPort, 'an integer from 0 (any free port) to 65535'],
+  path: [isString, 'a string'],
+  secret: [isString, 'a string'],
+  jwtSecret: [isString, 'a string'],
+  jwtParam: [isString, 'a string'],
+  enforceJwt: [isBoolean, 'a boolean'],
+  noauth: [isBoolean, 'a boolean'],
+  streamsSecret: [isString, 'a string'],
+  publicStreams: [isBoolean, 'a boolean'],
+  public: [isBoolean, 'a boolean'],
+  turboStreams: [isBoolean, 'a boolean'],
+  streamsWhisper: [isBoolean, 'a boolean'],
+  broadcastKey: [isString, 'a string'],
+  broadcastPath: [isString, 'a string'],
+  allowedOrigins: [value => isStringList(value) || isString(value), 'an array of strings or a comma-separated string'],
+  pingInterval: [isPositive, 'a positive number of seconds'],
+  maxMessageSize: [isPositiveInteger, 'a positive integer of bytes'],
+  healthPath: [isString, 'a string'],
+}
+
+function nativeOptions(options) {
+  if (!isPlainObject(options)) throw new TypeError('createCableServer options must be an object')
+  const checked = {}
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined) continue
+    const rule = OPTIONS[name]
+    if (!rule) throw new TypeError(`unknown createCableServer option "${name}"`)
+    const [valid, expected] = rule
+    if (!valid(value)) throw new TypeError(`option "${name}" must be ${expected}`)
+    checked[name] = value
+  }
+  if (isString(checked.allowedOrigins)) {
+    checked.allowedOrigins = checked.allowedOrigins.split(',').map(origin => origin.trim()).filter(Boolean)
+  }
+  return checked
+}
+
+/** An AnyCable-compatible WebSocket server running in this process. */
+class CableServer {
+  #native
+  #keepAlive
+
+  constructor(options) {
+    this.#native = nativeCall(() => new native.NativeCableServer(nativeOptions(options)))
+  }
+
+  /** Starts listening; resolves `{ url, host, port }`. Rejects when the port is in use. */
+  async listen() {
+    const info = await this.#native.listen()
+    // The server runs on native threads, which do not keep Node alive; a listening server should.
+    this.#keepAlive ??= setInterval(() => {}, 2 ** 31 - 1)
+    return info
+  }
+
+  /** Sends `data` (any JSON value) to every subscriber of `stream`. */
+  broadcast(stream, data) {
+    if (!isString(stream) || stream === '') throw new TypeError('stream must be a non-empty string')
+    let message
+    try {
+      message = JSON.stringify(data)
+    } catch (error) {
+      throw new TypeError(`broadcast data must be JSON-serializable: ${error.message}`)
+    }
+    if (message === undefined) throw new TypeError('broadcast data must be a JSON value, got undefined')
+    nativeCall(() => this.#native.broadcast(stream, message))
+  }
+
+  /** `{ connections, streams, subscriptions }`. */
+  stats() {
+    return this.#native.stats()
+  }
+
+  /** Which features the options turn on (for logs; never includes secrets). */
+  features() {
+    return this.#native.features()
+  }
+
+  /** Graceful shutdown: every client gets `server_restart` and reconnects elsewhere. */
+  async close() {
+    try {
+      await this.#native.close()
+    } finally {
+      clearInterval(this.#keepAlive)
+      this.#keepAlive = undefined
+    }
+  }
+}
+
+/** Creates (but does not start) a cable server; throws TypeError for invalid options. */
+function createCableServer(options = {}) {
+  return new CableServer(options)
+}
+
+module.exports = { createCableServer, CableServer }
