@@ -1,0 +1,88 @@
+// `npx anycable-rs`: flags and ANYCABLE_* variables, the start-up line, graceful signals.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { signStream } from '../index.mjs'
+import { client, next, token, SECRET } from './support/cable.mjs'
+
+const BIN = fileURLToPath(new URL('../bin/anycable-rs.js', import.meta.url))
+
+/** Starts the CLI and resolves once it printed its listening line. */
+function run(t, args, env = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.after(() => child.kill('SIGKILL'))
+  let output = ''
+  const exited = new Promise(resolve => child.once('exit', code => resolve(code)))
+  const listening = new Promise((resolve, reject) => {
+    const onData = chunk => {
+      output += chunk
+      const match = /listening on (ws:\/\/\S+)/.exec(output)
+      if (match) resolve(match[1])
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    exited.then(code => reject(new Error(`exited with ${code}: ${output}`)))
+  })
+  return { child, listening, exited, output: () => output }
+}
+
+test('flags and environment configure the server; secrets are never printed', async t => {
+  const cli = run(t, ['--port=0', '--public_streams', '--turbo_streams=true'], {
+    ANYCABLE_SECRET: SECRET,
+    ANYCABLE_BROADCAST_KEY: 'bk-not-printed',
+  })
+  const url = await cli.listening
+  assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+\/cable$/)
+  assert.match(cli.output(), /jwt: on/)
+  assert.match(cli.output(), /public streams: on/)
+  assert.match(cli.output(), /turbo streams: on/)
+  assert.ok(!cli.output().includes(SECRET), 'secret printed')
+  assert.ok(!cli.output().includes('bk-not-printed'), 'broadcast key printed')
+
+  const cable = client(t, url, { auth: { token: token() } })
+  const channel = cable.streamFrom('public-lobby')
+  await channel.ensureSubscribed()
+})
+
+test('PORT and ANYCABLE_JWT_PARAM / ANYCABLE_ID_PARAM are read', async t => {
+  const cli = run(t, [], { PORT: '0', ANYCABLE_SECRET: SECRET, ANYCABLE_ID_PARAM: 'token' })
+  const url = await cli.listening
+  const cable = client(t, url, { websocketAuthStrategy: 'param', auth: { token: token(), param: 'token' } })
+  await cable.connect()
+  assert.equal(cable.state, 'connected')
+})
+
+test('--dev without a secret prints a development secret that works', async t => {
+  const cli = run(t, ['--dev', '--port', '0'])
+  const url = await cli.listening
+  await new Promise(resolve => setTimeout(resolve, 100))
+  const devSecret = /development secret \(ANYCABLE_SECRET\): (\w+)/.exec(cli.output())?.[1]
+  assert.ok(devSecret, cli.output())
+  const { generateToken } = await import('../index.mjs')
+  const cable = client(t, url, { auth: { token: generateToken({ user_id: 1 }, { secret: devSecret }) } })
+  await cable.connect()
+  await cable.streamFromSigned(signStream('dev', devSecret)).ensureSubscribed()
+})
+
+test('SIGTERM closes gracefully: clients get server_restart, the process exits 0', async t => {
+  const cli = run(t, ['--port=0'], { ANYCABLE_SECRET: SECRET })
+  const url = await cli.listening
+  const cable = client(t, url, { auth: { token: token() } })
+  await cable.connect()
+  const disconnected = next(cable, 'disconnect')
+  cli.child.kill('SIGTERM')
+  assert.equal((await disconnected).reason, 'server_restart')
+  assert.equal(await cli.exited, 0)
+})
+
+test('bad flags exit 2 with usage', async t => {
+  for (const args of [['--nope'], ['--port=abc'], ['--enforce_jwt']]) {
+    const cli = run(t, ['--port=0', ...args])
+    cli.listening.catch(() => {})
+    assert.equal(await cli.exited, 2, args.join(' '))
+  }
+})

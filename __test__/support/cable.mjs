@@ -1,0 +1,62 @@
+// Real AnyCable JS clients (@anycable/core over `ws`) against a real embedded server.
+import WebSocket from 'ws'
+import { createCable } from '@anycable/core'
+import { createCableServer, generateToken } from '../../index.mjs'
+
+export const SECRET = 'node-test-secret'
+
+/** A listening server; closed by the test's `after`/`t.after`. */
+export async function startServer(t, options = {}) {
+  const server = createCableServer({ port: 0, secret: SECRET, ...options })
+  const info = await server.listen()
+  t.after(() => server.close())
+  return { server, ...info }
+}
+
+export const token = (identifiers = { user_id: 1 }, ttl = 300) => generateToken(identifiers, { secret: SECRET, ttl })
+
+/** A client, disconnected after the test. `monitor: false` unless reconnecting is under test. */
+export function client(t, url, options = {}) {
+  const cable = createCable(url, {
+    websocketImplementation: WebSocket,
+    protocol: 'actioncable-v1-json',
+    websocketAuthStrategy: 'sub-protocol',
+    monitor: false,
+    ...options,
+  })
+  t.after(() => cable.disconnect())
+  return cable
+}
+
+/** Resolves with the next `event` of `emitter`, or rejects after `ms`. */
+export function next(emitter, event, ms = 5000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unbind()
+      reject(new Error(`no ${event} within ${ms} ms`))
+    }, ms)
+    const unbind = emitter.on(event, value => {
+      clearTimeout(timer)
+      unbind()
+      resolve(value)
+    })
+  })
+}
+
+/** Collects every `message` of a channel. */
+export function collect(channel) {
+  const messages = []
+  channel.on('message', message => messages.push(message))
+  return messages
+}
+
+/** Polls `condition` until true, or fails after `ms`. */
+export async function until(condition, ms = 5000, what = 'condition') {
+  const deadline = Date.now() + ms
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
+
+export const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))

@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+'use strict'
+
+// The command line: AnyCable's flag names and ANYCABLE_* variables -> createCableServer options.
+const { randomBytes } = require('node:crypto')
+const { createCableServer } = require('../index.js')
+
+/** flag -> [option name, kind]. Environment: ANYCABLE_ + the flag upper-cased. */
+const FLAGS = {
+  host: ['host', 'string'],
+  port: ['port', 'integer'],
+  path: ['path', 'string'],
+  secret: ['secret', 'string'],
+  jwt_secret: ['jwtSecret', 'string'],
+  jwt_param: ['jwtParam', 'string'],
+  enforce_jwt: ['enforceJwt', 'boolean'],
+  noauth: ['noauth', 'boolean'],
+  streams_secret: ['streamsSecret', 'string'],
+  public_streams: ['publicStreams', 'boolean'],
+  public: ['public', 'boolean'],
+  turbo_streams: ['turboStreams', 'boolean'],
+  streams_whisper: ['streamsWhisper', 'boolean'],
+  broadcast_key: ['broadcastKey', 'string'],
+  broadcast_path: ['broadcastPath', 'string'],
+  allowed_origins: ['allowedOrigins', 'string'],
+  ping_interval: ['pingInterval', 'number'],
+  max_message_size: ['maxMessageSize', 'integer'],
+  health_path: ['healthPath', 'string'],
+}
+
+/** Extra environment names that mean the same as a flag. */
+const ENV_ALIASES = { port: ['PORT'], jwt_param: ['ANYCABLE_ID_PARAM'] }
+
+const USAGE = `Usage: anycable-rs [--flag=value ...] [--dev]
+
+Serves the Action Cable protocol to AnyCable clients. Flags (or ANYCABLE_<FLAG> variables):
+  ${Object.keys(FLAGS).map(flag => `--${flag}`).join(' ')}
+  --dev    no secret given: generate a development secret and print it (never in production)
+  --help   this text`
+
+class UsageError extends Error {}
+
+function convert(flag, kind, raw) {
+  if (kind === 'string') return raw
+  if (kind === 'boolean') {
+    if (['true', '1', 'yes', ''].includes(raw.toLowerCase())) return true
+    if (['false', '0', 'no'].includes(raw.toLowerCase())) return false
+    throw new UsageError(`--${flag} takes true or false, got "${raw}"`)
+  }
+  const number = Number(raw)
+  if (raw.trim() === '' || !Number.isFinite(number) || (kind === 'integer' && !Number.isInteger(number))) {
+    throw new UsageError(`--${flag} takes ${kind === 'integer' ? 'an integer' : 'a number'}, got "${raw}"`)
+  }
+  return number
+}
+
+/** Options from the environment, overridden by flags. */
+function parse(argv, env) {
+  const options = {}
+  let dev = false
+  for (const [flag, [name, kind]] of Object.entries(FLAGS)) {
+    const variable = [`ANYCABLE_${flag.toUpperCase()}`, ...(ENV_ALIASES[flag] ?? [])].find(v => env[v] !== undefined && env[v] !== '')
+    if (variable) options[name] = convert(flag, kind, env[variable])
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '--help' || arg === '-h') return { help: true }
+    if (arg === '--dev') {
+      dev = true
+      continue
+    }
+    const match = /^--([a-z_-]+)(?:=(.*))?$/s.exec(arg)
+    const flag = match?.[1].replace(/-/g, '_')
+    if (!match || !FLAGS[flag]) throw new UsageError(`unknown argument "${arg}"`)
+    const [name, kind] = FLAGS[flag]
+    let raw = match[2]
+    if (raw === undefined) {
+      if (kind === 'boolean') raw = 'true'
+      else if (i + 1 < argv.length) raw = argv[++i]
+      else throw new UsageError(`--${flag} needs a value`)
+    }
+    options[name] = convert(flag, kind, raw)
+  }
+  return { options, dev }
+}
+
+function describe(features) {
+  const on = value => (value ? 'on' : 'off')
+  return [
+    `jwt: ${features.jwt ? (features.enforceJwt ? 'enforced' : 'on') : 'off'}`,
+    `anonymous: ${on(features.noauth)}`,
+    `signed streams: ${on(features.signedStreams)}`,
+    `public streams: ${on(features.publicStreams)}`,
+    `turbo streams: ${on(features.turboStreams)}`,
+    `whisper on signed streams: ${on(features.streamsWhisper)}`,
+    `HTTP broadcast: ${features.httpBroadcast}`,
+  ].join(', ')
+}
+
+async function main() {
+  const parsed = parse(process.argv.slice(2), process.env)
+  if (parsed.help) {
+    console.log(USAGE)
+    return
+  }
+  const { options, dev } = parsed
+  let devSecret
+  if (dev && !options.secret) {
+    devSecret = randomBytes(24).toString('hex')
+    options.secret = devSecret
+  }
+  const server = createCableServer(options)
+  const { url } = await server.listen()
+  console.log(`anycable-rs listening on ${url} (${describe(server.features())})`)
+  if (devSecret) {
+    // Printed only because it was made up just now for development; configured secrets never are.
+    console.log(`development secret (ANYCABLE_SECRET): ${devSecret}`)
+    console.log(
+      `mint a token: node -e "console.log(require('anycable-rs').generateToken({ user_id: 1 }, { secret: process.argv[1] }))" ${devSecret}`,
+    )
+  }
+  let stopping = false
+  const stop = async signal => {
+    if (stopping) return
+    stopping = true
+    console.log(`${signal}: closing connections (clients are told to reconnect)`)
+    await server.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+}
+
+main().catch(error => {
+  console.error(`anycable-rs: ${error.message}`)
+  if (error instanceof UsageError) console.error(USAGE)
+  process.exit(error instanceof UsageError || error instanceof TypeError ? 2 : 1)
+})
