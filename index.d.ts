@@ -64,6 +64,89 @@ export declare function verifyStream(signed: string, secret: string): string | n
 /** The HTTP broadcast key AnyCable derives from the common secret: `hex(HMAC_SHA256(secret, "broadcast-cable"))`. */
 export declare function broadcastKey(secret: string): string
 
+/** `createCableServer` options: the AnyCable server's flags, camelCased, with the same defaults. */
+export interface CableServerOptions {
+  /** Default `127.0.0.1`. */
+  host?: string
+  /** Default 8080; 0 picks any free port. */
+  port?: number
+  /** The WebSocket endpoint; default `/cable`. */
+  path?: string
+  /** The common secret: JWT, signed streams and the HTTP broadcast key fall back to it. */
+  secret?: string
+  jwtSecret?: string
+  /** Token query parameter / `X-<param>` header name; default `jid`. */
+  jwtParam?: string
+  /** Refuse connections without a valid token. */
+  enforceJwt?: boolean
+  /** Accept tokenless connections as anonymous. */
+  noauth?: boolean
+  streamsSecret?: string
+  /** Allow `$pubsub` subscriptions to unsigned stream names. */
+  publicStreams?: boolean
+  /** Public mode: `noauth` + `publicStreams` + HTTP broadcasts without a key. */
+  public?: boolean
+  /** Serve `Turbo::StreamsChannel` with signed stream names. */
+  turboStreams?: boolean
+  /** Allow whispers on signed streams (always allowed on public ones). */
+  streamsWhisper?: boolean
+  /** Bearer key for `POST /_broadcast`; default derived from `secret`. */
+  broadcastKey?: string
+  /** Default `/_broadcast`. */
+  broadcastPath?: string
+  /** Browser origins allowed to connect (`*.example.com` wildcards); default any. */
+  allowedOrigins?: string[] | string
+  /** Seconds between pings; default 3. */
+  pingInterval?: number
+  /** Largest client frame in bytes; default 65536. */
+  maxMessageSize?: number
+  /** Default `/health`. */
+  healthPath?: string
+}
+
+export interface ListenInfo {
+  /** `ws://host:port/path`, for clients. */
+  url: string
+  host: string
+  port: number
+}
+
+export interface CableServerStats {
+  connections: number
+  streams: number
+  subscriptions: number
+}
+
+export interface CableServerFeatures {
+  jwt: boolean
+  enforceJwt: boolean
+  noauth: boolean
+  signedStreams: boolean
+  publicStreams: boolean
+  turboStreams: boolean
+  streamsWhisper: boolean
+  /** `key`: `POST /_broadcast` needs the key; `public`: no key needed; `off`: no key configured. */
+  httpBroadcast: 'key' | 'public' | 'off'
+}
+
+/** An AnyCable-compatible WebSocket server running inside this Node process. */
+export declare class CableServer {
+  /** Same as `createCableServer(options)`. */
+  constructor(options?: CableServerOptions)
+  /** Starts listening. Rejects when the port is in use. Keeps the process alive until `close()`. */
+  listen(): Promise<ListenInfo>
+  /** Sends `data` (any JSON value) to every subscriber of `stream`. */
+  broadcast(stream: string, data: unknown): void
+  stats(): CableServerStats
+  /** Which features the options turn on (never the secrets). */
+  features(): CableServerFeatures
+  /** Graceful shutdown: every client gets `server_restart` (reconnect) and Close 1001. */
+  close(): Promise<void>
+}
+
+/** Creates (but does not start) a cable server; throws `TypeError` for unknown or invalid options. */
+export declare function createCableServer(options?: CableServerOptions): CableServer
+
 declare const anycable: {
   TokenError: typeof TokenError
   identificator: typeof identificator
@@ -72,5 +155,7 @@ declare const anycable: {
   signStream: typeof signStream
   verifyStream: typeof verifyStream
   broadcastKey: typeof broadcastKey
+  createCableServer: typeof createCableServer
+  CableServer: typeof CableServer
 }
 export default anycable
