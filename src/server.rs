@@ -37,12 +37,19 @@ impl ServerOptions {
     fn into_config(self) -> Result<Config> {
         let defaults = Config::default();
         let port = match self.port {
-            Some(port) => u16::try_from(port).map_err(|_| invalid_arg(format!("port must be 0-65535, got {port}")))?,
+            Some(port) => u16::try_from(port)
+                .map_err(|_| invalid_arg(format!("port must be 0-65535, got {port}")))?,
             None => defaults.port,
         };
         let ping_interval = match self.ping_interval {
-            Some(seconds) if seconds.is_finite() && seconds > 0.0 => Duration::from_secs_f64(seconds),
-            Some(seconds) => return Err(invalid_arg(format!("pingInterval must be a positive number of seconds, got {seconds}"))),
+            Some(seconds) if seconds.is_finite() && seconds > 0.0 => {
+                Duration::from_secs_f64(seconds)
+            }
+            Some(seconds) => {
+                return Err(invalid_arg(format!(
+                    "pingInterval must be a positive number of seconds, got {seconds}"
+                )))
+            }
             None => defaults.ping_interval,
         };
         Ok(Config {
@@ -63,7 +70,9 @@ impl ServerOptions {
             broadcast_path: self.broadcast_path.unwrap_or(defaults.broadcast_path),
             allowed_origins: self.allowed_origins.unwrap_or(defaults.allowed_origins),
             ping_interval,
-            max_message_size: self.max_message_size.map_or(defaults.max_message_size, |size| size as usize),
+            max_message_size: self
+                .max_message_size
+                .map_or(defaults.max_message_size, |size| size as usize),
             health_path: self.health_path.unwrap_or(defaults.health_path),
             outgoing_queue: defaults.outgoing_queue,
         })
@@ -114,7 +123,10 @@ impl NativeCableServer {
     pub fn new(options: ServerOptions) -> Result<Self> {
         let config = options.into_config()?;
         config.clone().resolve().map_err(invalid_arg)?;
-        Ok(NativeCableServer { config, running: Mutex::new(None) })
+        Ok(NativeCableServer {
+            config,
+            running: Mutex::new(None),
+        })
     }
 
     #[napi(catch_unwind)]

@@ -23,6 +23,17 @@ struct StreamIdentifier {
     stream_name: Option<String>,
 }
 
+/// The channel an identifier names, if it is a JSON object with a `channel`.
+pub fn channel_of(identifier: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Named {
+        channel: String,
+    }
+    serde_json::from_str::<Named>(identifier)
+        .ok()
+        .map(|named| named.channel)
+}
+
 /// Whether the server itself serves subscriptions with this identifier's channel.
 pub fn is_stream_channel(settings: &Settings, channel: &str) -> bool {
     channel == PUBSUB_CHANNEL || (settings.turbo_streams && channel == TURBO_CHANNEL)

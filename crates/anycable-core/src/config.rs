@@ -2,9 +2,11 @@
 //! into [`Settings`], which is what the rest of the server reads.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::keys::broadcast_key;
+use crate::keys::{broadcast_key, rpc_key};
+use crate::rpc::{HttpTransport, Rpc, Transport};
 use crate::streams::StreamSigner;
 use crate::token::{Algorithm, Identificator, Ttl};
 
@@ -42,6 +44,12 @@ pub struct Config {
     pub health_path: String,
     /// Frames a session may have waiting before it is disconnected as `too_slow`.
     pub outgoing_queue: usize,
+    /// AnyCable RPC-over-HTTP endpoint for application channels (`http://host/path`).
+    pub rpc_host: Option<String>,
+    /// How long one RPC call may take before the client gets a reject (or `unauthorized`).
+    pub rpc_timeout: Duration,
+    /// RPC calls in flight at once; more wait their turn.
+    pub rpc_concurrency: usize,
 }
 
 impl Default for Config {
@@ -67,6 +75,9 @@ impl Default for Config {
             max_message_size: 65_536,
             health_path: "/health".into(),
             outgoing_queue: 1024,
+            rpc_host: None,
+            rpc_timeout: Duration::from_secs(5),
+            rpc_concurrency: 64,
         }
     }
 }
@@ -108,6 +119,8 @@ pub struct Settings {
     pub max_message_size: usize,
     pub health_path: String,
     pub outgoing_queue: usize,
+    /// Application channels and `connect` for tokenless clients; `None` without an application.
+    pub rpc: Option<Rpc>,
 }
 
 fn non_empty(value: &Option<String>) -> Option<&str> {
@@ -126,6 +139,15 @@ fn check_path(name: &str, path: &str) -> Result<(), ConfigError> {
 
 impl Config {
     pub fn resolve(self) -> Result<Settings, ConfigError> {
+        self.resolve_with(None)
+    }
+
+    /// Like [`Config::resolve`], with application channels served through `application` (an
+    /// in-process transport) instead of `rpc_host`.
+    pub fn resolve_with(
+        self,
+        application: Option<Arc<dyn Transport>>,
+    ) -> Result<Settings, ConfigError> {
         check_path("path", &self.path)?;
         check_path("broadcastPath", &self.broadcast_path)?;
         check_path("healthPath", &self.health_path)?;
@@ -159,6 +181,26 @@ impl Config {
         let broadcast_key = non_empty(&self.broadcast_key)
             .map(str::to_owned)
             .or_else(|| secret.map(|s| broadcast_key(s.as_bytes())));
+        let transport: Option<Arc<dyn Transport>> = match (application, non_empty(&self.rpc_host)) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError(
+                    "application and rpcHost cannot be used together".into(),
+                ))
+            }
+            (Some(application), None) => Some(application),
+            (None, Some(host)) => Some(Arc::new(
+                HttpTransport::new(host, secret.map(|s| rpc_key(s.as_bytes())))
+                    .map_err(|e| ConfigError(e.0))?,
+            )),
+            (None, None) => None,
+        };
+        if self.rpc_concurrency == 0 || self.rpc_timeout.is_zero() {
+            return Err(ConfigError(
+                "RPC concurrency and timeout must be positive".into(),
+            ));
+        }
+        let rpc =
+            transport.map(|transport| Rpc::new(transport, self.rpc_concurrency, self.rpc_timeout));
         if self.enforce_jwt && identificator.is_none() {
             return Err(ConfigError(
                 "enforceJwt needs a secret or jwtSecret to verify tokens with".into(),
@@ -184,6 +226,7 @@ impl Config {
             max_message_size: self.max_message_size,
             health_path: self.health_path,
             outgoing_queue: self.outgoing_queue,
+            rpc,
         })
     }
 }

@@ -16,6 +16,8 @@ pub enum Verdict {
     Identified {
         identifiers: String,
     },
+    /// No token, and the application decides (its `connect`).
+    AskApplication,
     /// No token, and the server accepts anonymous connections (`noauth`).
     Anonymous,
     Refused(DisconnectReason),
@@ -69,6 +71,7 @@ pub fn authenticate(settings: &Settings, token: Option<&str>) -> Verdict {
             Err(TokenError::Unauthorized(_)) => Verdict::Refused(DisconnectReason::Unauthorized),
         },
         _ if settings.enforce_jwt => Verdict::Refused(DisconnectReason::Unauthorized),
+        _ if settings.rpc.is_some() => Verdict::AskApplication,
         _ if settings.noauth => Verdict::Anonymous,
         _ => Verdict::Refused(DisconnectReason::Unauthorized),
     }

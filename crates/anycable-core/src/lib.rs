@@ -8,6 +8,7 @@ pub mod hub;
 pub mod identity;
 pub mod keys;
 pub mod protocol;
+pub mod rpc;
 mod secret;
 pub mod server;
 pub mod session;

@@ -12,6 +12,8 @@ pub enum DisconnectReason {
     TokenExpired,
     ServerRestart,
     TooSlow,
+    /// The application asked to close the connection.
+    Remote,
 }
 
 impl DisconnectReason {
@@ -21,6 +23,7 @@ impl DisconnectReason {
             DisconnectReason::TokenExpired => "token_expired",
             DisconnectReason::ServerRestart => "server_restart",
             DisconnectReason::TooSlow => "too_slow",
+            DisconnectReason::Remote => "remote",
         }
     }
 

@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 use crate::broadcast::Publication;
 use crate::config::{Config, ConfigError, Settings};
 use crate::hub::Hub;
+use crate::rpc::Transport;
 
 /// How long `shutdown` waits for sessions to say goodbye before returning anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -90,7 +91,15 @@ impl From<ConfigError> for ServerError {
 impl CableServer {
     /// Binds and starts serving on the current tokio runtime.
     pub async fn start(config: Config) -> Result<CableServer, ServerError> {
-        let settings = Arc::new(config.resolve()?);
+        CableServer::start_with(config, None).await
+    }
+
+    /// Like [`CableServer::start`], with application channels served through an in-process transport.
+    pub async fn start_with(
+        config: Config,
+        application: Option<Arc<dyn Transport>>,
+    ) -> Result<CableServer, ServerError> {
+        let settings = Arc::new(config.resolve_with(application)?);
         let address = format!("{}:{}", settings.host, settings.port);
         let bind_error = |source| ServerError::Bind {
             address: address.clone(),

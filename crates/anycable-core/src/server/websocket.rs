@@ -1,3 +1,4 @@
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -17,7 +18,8 @@ use super::http::{text, HttpResponse};
 use super::origin::origin_allowed;
 use super::{ConnectionGuard, Shared};
 use crate::identity::{authenticate, find_token, select_protocol};
-use crate::session::{self, SessionContext};
+use crate::rpc::Env;
+use crate::session::{self, Peer, SessionContext};
 
 /// Per-socket read and write buffers. tungstenite's defaults (128 KiB each) would dominate the
 /// memory of an idle connection; cable frames are small.
@@ -62,6 +64,11 @@ pub fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> HttpResp
     let verdict = authenticate(settings, token.as_deref());
     let sid =
         request_id(headers).unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rng(), 21));
+    let env = Env {
+        url: request_url(&request),
+        headers: application_headers(headers),
+        ..Env::default()
+    };
 
     let on_upgrade = hyper::upgrade::on(&mut request);
     let shared = Arc::clone(shared);
@@ -84,7 +91,17 @@ pub fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> HttpResp
             shutdown: shared.shutdown.subscribe(),
         };
         let id = shared.next_session.fetch_add(1, Ordering::Relaxed);
-        session::run(ws, context, id, sid, verdict).await;
+        session::run(
+            ws,
+            context,
+            Peer {
+                id,
+                sid,
+                verdict,
+                env,
+            },
+        )
+        .await;
     });
 
     let mut response = text(StatusCode::SWITCHING_PROTOCOLS, "");
@@ -115,6 +132,29 @@ fn asks_for_websocket(headers: &HeaderMap) -> bool {
         })
     };
     has_token(CONNECTION, "upgrade") && has_token(UPGRADE, "websocket")
+}
+
+/// The URL the client connected to, as the application's `env.url`.
+fn request_url(request: &Request<Incoming>) -> String {
+    let host = request
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or("localhost");
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    format!("http://{host}{path}")
+}
+
+/// Request headers for the application (cookies, authorization…), lower-cased; the WebSocket
+/// handshake's own headers are left out.
+fn application_headers(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .iter()
+        .filter(|(name, _)| !name.as_str().starts_with("sec-websocket-"))
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect()
 }
 
 /// `X-Request-ID`, when a proxy set a sane one, becomes the session id.

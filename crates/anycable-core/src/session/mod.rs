@@ -1,9 +1,13 @@
 //! One WebSocket connection: welcome or refusal, the read loop, subscriptions, the bounded
-//! outgoing queue, pings, and the way it ends (client close, bad input, too slow, shutdown).
+//! outgoing queue, pings, application calls, and the way it ends (client close, bad input, too
+//! slow, shutdown).
 
+mod application;
 mod outbox;
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -19,11 +23,13 @@ use tokio_tungstenite::WebSocketStream;
 
 pub use outbox::{Outbox, OutboxReceiver, OverflowSignal};
 
-use crate::channels::{resolve_stream, StreamGrant};
+use crate::channels::{channel_of, is_stream_channel, resolve_stream};
 use crate::config::Settings;
 use crate::hub::{Hub, SessionId, Subscriber};
 use crate::identity::Verdict;
 use crate::protocol::{self, Command, DisconnectReason, Frame};
+use crate::rpc::Env;
+use application::{AppCall, AppReply};
 
 /// How long one write may take before the client is considered gone (AnyCable's default).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -36,28 +42,59 @@ pub struct SessionContext {
     pub shutdown: watch::Receiver<bool>,
 }
 
-/// Runs a connection to its end. `sid` is the session id sent in the welcome frame.
-pub async fn run<S>(
-    ws: WebSocketStream<S>,
-    context: SessionContext,
-    id: SessionId,
-    sid: String,
-    verdict: Verdict,
-) where
+/// Who connected: the session id for the welcome frame, the auth verdict, and the request as the
+/// application sees it (`env`).
+pub struct Peer {
+    pub id: SessionId,
+    pub sid: String,
+    pub verdict: Verdict,
+    pub env: Env,
+}
+
+/// Runs a connection to its end.
+pub async fn run<S>(ws: WebSocketStream<S>, context: SessionContext, peer: Peer)
+where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut session = Session {
         ws,
-        id,
-        sid: Arc::from(sid),
+        id: peer.id,
+        sid: Arc::from(peer.sid),
         settings: context.settings,
         hub: context.hub,
+        identifiers: String::new(),
+        env: peer.env,
+        connected_by_application: false,
         subscriptions: HashMap::new(),
     };
-    match verdict {
-        Verdict::Refused(reason) => session.end(reason, CloseCode::Normal, "Auth Failed").await,
-        Verdict::Identified { .. } | Verdict::Anonymous => session.serve(context.shutdown).await,
-    }
+    let welcomed = match peer.verdict {
+        Verdict::Refused(reason) => {
+            session.end(reason, CloseCode::Normal, "Auth Failed").await;
+            return;
+        }
+        Verdict::Identified { identifiers } => {
+            session.identifiers = identifiers;
+            session.write(protocol::welcome(&session.sid)).await
+        }
+        Verdict::Anonymous => session.write(protocol::welcome(&session.sid)).await,
+        Verdict::AskApplication => match session.connect().await {
+            Ok(welcomed) => welcomed,
+            Err(reason) => {
+                session.end(reason, CloseCode::Normal, "Auth Failed").await;
+                return;
+            }
+        },
+    };
+    session.serve(welcomed, context.shutdown).await;
+}
+
+/// A subscription: the streams it streams from, and who answers it.
+struct Subscription {
+    streams: Vec<String>,
+    /// Whether the subscriber may whisper to its streams.
+    whisper: bool,
+    /// Answered by the application (as opposed to `$pubsub` / Turbo, answered here).
+    application: bool,
 }
 
 struct Session<S> {
@@ -66,8 +103,11 @@ struct Session<S> {
     sid: Arc<str>,
     settings: Arc<Settings>,
     hub: Arc<Hub>,
-    /// Identifier -> the stream it streams from.
-    subscriptions: HashMap<Arc<str>, StreamGrant>,
+    /// The connection identifiers (JSON), from the token's `ext` or the application's `connect`.
+    identifiers: String,
+    env: Env,
+    connected_by_application: bool,
+    subscriptions: HashMap<Arc<str>, Subscription>,
 }
 
 /// Why the read loop stopped.
@@ -80,17 +120,18 @@ enum Exit {
     Close(CloseCode, &'static str),
 }
 
+type PendingReply = Pin<Box<dyn Future<Output = AppReply> + Send>>;
+
 impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
-    async fn serve(&mut self, mut shutdown: watch::Receiver<bool>) {
+    async fn serve(&mut self, welcomed: bool, mut shutdown: watch::Receiver<bool>) {
         let (outbox, mut queued) = Outbox::new(self.settings.outgoing_queue);
-        let exit = if self.write(protocol::welcome(&self.sid)).await {
+        let exit = if welcomed {
             self.read_loop(&outbox, &mut queued, &mut shutdown).await
         } else {
             Exit::Gone
         };
-        for (identifier, grant) in self.subscriptions.drain() {
-            self.hub.unsubscribe(&grant.stream, &identifier, self.id);
-        }
+        let application_channels = self.leave_all();
+        self.tell_application_goodbye(application_channels).await;
         match exit {
             // Completes the closing handshake if the client started it; fails fast if it is gone.
             Exit::Gone => {
@@ -114,6 +155,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         let mut pings = interval_at(Instant::now() + first, interval);
         pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let overflow = queued.overflow_signal();
+        // One application call at a time per session, like AnyCable: commands wait their turn,
+        // while broadcasts and pings keep flowing.
+        let mut pending: Option<PendingReply> = None;
         if *shutdown.borrow() {
             return Exit::Disconnect(
                 DisconnectReason::ServerRestart,
@@ -135,18 +179,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                         return Exit::Gone;
                     }
                 }
+                reply = async { pending.as_mut().expect("guarded").await }, if pending.is_some() => {
+                    pending = None;
+                    if let Some(exit) = self.apply(reply, outbox).await {
+                        return exit;
+                    }
+                }
                 _ = pings.tick() => {
                     if !self.write(protocol::ping(unix_seconds())).await {
                         return Exit::Gone;
                     }
                 }
-                incoming = self.ws.next() => match incoming {
+                incoming = self.ws.next(), if pending.is_none() => match incoming {
                     Some(Ok(Message::Text(text))) => match Command::parse(&text) {
-                        Ok(command) => {
-                            if !self.handle(command, outbox).await {
-                                return Exit::Gone;
-                            }
-                        }
+                        Ok(command) => match self.handle(command, outbox).await {
+                            Handled::Done => {}
+                            Handled::AskApplication(call) => pending = Some(Box::pin(call.send())),
+                            Handled::Gone => return Exit::Gone,
+                        },
                         Err(_) => return Exit::Close(CloseCode::Invalid, "Malformed JSON"),
                     },
                     Some(Ok(Message::Binary(_))) => return Exit::Close(CloseCode::Unsupported, "Binary frames are not supported"),
@@ -159,50 +209,120 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         }
     }
 
-    /// Acts on one command; false if the client is gone.
-    async fn handle(&mut self, command: Command, outbox: &Outbox) -> bool {
+    /// Acts on one command, or says which application call it needs.
+    async fn handle(&mut self, command: Command, outbox: &Outbox) -> Handled {
         match command {
-            Command::Subscribe { identifier } => self.subscribe(identifier, outbox).await,
-            Command::Unsubscribe { identifier } => {
-                if let Some((identifier, grant)) =
-                    self.subscriptions.remove_entry(identifier.as_str())
-                {
-                    self.hub.unsubscribe(&grant.stream, &identifier, self.id);
+            Command::Subscribe { identifier } => {
+                if self.subscriptions.contains_key(identifier.as_str()) {
+                    return Handled::Done;
                 }
-                true
+                let for_application = channel_of(&identifier)
+                    .is_some_and(|channel| !is_stream_channel(&self.settings, &channel));
+                match for_application
+                    .then(|| self.application_call("subscribe", &identifier, None))
+                    .flatten()
+                {
+                    Some(call) => Handled::AskApplication(call),
+                    // Stream channels are answered here; anything else without an application is rejected.
+                    None => self.subscribe_stream(identifier, outbox).await,
+                }
+            }
+            Command::Unsubscribe { identifier } => {
+                let Some(subscription) = self.leave(&identifier) else {
+                    return Handled::Done;
+                };
+                match subscription.application {
+                    true => self
+                        .application_call("unsubscribe", &identifier, None)
+                        .map_or(Handled::Done, Handled::AskApplication),
+                    false => Handled::Done,
+                }
+            }
+            Command::Message { identifier, data } => {
+                match self.subscriptions.get(identifier.as_str()) {
+                    Some(subscription) if subscription.application => self
+                        .application_call("message", &identifier, Some(data))
+                        .map_or(Handled::Done, Handled::AskApplication),
+                    // Stream channels have no actions; unknown identifiers are ignored.
+                    _ => Handled::Done,
+                }
             }
             Command::Whisper { identifier, data } => {
-                if let Some(grant) = self
+                if let Some(subscription) = self
                     .subscriptions
                     .get(identifier.as_str())
-                    .filter(|g| g.whisper)
+                    .filter(|s| s.whisper)
                 {
-                    self.hub.whisper(&grant.stream, self.id, &data);
+                    for stream in &subscription.streams {
+                        self.hub.whisper(stream, self.id, &data);
+                    }
                 }
-                true
+                Handled::Done
             }
-            // Stream channels have no actions; unknown commands are ignored.
-            Command::Message { .. } | Command::Unknown => true,
+            Command::Unknown => Handled::Done,
         }
     }
 
-    async fn subscribe(&mut self, identifier: String, outbox: &Outbox) -> bool {
-        if self.subscriptions.contains_key(identifier.as_str()) {
-            return true;
-        }
+    async fn subscribe_stream(&mut self, identifier: String, outbox: &Outbox) -> Handled {
         let Some(grant) = resolve_stream(&self.settings, &identifier) else {
-            return self.write(protocol::reject(&identifier)).await;
+            return Handled::from_write(self.write(protocol::reject(&identifier)).await);
         };
         let identifier: Arc<str> = Arc::from(identifier);
+        self.subscriptions.insert(
+            Arc::clone(&identifier),
+            Subscription {
+                streams: Vec::new(),
+                whisper: grant.whisper,
+                application: false,
+            },
+        );
+        self.stream_from(&identifier, grant.stream, outbox);
+        Handled::from_write(self.write(protocol::confirm(&identifier)).await)
+    }
+
+    /// Adds `stream` to a subscription (and the hub) unless it is there already.
+    fn stream_from(&mut self, identifier: &Arc<str>, stream: String, outbox: &Outbox) {
+        let Some(subscription) = self.subscriptions.get_mut(identifier) else {
+            return;
+        };
+        if subscription.streams.contains(&stream) {
+            return;
+        }
         let subscriber = Subscriber {
             sid: Arc::clone(&self.sid),
             outbox: outbox.clone(),
         };
-        self.hub
-            .subscribe(&grant.stream, &identifier, self.id, subscriber);
-        let confirmed = self.write(protocol::confirm(&identifier)).await;
-        self.subscriptions.insert(identifier, grant);
-        confirmed
+        self.hub.subscribe(&stream, identifier, self.id, subscriber);
+        subscription.streams.push(stream);
+    }
+
+    fn stop_stream_from(&mut self, identifier: &str, stream: &str) {
+        let Some(subscription) = self.subscriptions.get_mut(identifier) else {
+            return;
+        };
+        subscription.streams.retain(|s| s != stream);
+        self.hub.unsubscribe(stream, identifier, self.id);
+    }
+
+    /// Removes a subscription and its streams.
+    fn leave(&mut self, identifier: &str) -> Option<Subscription> {
+        let (identifier, subscription) = self.subscriptions.remove_entry(identifier)?;
+        for stream in &subscription.streams {
+            self.hub.unsubscribe(stream, &identifier, self.id);
+        }
+        Some(subscription)
+    }
+
+    /// Leaves everything; returns the identifiers of the application's channels.
+    fn leave_all(&mut self) -> Vec<String> {
+        let identifiers: Vec<Arc<str>> = self.subscriptions.keys().cloned().collect();
+        identifiers
+            .into_iter()
+            .filter_map(|identifier| {
+                let subscription = self.leave(&identifier)?;
+                subscription.application.then(|| identifier.to_string())
+            })
+            .collect()
     }
 
     /// Writes `first` and whatever else is already queued, with one flush.
@@ -237,6 +357,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
             reason: why.into(),
         };
         let _ = timeout(WRITE_TIMEOUT, self.ws.close(Some(frame))).await;
+    }
+}
+
+/// What handling a command led to.
+enum Handled {
+    Done,
+    AskApplication(AppCall),
+    Gone,
+}
+
+impl Handled {
+    fn from_write(written: bool) -> Handled {
+        if written {
+            Handled::Done
+        } else {
+            Handled::Gone
+        }
     }
 }
 
