@@ -11,8 +11,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** The embedded cable server; wrapped by `createCableServer()` in `index.js`. */
 export declare class NativeCableServer {
-  /** Validates the options; nothing listens until `listen()`. */
-  constructor(options: ServerOptions)
+  /**
+   * Validates the options; nothing listens until `listen()`. `dispatch` runs application
+   * channels in this process (see `lib/application.js`).
+   */
+  constructor(options: ServerOptions, dispatch?: (method: string, sid: string, request: string) => Promise<string>)
   features(): ServerFeatures
   /** Binds and starts serving; rejects if the address is taken or the server already listens. */
   listen(): Promise<ListenInfo>
@@ -58,6 +61,8 @@ export interface ServerFeatures {
   streamsWhisper: boolean
   /** `"key"`, `"public"` (no key needed) or `"off"`. */
   httpBroadcast: string
+  /** `"in-process"`, `"http"` or `"off"`: who answers application channels. */
+  application: string
 }
 
 /** `createCableServer` options (validated for type and name in `index.js`). */
@@ -82,6 +87,12 @@ export interface ServerOptions {
   pingInterval?: number
   maxMessageSize?: number
   healthPath?: string
+  /** AnyCable RPC-over-HTTP endpoint for application channels. */
+  rpcHost?: string
+  /** Seconds an application call may take before the client gets a reject / unauthorized. */
+  rpcTimeout?: number
+  /** Application calls in flight at once. */
+  rpcConcurrency?: number
 }
 
 export interface ServerStats {

@@ -34,12 +34,14 @@ test('flags and environment configure the server; secrets are never printed', as
   const cli = run(t, ['--port=0', '--public_streams', '--turbo_streams=true'], {
     ANYCABLE_SECRET: SECRET,
     ANYCABLE_BROADCAST_KEY: 'bk-not-printed',
+    ANYCABLE_RPC_HOST: 'http://127.0.0.1:9/rpc',
   })
   const url = await cli.listening
   assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+\/cable$/)
   assert.match(cli.output(), /jwt: on/)
   assert.match(cli.output(), /public streams: on/)
   assert.match(cli.output(), /turbo streams: on/)
+  assert.match(cli.output(), /application channels: http/)
   assert.ok(!cli.output().includes(SECRET), 'secret printed')
   assert.ok(!cli.output().includes('bk-not-printed'), 'broadcast key printed')
 

@@ -26,6 +26,8 @@ const FLAGS = {
   ping_interval: ['pingInterval', 'number'],
   max_message_size: ['maxMessageSize', 'integer'],
   health_path: ['healthPath', 'string'],
+  rpc_host: ['rpcHost', 'string'],
+  rpc_timeout: ['rpcTimeout', 'number'],
 }
 
 /** Extra environment names that mean the same as a flag. */
@@ -94,6 +96,7 @@ function describe(features) {
     `turbo streams: ${on(features.turboStreams)}`,
     `whisper on signed streams: ${on(features.streamsWhisper)}`,
     `HTTP broadcast: ${features.httpBroadcast}`,
+    `application channels: ${features.application}`,
   ].join(', ')
 }
 

@@ -3,6 +3,7 @@
 // createCableServer: option checks (TypeError for unknown names and wrong types), then the
 // native server does everything else.
 const { native, nativeCall, isPlainObject } = require('./native.js')
+const { isApplication, createDispatch } = require('./application.js')
 
 const isString = value => typeof value === 'string'
 const isBoolean = value => typeof value === 'boolean'
@@ -32,6 +33,10 @@ const OPTIONS = {
   pingInterval: [isPositive, 'a positive number of seconds'],
   maxMessageSize: [isPositiveInteger, 'a positive integer of bytes'],
   healthPath: [isString, 'a string'],
+  application: [isApplication, 'a serverless-js Application (buildHandle, handleOpen, handleCommand, handleClose, encodeIdentifiers, decodeIdentifiers)'],
+  rpcHost: [isString, 'an http:// URL'],
+  rpcTimeout: [isPositive, 'a positive number of seconds'],
+  rpcConcurrency: [isPositiveInteger, 'a positive integer'],
 }
 
 function nativeOptions(options) {
@@ -57,7 +62,9 @@ class CableServer {
   #keepAlive
 
   constructor(options) {
-    this.#native = nativeCall(() => new native.NativeCableServer(nativeOptions(options)))
+    const { application, ...rest } = nativeOptions(options)
+    const dispatch = application && createDispatch(application)
+    this.#native = nativeCall(() => new native.NativeCableServer(rest, dispatch))
   }
 
   /** Starts listening; resolves `{ url, host, port }`. Rejects when the port is in use. */

@@ -1,10 +1,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use anycable_core::rpc::Transport;
 use anycable_core::{CableServer, Config, Publication};
 use napi::Result;
 use napi_derive::napi;
 
+use crate::application::{Dispatch, JsTransport};
 use crate::errors::invalid_arg;
 
 /// `createCableServer` options (validated for type and name in `index.js`).
@@ -31,6 +33,12 @@ pub struct ServerOptions {
     pub ping_interval: Option<f64>,
     pub max_message_size: Option<u32>,
     pub health_path: Option<String>,
+    /// AnyCable RPC-over-HTTP endpoint for application channels.
+    pub rpc_host: Option<String>,
+    /// Seconds an application call may take before the client gets a reject / unauthorized.
+    pub rpc_timeout: Option<f64>,
+    /// Application calls in flight at once.
+    pub rpc_concurrency: Option<u32>,
 }
 
 impl ServerOptions {
@@ -41,17 +49,17 @@ impl ServerOptions {
                 .map_err(|_| invalid_arg(format!("port must be 0-65535, got {port}")))?,
             None => defaults.port,
         };
-        let ping_interval = match self.ping_interval {
+        let seconds = |name: &str, value: Option<f64>, default: Duration| match value {
             Some(seconds) if seconds.is_finite() && seconds > 0.0 => {
-                Duration::from_secs_f64(seconds)
+                Ok(Duration::from_secs_f64(seconds))
             }
-            Some(seconds) => {
-                return Err(invalid_arg(format!(
-                    "pingInterval must be a positive number of seconds, got {seconds}"
-                )))
-            }
-            None => defaults.ping_interval,
+            Some(seconds) => Err(invalid_arg(format!(
+                "{name} must be a positive number of seconds, got {seconds}"
+            ))),
+            None => Ok(default),
         };
+        let ping_interval = seconds("pingInterval", self.ping_interval, defaults.ping_interval)?;
+        let rpc_timeout = seconds("rpcTimeout", self.rpc_timeout, defaults.rpc_timeout)?;
         Ok(Config {
             host: self.host.unwrap_or(defaults.host),
             port,
@@ -75,6 +83,11 @@ impl ServerOptions {
                 .map_or(defaults.max_message_size, |size| size as usize),
             health_path: self.health_path.unwrap_or(defaults.health_path),
             outgoing_queue: defaults.outgoing_queue,
+            rpc_host: self.rpc_host,
+            rpc_timeout,
+            rpc_concurrency: self
+                .rpc_concurrency
+                .map_or(defaults.rpc_concurrency, |n| n as usize),
         })
     }
 }
@@ -107,31 +120,51 @@ pub struct ServerFeatures {
     pub streams_whisper: bool,
     /// `"key"`, `"public"` (no key needed) or `"off"`.
     pub http_broadcast: String,
+    /// `"in-process"`, `"http"` or `"off"`: who answers application channels.
+    pub application: String,
 }
 
 /// The embedded cable server; wrapped by `createCableServer()` in `index.js`.
 #[napi]
 pub struct NativeCableServer {
     config: Config,
+    application: Option<Arc<dyn Transport>>,
     running: Mutex<Option<Arc<CableServer>>>,
 }
 
 #[napi]
 impl NativeCableServer {
-    /// Validates the options; nothing listens until `listen()`.
-    #[napi(constructor, catch_unwind)]
-    pub fn new(options: ServerOptions) -> Result<Self> {
+    /// Validates the options; nothing listens until `listen()`. `dispatch` runs application
+    /// channels in this process (see `lib/application.js`).
+    #[napi(
+        constructor,
+        catch_unwind,
+        ts_args_type = "options: ServerOptions, dispatch?: (method: string, sid: string, request: string) => Promise<string>"
+    )]
+    pub fn new(options: ServerOptions, dispatch: Option<Dispatch>) -> Result<Self> {
         let config = options.into_config()?;
-        config.clone().resolve().map_err(invalid_arg)?;
+        let application = match dispatch {
+            Some(dispatch) => Some(Arc::new(JsTransport::new(&dispatch)?) as Arc<dyn Transport>),
+            None => None,
+        };
+        config
+            .clone()
+            .resolve_with(application.clone())
+            .map_err(invalid_arg)?;
         Ok(NativeCableServer {
             config,
+            application,
             running: Mutex::new(None),
         })
     }
 
     #[napi(catch_unwind)]
     pub fn features(&self) -> Result<ServerFeatures> {
-        let settings = self.config.clone().resolve().map_err(invalid_arg)?;
+        let settings = self
+            .config
+            .clone()
+            .resolve_with(self.application.clone())
+            .map_err(invalid_arg)?;
         let http_broadcast = match (&settings.broadcast_key, settings.broadcast_open) {
             (Some(_), _) => "key",
             (None, true) => "public",
@@ -146,6 +179,12 @@ impl NativeCableServer {
             turbo_streams: settings.turbo_streams,
             streams_whisper: settings.streams_whisper,
             http_broadcast: http_broadcast.into(),
+            application: match (&self.application, &self.config.rpc_host) {
+                (Some(_), _) => "in-process",
+                (None, Some(_)) => "http",
+                (None, None) => "off",
+            }
+            .into(),
         })
     }
 
@@ -155,7 +194,7 @@ impl NativeCableServer {
         if self.current().is_some() {
             return Err(napi::Error::from_reason("the server is already listening"));
         }
-        let server = CableServer::start(self.config.clone())
+        let server = CableServer::start_with(self.config.clone(), self.application.clone())
             .await
             .map_err(|error| napi::Error::from_reason(error.to_string()))?;
         let address = server.local_addr();
