@@ -102,6 +102,28 @@ export interface CableServerOptions {
   maxMessageSize?: number
   /** Default `/health`. */
   healthPath?: string
+  /**
+   * A `@anycable/serverless-js` Application (duck-typed: `buildHandle`, `handleOpen`,
+   * `handleCommand`, `handleClose`, `encodeIdentifiers`, `decodeIdentifiers`) that answers every
+   * channel but `$pubsub` / Turbo streams, in this process. Tokenless clients go to its `connect`.
+   */
+  application?: ServerlessApplication
+  /** Base URL of an AnyCable RPC-over-HTTP endpoint (`POST {rpcHost}/connect|command|disconnect`). */
+  rpcHost?: string
+  /** Seconds an application call may take before the client gets a reject / unauthorized; default 5. */
+  rpcTimeout?: number
+  /** Application calls in flight at once; default 64. */
+  rpcConcurrency?: number
+}
+
+/** The part of a serverless-js `Application` the server uses. */
+export interface ServerlessApplication {
+  buildHandle(id: string, env: unknown): unknown
+  handleOpen(handle: unknown): Promise<void>
+  handleCommand(handle: unknown, command: string, identifier: string, data: string | null): Promise<void>
+  handleClose(handle: unknown, subscriptions: string[] | null): Promise<void>
+  encodeIdentifiers(identifiers: unknown): string
+  decodeIdentifiers(identifiers: string): unknown
 }
 
 export interface ListenInfo {
@@ -127,6 +149,8 @@ export interface CableServerFeatures {
   streamsWhisper: boolean
   /** `key`: `POST /_broadcast` needs the key; `public`: no key needed; `off`: no key configured. */
   httpBroadcast: 'key' | 'public' | 'off'
+  /** Who answers application channels. */
+  application: 'in-process' | 'http' | 'off'
 }
 
 /** An AnyCable-compatible WebSocket server running inside this Node process. */
