@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use super::{Exit, Session, Subscription};
+use super::{Exit, PendingReply, Session, Subscription};
 use crate::protocol::{self, DisconnectReason};
 use crate::rpc::{
     CommandRequest, CommandResponse, ConnectRequest, DisconnectRequest, Rpc, RpcError, Status,
@@ -14,7 +14,7 @@ use crate::rpc::{
 use crate::session::Outbox;
 
 /// A command for the application, ready to send without borrowing the session.
-pub(super) struct AppCall {
+struct AppCall {
     rpc: Rpc,
     sid: Arc<str>,
     request: CommandRequest,
@@ -28,7 +28,7 @@ pub(super) struct AppReply {
 }
 
 impl AppCall {
-    pub async fn send(self) -> AppReply {
+    async fn send(self) -> AppReply {
         let result = self.rpc.command(&self.sid, &self.request).await;
         AppReply {
             command: self.request.command,
@@ -90,13 +90,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         }
     }
 
+    /// The application call for a command, as a future that does not borrow the session.
     pub(super) fn application_call(
         &self,
         command: &str,
         identifier: &str,
         data: Option<String>,
-    ) -> Option<AppCall> {
-        Some(AppCall {
+    ) -> Option<PendingReply> {
+        let call = AppCall {
             rpc: self.settings.rpc.clone()?,
             sid: Arc::clone(&self.sid),
             request: CommandRequest {
@@ -106,7 +107,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 data,
                 env: self.env.clone(),
             },
-        })
+        };
+        Some(Box::pin(call.send()))
     }
 
     /// Applies an application's answer: state, streams, transmissions, and a possible disconnect.

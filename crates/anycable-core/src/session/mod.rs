@@ -29,7 +29,7 @@ use crate::hub::{Hub, SessionId, Subscriber};
 use crate::identity::Verdict;
 use crate::protocol::{self, Command, DisconnectReason, Frame};
 use crate::rpc::Env;
-use application::{AppCall, AppReply};
+use application::AppReply;
 
 /// How long one write may take before the client is considered gone (AnyCable's default).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -194,7 +194,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                     Some(Ok(Message::Text(text))) => match Command::parse(&text) {
                         Ok(command) => match self.handle(command, outbox).await {
                             Handled::Done => {}
-                            Handled::AskApplication(call) => pending = Some(Box::pin(call.send())),
+                            Handled::AskApplication(call) => pending = Some(call),
                             Handled::Gone => return Exit::Gone,
                         },
                         Err(_) => return Exit::Close(CloseCode::Invalid, "Malformed JSON"),
@@ -363,7 +363,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
 /// What handling a command led to.
 enum Handled {
     Done,
-    AskApplication(AppCall),
+    AskApplication(PendingReply),
     Gone,
 }
 
