@@ -81,8 +81,8 @@ async function setup(mode) {
 
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6
 
-async function subscribeRoundTrip({ client }, i) {
-  const identifier = JSON.stringify({ channel: 'room', roomId: `s${i}` })
+/** subscribe -> confirm_subscription, then unsubscribe (not timed). */
+async function subscribeRoundTrip({ client }, identifier) {
   const start = nowMs()
   const confirmed = client.next(frame => frame.identifier === identifier && frame.type === 'confirm_subscription')
   client.send({ command: 'subscribe', identifier })
@@ -92,16 +92,8 @@ async function subscribeRoundTrip({ client }, i) {
   return elapsed
 }
 
-async function floorRoundTrip({ client }, i) {
-  const identifier = JSON.stringify({ channel: '$pubsub', stream_name: `floor${i}` })
-  const start = nowMs()
-  const confirmed = client.next(frame => frame.identifier === identifier && frame.type === 'confirm_subscription')
-  client.send({ command: 'subscribe', identifier })
-  await confirmed
-  const elapsed = nowMs() - start
-  client.send({ command: 'unsubscribe', identifier })
-  return elapsed
-}
+const roomIdentifier = i => JSON.stringify({ channel: 'room', roomId: `s${i}` })
+const floorIdentifier = i => JSON.stringify({ channel: '$pubsub', stream_name: `floor${i}` })
 
 async function performRoundTrip({ client }, i) {
   const identifier = JSON.stringify({ channel: 'room', roomId: 'perform' })
@@ -126,9 +118,13 @@ for (const mode of modes) {
   await confirmed
 }
 for (let round = 0; round < ROUNDS; round++) {
-  for (let i = 0; i < ITERATIONS; i++) samples.floor.push(await floorRoundTrip(setups['in-process'], round * ITERATIONS + i))
+  for (let i = 0; i < ITERATIONS; i++) {
+    samples.floor.push(await subscribeRoundTrip(setups['in-process'], floorIdentifier(round * ITERATIONS + i)))
+  }
   for (const mode of modes) {
-    for (let i = 0; i < ITERATIONS; i++) samples[`${mode} subscribe`].push(await subscribeRoundTrip(setups[mode], round * ITERATIONS + i))
+    for (let i = 0; i < ITERATIONS; i++) {
+      samples[`${mode} subscribe`].push(await subscribeRoundTrip(setups[mode], roomIdentifier(round * ITERATIONS + i)))
+    }
     for (let i = 0; i < ITERATIONS; i++) samples[`${mode} perform`].push(await performRoundTrip(setups[mode], round * ITERATIONS + i))
   }
 }
