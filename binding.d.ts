@@ -63,6 +63,10 @@ export interface ServerFeatures {
   httpBroadcast: string
   /** `"in-process"`, `"http"` or `"off"`: who answers application channels. */
   application: string
+  /** Whether `PUBLISH <redisChannel>` broadcasts are taken. */
+  redisBroadcasts: boolean
+  /** Whether broadcasts go to every node through Redis. */
+  redisPubsub: boolean
 }
 
 /** `createCableServer` options (validated for type and name in `index.js`). */
@@ -93,6 +97,14 @@ export interface ServerOptions {
   rpcTimeout?: number
   /** Application calls in flight at once. */
   rpcConcurrency?: number
+  /** Redis for the `redis` broadcast adapter and pub/sub. */
+  redisUrl?: string
+  /** `"http"` (default) or `"redis"`: also take publications from `PUBLISH <redisChannel>`. */
+  broadcastAdapter?: string
+  /** The broadcast adapter's channel; default `__anycable__`. */
+  redisChannel?: string
+  /** `"none"` (default) or `"redis"`: broadcasts made on any node reach every node. */
+  pubsub?: string
 }
 
 export interface ServerStats {

@@ -39,6 +39,14 @@ pub struct ServerOptions {
     pub rpc_timeout: Option<f64>,
     /// Application calls in flight at once.
     pub rpc_concurrency: Option<u32>,
+    /// Redis for the `redis` broadcast adapter and pub/sub.
+    pub redis_url: Option<String>,
+    /// `"http"` (default) or `"redis"`: also take publications from `PUBLISH <redisChannel>`.
+    pub broadcast_adapter: Option<String>,
+    /// The broadcast adapter's channel; default `__anycable__`.
+    pub redis_channel: Option<String>,
+    /// `"none"` (default) or `"redis"`: broadcasts made on any node reach every node.
+    pub pubsub: Option<String>,
 }
 
 impl ServerOptions {
@@ -88,6 +96,10 @@ impl ServerOptions {
             rpc_concurrency: self
                 .rpc_concurrency
                 .map_or(defaults.rpc_concurrency, |n| n as usize),
+            redis_url: self.redis_url,
+            broadcast_adapter: self.broadcast_adapter.unwrap_or(defaults.broadcast_adapter),
+            redis_channel: self.redis_channel.unwrap_or(defaults.redis_channel),
+            pubsub: self.pubsub.unwrap_or(defaults.pubsub),
         })
     }
 }
@@ -122,6 +134,10 @@ pub struct ServerFeatures {
     pub http_broadcast: String,
     /// `"in-process"`, `"http"` or `"off"`: who answers application channels.
     pub application: String,
+    /// Whether `PUBLISH <redisChannel>` broadcasts are taken.
+    pub redis_broadcasts: bool,
+    /// Whether broadcasts go to every node through Redis.
+    pub redis_pubsub: bool,
 }
 
 /// The embedded cable server; wrapped by `createCableServer()` in `index.js`.
@@ -185,6 +201,11 @@ impl NativeCableServer {
                 (None, None) => "off",
             }
             .into(),
+            redis_broadcasts: settings
+                .redis
+                .as_ref()
+                .is_some_and(|r| r.broadcast_channel.is_some()),
+            redis_pubsub: settings.redis.as_ref().is_some_and(|r| r.pubsub),
         })
     }
 
@@ -225,7 +246,7 @@ impl NativeCableServer {
     pub fn broadcast(&self, stream: String, message: String) -> Result<()> {
         let publication = Publication::new(stream, message).map_err(invalid_arg)?;
         if let Some(server) = self.current() {
-            server.publish(&publication);
+            server.publish(publication);
         }
         Ok(())
     }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::broadcast::redis::RedisSettings;
 use crate::keys::{broadcast_key, rpc_key};
 use crate::rpc::{HttpTransport, Rpc, Transport};
 use crate::streams::StreamSigner;
@@ -50,6 +51,14 @@ pub struct Config {
     pub rpc_timeout: Duration,
     /// RPC calls in flight at once; more wait their turn.
     pub rpc_concurrency: usize,
+    /// Redis for the `redis` broadcast adapter and pub/sub; default `redis://localhost:6379`.
+    pub redis_url: Option<String>,
+    /// `http` (the HTTP endpoint only) or `redis` (also `SUBSCRIBE redis_channel`).
+    pub broadcast_adapter: String,
+    /// The broadcast adapter's Redis channel.
+    pub redis_channel: String,
+    /// `none` or `redis` (broadcasts made on one node reach every node through Redis).
+    pub pubsub: String,
 }
 
 impl Default for Config {
@@ -78,6 +87,10 @@ impl Default for Config {
             rpc_host: None,
             rpc_timeout: Duration::from_secs(5),
             rpc_concurrency: 64,
+            redis_url: None,
+            broadcast_adapter: "http".into(),
+            redis_channel: "__anycable__".into(),
+            pubsub: "none".into(),
         }
     }
 }
@@ -121,6 +134,8 @@ pub struct Settings {
     pub outgoing_queue: usize,
     /// Application channels and `connect` for tokenless clients; `None` without an application.
     pub rpc: Option<Rpc>,
+    /// `None` when neither the broadcast adapter nor pub/sub uses Redis.
+    pub redis: Option<RedisSettings>,
 }
 
 fn non_empty(value: &Option<String>) -> Option<&str> {
@@ -201,6 +216,35 @@ impl Config {
         }
         let rpc =
             transport.map(|transport| Rpc::new(transport, self.rpc_concurrency, self.rpc_timeout));
+        let redis_adapter = match self.broadcast_adapter.as_str() {
+            "http" => false,
+            "redis" => true,
+            other => {
+                return Err(ConfigError(format!(
+                    "broadcastAdapter must be \"http\" or \"redis\", got {other:?}"
+                )))
+            }
+        };
+        let redis_pubsub = match self.pubsub.as_str() {
+            "none" => false,
+            "redis" => true,
+            other => {
+                return Err(ConfigError(format!(
+                    "pubsub must be \"none\" or \"redis\", got {other:?}"
+                )))
+            }
+        };
+        let redis = (redis_adapter || redis_pubsub).then(|| RedisSettings {
+            url: non_empty(&self.redis_url)
+                .unwrap_or("redis://localhost:6379")
+                .to_owned(),
+            broadcast_channel: redis_adapter.then(|| self.redis_channel.clone()),
+            pubsub: redis_pubsub,
+        });
+        if let Some(redis) = &redis {
+            ::redis::Client::open(redis.url.as_str())
+                .map_err(|e| ConfigError(format!("invalid redisUrl: {e}")))?;
+        }
         if self.enforce_jwt && identificator.is_none() {
             return Err(ConfigError(
                 "enforceJwt needs a secret or jwtSecret to verify tokens with".into(),
@@ -227,6 +271,7 @@ impl Config {
             health_path: self.health_path,
             outgoing_queue: self.outgoing_queue,
             rpc,
+            redis,
         })
     }
 }

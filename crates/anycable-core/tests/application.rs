@@ -76,7 +76,7 @@ async fn streams_follow_the_application_and_transmissions_go_out_as_is() {
     .await;
     let mut client = welcomed(&server).await;
     assert_eq!(client.subscribe(ROOM).await["type"], "confirm_subscription");
-    server.publish(&Publication::new("a", "1".into()).unwrap());
+    server.publish(Publication::new("a", "1".into()).unwrap());
     assert_eq!(
         client.next_json().await,
         json!({"identifier": ROOM, "message": 1})
@@ -88,8 +88,8 @@ async fn streams_follow_the_application_and_transmissions_go_out_as_is() {
         )
         .await;
     assert_eq!(client.next_json().await["message"], json!({"moved": true}));
-    server.publish(&Publication::new("a", "2".into()).unwrap());
-    server.publish(&Publication::new("b", "3".into()).unwrap());
+    server.publish(Publication::new("a", "2".into()).unwrap());
+    server.publish(Publication::new("b", "3".into()).unwrap());
     assert_eq!(
         client.next_json().await["message"],
         3,

@@ -22,7 +22,7 @@ async fn bystander(server: &anycable_core::CableServer, stream: &str) -> Client 
 }
 
 async fn still_served(server: &anycable_core::CableServer, client: &mut Client, stream: &str) {
-    server.publish(&Publication::new(stream, r#"{"still":"here"}"#.into()).unwrap());
+    server.publish(Publication::new(stream, r#"{"still":"here"}"#.into()).unwrap());
     assert_eq!(
         client.next_json().await["message"],
         json!({"still": "here"})
@@ -78,7 +78,7 @@ async fn a_client_that_cannot_keep_up_is_disconnected_as_too_slow() {
     slow.subscribe(&signed_identifier("firehose")).await;
     // The test runtime is single-threaded: the session cannot drain while this loop runs.
     for n in 0..100 {
-        server.publish(&Publication::new("firehose", n.to_string()).unwrap());
+        server.publish(Publication::new("firehose", n.to_string()).unwrap());
     }
     assert_eq!(
         slow.next_json().await,

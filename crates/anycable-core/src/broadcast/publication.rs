@@ -1,7 +1,9 @@
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+
+use crate::hub::Hub;
 
 /// One message for one stream, ready for the hub: `message` is the JSON the clients receive.
 #[derive(Debug)]
@@ -39,6 +41,35 @@ struct Meta {
 }
 
 impl Publication {
+    /// Hands the publication to this node's subscribers; returns how many got it.
+    pub fn deliver(&self, hub: &Hub) -> usize {
+        hub.broadcast(&self.stream, &self.message, self.exclude_socket.as_deref())
+    }
+
+    /// The AnyCable wire format again, for other nodes.
+    pub fn to_wire_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            stream: &'a str,
+            data: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            meta: Option<WireMeta<'a>>,
+        }
+        #[derive(Serialize)]
+        struct WireMeta<'a> {
+            exclude_socket: &'a str,
+        }
+        serde_json::to_string(&Wire {
+            stream: &self.stream,
+            data: self.message.get(),
+            meta: self
+                .exclude_socket
+                .as_deref()
+                .map(|exclude_socket| WireMeta { exclude_socket }),
+        })
+        .expect("strings always serialise")
+    }
+
     /// A publication of a JSON value given as text (what `server.broadcast` sends).
     pub fn new(
         stream: impl Into<String>,
@@ -131,6 +162,18 @@ mod tests {
                 String::from_utf8_lossy(body)
             );
         }
+    }
+
+    #[test]
+    fn the_wire_format_round_trips() {
+        let body = br#"{"stream":"s","data":"{\"n\":[1,2]}","meta":{"exclude_socket":"sid"}}"#;
+        let original = &Publication::parse_batch(body).unwrap()[0];
+        let again = &Publication::parse_batch(original.to_wire_json().as_bytes()).unwrap()[0];
+        assert_eq!(
+            (again.stream.as_str(), again.message.get()),
+            ("s", r#"{"n":[1,2]}"#)
+        );
+        assert_eq!(again.exclude_socket.as_deref(), Some("sid"));
     }
 
     #[test]

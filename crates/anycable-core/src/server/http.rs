@@ -7,7 +7,7 @@ use hyper::body::Incoming;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::{publish, websocket, Shared};
+use super::{websocket, Shared};
 use crate::broadcast::Publication;
 use crate::keys::secrets_match;
 
@@ -90,8 +90,8 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
     };
     match Publication::parse_batch(&body) {
         Ok(batch) => {
-            for publication in &batch {
-                publish(&shared.hub, publication);
+            for publication in batch {
+                shared.broker.publish(publication);
             }
             text(StatusCode::CREATED, "")
         }

@@ -18,7 +18,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::broadcast::Publication;
+use crate::broadcast::redis::{self as redis_bridge, RedisTasks};
+use crate::broadcast::{Broker, Publication};
 use crate::config::{Config, ConfigError, Settings};
 use crate::hub::Hub;
 use crate::rpc::Transport;
@@ -30,6 +31,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 struct Shared {
     settings: Arc<Settings>,
     hub: Arc<Hub>,
+    broker: Broker,
     shutdown: watch::Sender<bool>,
     connections: AtomicUsize,
     /// Signalled when the last session ends.
@@ -42,6 +44,8 @@ pub struct CableServer {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
     accept_loop: JoinHandle<()>,
+    /// Redis subscription and publishing, when configured; stopped with the server.
+    redis: std::sync::Mutex<Option<RedisTasks>>,
 }
 
 /// Counts for monitoring and tests.
@@ -59,6 +63,7 @@ pub enum ServerError {
         address: String,
         source: std::io::Error,
     },
+    Redis(String),
 }
 
 impl fmt::Display for ServerError {
@@ -76,6 +81,7 @@ impl fmt::Display for ServerError {
             ServerError::Bind { address, source } => {
                 write!(f, "cannot listen on {address}: {source}")
             }
+            ServerError::Redis(message) => f.write_str(message),
         }
     }
 }
@@ -109,9 +115,20 @@ impl CableServer {
             .await
             .map_err(bind_error)?;
         let local_addr = listener.local_addr().map_err(bind_error)?;
+        let hub = Arc::new(Hub::default());
+        let (publisher, redis) = match &settings.redis {
+            Some(redis) => {
+                let (publisher, tasks) = redis_bridge::start(redis, Arc::clone(&hub))
+                    .await
+                    .map_err(ServerError::Redis)?;
+                (publisher, Some(tasks))
+            }
+            None => (None, None),
+        };
         let shared = Arc::new(Shared {
             settings,
-            hub: Arc::new(Hub::default()),
+            broker: Broker::new(Arc::clone(&hub), publisher),
+            hub,
             shutdown: watch::Sender::new(false),
             connections: AtomicUsize::new(0),
             drained: Notify::new(),
@@ -122,6 +139,7 @@ impl CableServer {
             shared,
             local_addr,
             accept_loop,
+            redis: std::sync::Mutex::new(redis),
         })
     }
 
@@ -138,9 +156,10 @@ impl CableServer {
         &self.shared.settings
     }
 
-    /// Delivers a publication to this server's subscribers; returns how many got it.
-    pub fn publish(&self, publication: &Publication) -> usize {
-        publish(&self.shared.hub, publication)
+    /// Broadcasts a publication: to this server's subscribers, or through Redis pub/sub to every
+    /// node's when configured.
+    pub fn publish(&self, publication: Publication) {
+        self.shared.broker.publish(publication);
     }
 
     pub fn stats(&self) -> ServerStats {
@@ -167,6 +186,7 @@ impl CableServer {
             }
         };
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, drained).await;
+        self.redis.lock().expect("redis lock").take();
     }
 }
 
@@ -175,14 +195,6 @@ impl Drop for CableServer {
         self.accept_loop.abort();
         self.shared.shutdown.send_replace(true);
     }
-}
-
-fn publish(hub: &Hub, publication: &Publication) -> usize {
-    hub.broadcast(
-        &publication.stream,
-        &publication.message,
-        publication.exclude_socket.as_deref(),
-    )
 }
 
 async fn accept(listener: TcpListener, shared: Arc<Shared>) {
