@@ -28,10 +28,14 @@ const FLAGS = {
   health_path: ['healthPath', 'string'],
   rpc_host: ['rpcHost', 'string'],
   rpc_timeout: ['rpcTimeout', 'number'],
+  redis_url: ['redisUrl', 'string'],
+  broadcast_adapter: ['broadcastAdapter', 'string'],
+  redis_channel: ['redisChannel', 'string'],
+  pubsub: ['pubsub', 'string'],
 }
 
 /** Extra environment names that mean the same as a flag. */
-const ENV_ALIASES = { port: ['PORT'], jwt_param: ['ANYCABLE_ID_PARAM'] }
+const ENV_ALIASES = { port: ['PORT'], jwt_param: ['ANYCABLE_ID_PARAM'], redis_url: ['REDIS_URL'] }
 
 const USAGE = `Usage: anycable-rs [--flag=value ...] [--dev]
 
@@ -97,6 +101,8 @@ function describe(features) {
     `whisper on signed streams: ${on(features.streamsWhisper)}`,
     `HTTP broadcast: ${features.httpBroadcast}`,
     `application channels: ${features.application}`,
+    `redis broadcasts: ${on(features.redisBroadcasts)}`,
+    `redis pubsub: ${on(features.redisPubsub)}`,
   ].join(', ')
 }
 

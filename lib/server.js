@@ -37,6 +37,10 @@ const OPTIONS = {
   rpcHost: [isString, 'an http:// URL'],
   rpcTimeout: [isPositive, 'a positive number of seconds'],
   rpcConcurrency: [isPositiveInteger, 'a positive integer'],
+  redisUrl: [isString, 'a redis:// URL'],
+  broadcastAdapter: [value => value === 'http' || value === 'redis', '"http" or "redis"'],
+  redisChannel: [isString, 'a string'],
+  pubsub: [value => value === 'none' || value === 'redis', '"none" or "redis"'],
 }
 
 function nativeOptions(options) {

@@ -8,5 +8,15 @@ bash scripts/prepare.sh
 # PyJWT makes and checks tokens in the interop tests, as AnyCable's Python snippet does.
 python3 -c 'import jwt' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'PyJWT>=2.8,<3'
 
+# The Redis tests start their own redis-server on free ports; install it where it is missing.
+if ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "redis-server is missing: install it (apt-get install redis-server) and rerun" >&2
+    exit 1
+  fi
+fi
+
 cargo test --workspace
 node --test __test__/

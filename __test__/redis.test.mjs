@@ -1,0 +1,100 @@
+// Three server processes on one Redis, real @anycable/core clients on each.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { broadcaster } from './support/serverless-js.mjs'
+import { broadcastKey, createCableServer, signStream } from '../index.mjs'
+import { SECRET, client, token, collect, until, sleep } from './support/cable.mjs'
+import { startRedis } from './support/redis.mjs'
+
+const BIN = fileURLToPath(new URL('../bin/anycable-rs.js', import.meta.url))
+
+/** A node in another process (the CLI), resolving with its URL. */
+async function cliNode(t, redis) {
+  const child = spawn(process.execPath, [BIN, '--port=0', '--broadcast_adapter=redis', '--pubsub=redis'], {
+    env: { PATH: process.env.PATH, ANYCABLE_SECRET: SECRET, REDIS_URL: redis.url },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  t.after(() => child.kill('SIGKILL'))
+  let output = ''
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', chunk => {
+      output += chunk
+      const url = /listening on (ws:\/\/\S+)/.exec(output)?.[1]
+      if (url) resolve({ url, port: Number(new URL(url).port) })
+    })
+    child.once('exit', code => reject(new Error(`node exited with ${code}: ${output}`)))
+  })
+}
+
+/** A node in this process, for server.broadcast. */
+async function localNode(t, redis) {
+  const server = createCableServer({ port: 0, secret: SECRET, redisUrl: redis.url, broadcastAdapter: 'redis', pubsub: 'redis' })
+  const info = await server.listen()
+  t.after(() => server.close())
+  return { server, ...info }
+}
+
+async function subscriber(t, url, stream) {
+  const cable = client(t, url, { auth: { token: token() } })
+  const channel = cable.streamFromSigned(signStream(stream, SECRET))
+  const messages = collect(channel)
+  await channel.ensureSubscribed()
+  return messages
+}
+
+test('broadcasts from server.broadcast, /_broadcast and redis-cli PUBLISH reach every node exactly once, in order', async t => {
+  const redis = await startRedis(t)
+  const nodes = [await localNode(t, redis), await cliNode(t, redis), await cliNode(t, redis)]
+  const inboxes = await Promise.all(nodes.map(node => subscriber(t, node.url, 'news')))
+
+  for (let n = 0; n < 5; n++) nodes[0].server.broadcast('news', { from: 'node', n })
+  const broadcast = broadcaster(`http://127.0.0.1:${nodes[1].port}/_broadcast`, broadcastKey(SECRET))
+  for (let n = 0; n < 5; n++) await broadcast('news', { from: 'http', n })
+  assert.equal(redis.publish('__anycable__', JSON.stringify({ stream: 'news', data: JSON.stringify({ from: 'redis', n: 0 }) })), 3)
+
+  await until(() => inboxes.every(inbox => inbox.length >= 11), 10000, 'every node to receive 11 messages')
+  await sleep(300)
+  for (const inbox of inboxes) {
+    assert.equal(inbox.length, 11, 'exactly once')
+    for (const from of ['node', 'http']) {
+      assert.deepEqual(inbox.filter(m => m.from === from).map(m => m.n), [0, 1, 2, 3, 4], `${from} in order`)
+    }
+    assert.deepEqual(inbox.filter(m => m.from === 'redis'), [{ from: 'redis', n: 0 }])
+  }
+})
+
+test('with Redis stopped a broadcast is delivered locally; after a restart it crosses nodes again', async t => {
+  const redis = await startRedis(t)
+  const [local, remote] = [await localNode(t, redis), await cliNode(t, redis)]
+  const [here, there] = [await subscriber(t, local.url, 's'), await subscriber(t, remote.url, 's')]
+
+  await redis.stop()
+  await sleep(200)
+  local.server.broadcast('s', 'while down')
+  await until(() => here.length === 1)
+  await sleep(300)
+  assert.deepEqual(here, ['while down'])
+  assert.deepEqual(there, [])
+
+  await startRedis(t, redis.port)
+  await until(
+    async () => {
+      local.server.broadcast('s', 'probe')
+      await sleep(250)
+      return there.includes('probe')
+    },
+    20000,
+    'cross-node delivery after the restart',
+  )
+  assert.equal(local.server.stats().connections, 1, 'no process restart, clients still connected')
+})
+
+test('an unreachable Redis rejects listen() with a clear error; bad Redis options are TypeErrors', async () => {
+  const server = createCableServer({ port: 0, secret: SECRET, redisUrl: 'redis://127.0.0.1:1', pubsub: 'redis' })
+  await assert.rejects(server.listen(), /cannot reach Redis/)
+  assert.throws(() => createCableServer({ pubsub: 'nats' }), TypeError)
+  assert.throws(() => createCableServer({ broadcastAdapter: 'kafka' }), TypeError)
+  assert.throws(() => createCableServer({ pubsub: 'redis', redisUrl: 'http://x' }), TypeError)
+})
