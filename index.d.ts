@@ -114,6 +114,14 @@ export interface CableServerOptions {
   rpcTimeout?: number
   /** Application calls in flight at once; default 64. */
   rpcConcurrency?: number
+  /** Redis for the broadcast adapter and pub/sub; default `redis://localhost:6379`. */
+  redisUrl?: string
+  /** `redis` also takes publications from `PUBLISH <redisChannel>`; default `http` (the endpoint only). */
+  broadcastAdapter?: 'http' | 'redis'
+  /** The broadcast adapter's Redis channel; default `__anycable__`. */
+  redisChannel?: string
+  /** `redis`: broadcasts made on any node reach every node's clients; default `none`. */
+  pubsub?: 'none' | 'redis'
 }
 
 /** The part of a serverless-js `Application` the server uses. */
@@ -151,6 +159,10 @@ export interface CableServerFeatures {
   httpBroadcast: 'key' | 'public' | 'off'
   /** Who answers application channels. */
   application: 'in-process' | 'http' | 'off'
+  /** Whether `PUBLISH <redisChannel>` broadcasts are taken. */
+  redisBroadcasts: boolean
+  /** Whether broadcasts reach every node through Redis. */
+  redisPubsub: boolean
 }
 
 /** An AnyCable-compatible WebSocket server running inside this Node process. */
