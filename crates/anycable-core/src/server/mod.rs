@@ -43,7 +43,8 @@ struct Shared {
 pub struct CableServer {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
-    accept_loop: JoinHandle<()>,
+    /// Taken (and awaited) by `shutdown`, so the port is free when it returns.
+    accept_loop: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// Redis subscription and publishing, when configured; stopped with the server.
     redis: std::sync::Mutex<Option<RedisTasks>>,
 }
@@ -138,7 +139,7 @@ impl CableServer {
         Ok(CableServer {
             shared,
             local_addr,
-            accept_loop,
+            accept_loop: std::sync::Mutex::new(Some(accept_loop)),
             redis: std::sync::Mutex::new(redis),
         })
     }
@@ -174,7 +175,12 @@ impl CableServer {
     /// Stops accepting, sends `server_restart` and Close 1001 to every client, and waits (a
     /// bounded time) for the sessions to finish.
     pub async fn shutdown(&self) {
-        self.accept_loop.abort();
+        let accept_loop = self.accept_loop.lock().expect("accept lock").take();
+        if let Some(accept_loop) = accept_loop {
+            accept_loop.abort();
+            // Aborting only asks; the listener is closed once the task is gone.
+            let _ = accept_loop.await;
+        }
         self.shared.shutdown.send_replace(true);
         let drained = async {
             loop {
@@ -192,7 +198,9 @@ impl CableServer {
 
 impl Drop for CableServer {
     fn drop(&mut self) {
-        self.accept_loop.abort();
+        if let Some(accept_loop) = self.accept_loop.lock().expect("accept lock").take() {
+            accept_loop.abort();
+        }
         self.shared.shutdown.send_replace(true);
     }
 }

@@ -231,12 +231,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 let Some(subscription) = self.leave(&identifier) else {
                     return Handled::Done;
                 };
-                match subscription.application {
-                    true => self
-                        .application_call("unsubscribe", &identifier, None)
-                        .map_or(Handled::Done, Handled::AskApplication),
-                    false => Handled::Done,
-                }
+                let call = subscription
+                    .application
+                    .then(|| self.application_call("unsubscribe", &identifier, None))
+                    .flatten();
+                call.map_or(Handled::Done, Handled::AskApplication)
             }
             Command::Message { identifier, data } => {
                 match self.subscriptions.get(identifier.as_str()) {
