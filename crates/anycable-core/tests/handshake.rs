@@ -132,7 +132,7 @@ async fn pings_arrive_every_interval() {
     }
     let gap = pings[2] - pings[1];
     assert!(
-        gap >= Duration::from_millis(150) && gap <= Duration::from_millis(600),
+        gap >= Duration::from_millis(150) && gap <= Duration::from_millis(1000),
         "{gap:?}"
     );
 }
