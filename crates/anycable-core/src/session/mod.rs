@@ -355,7 +355,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
             code,
             reason: why.into(),
         };
-        let _ = timeout(WRITE_TIMEOUT, self.ws.close(Some(frame))).await;
+        // Complete the closing handshake: wait (briefly) for the client's Close reply, so the
+        // socket is not torn down with unread data, which would reset it and could lose the
+        // frames just sent.
+        let handshake = async {
+            if self.ws.close(Some(frame)).await.is_ok() {
+                while let Some(Ok(_)) = self.ws.next().await {}
+            }
+        };
+        let _ = timeout(WRITE_TIMEOUT, handshake).await;
     }
 }
 
