@@ -16,9 +16,9 @@ class TokenError extends Error {
   }
 }
 
-function requireSecret(secret, name = 'secret') {
+function requireSecret(secret) {
   if (typeof secret !== 'string' || secret === '') {
-    throw new TypeError(`${name} must be a non-empty string`)
+    throw new TypeError('secret must be a non-empty string')
   }
 }
 
