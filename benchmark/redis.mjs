@@ -2,9 +2,9 @@
 // SUBSCRIBERS clients each, against one node alone with the same clients, in one run. A publisher
 // POSTs timestamped messages to node 1's /_broadcast; every client records publish -> receipt.
 import { fork, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import os from 'node:os'
 import { broadcastKey } from '../index.js'
+import { freePort } from '../__test__/support/redis.mjs'
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000)
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 30)
@@ -12,14 +12,6 @@ const SECRET = 'bench-secret'
 const BIN = new URL('../bin/anycable-rs.js', import.meta.url).pathname
 const WORKER = new URL('./redis/subscribers.mjs', import.meta.url).pathname
 const children = []
-
-async function freePort() {
-  const server = createServer().listen(0, '127.0.0.1')
-  await new Promise(resolve => server.once('listening', resolve))
-  const { port } = server.address()
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
 
 function track(child) {
   children.push(child)

@@ -2,7 +2,8 @@
 import { spawn, execFileSync } from 'node:child_process'
 import { createServer, connect } from 'node:net'
 
-async function freePort() {
+/** A loopback port nothing listens on right now. */
+export async function freePort() {
   const server = createServer().listen(0, '127.0.0.1')
   await new Promise(resolve => server.once('listening', resolve))
   const { port } = server.address()
