@@ -171,7 +171,11 @@ export declare class CableServer {
   constructor(options?: CableServerOptions)
   /** Starts listening. Rejects when the port is in use. Keeps the process alive until `close()`. */
   listen(): Promise<ListenInfo>
-  /** Sends `data` (any JSON value) to every subscriber of `stream`. */
+  /**
+   * Sends `data` (any JSON value) to every subscriber of `stream` (with `pubsub: 'redis'`, on every
+   * node). Does nothing while the server is not listening. Clients drop falsy messages (`0`, `""`,
+   * `false`, `null`), as Action Cable clients do.
+   */
   broadcast(stream: string, data: unknown): void
   stats(): CableServerStats
   /** Which features the options turn on (never the secrets). */

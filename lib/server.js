@@ -79,7 +79,7 @@ class CableServer {
     return info
   }
 
-  /** Sends `data` (any JSON value) to every subscriber of `stream`. */
+  /** Sends `data` (any JSON value) to every subscriber of `stream`; a no-op while not listening. */
   broadcast(stream, data) {
     if (!isString(stream) || stream === '') throw new TypeError('stream must be a non-empty string')
     let message
