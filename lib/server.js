@@ -74,8 +74,9 @@ class CableServer {
   /** Starts listening; resolves `{ url, host, port }`. Rejects when the port is in use. */
   async listen() {
     const info = await this.#native.listen()
-    // The server runs on native threads, which do not keep Node alive; a listening server should.
-    this.#keepAlive ??= setInterval(() => {}, 2 ** 31 - 1)
+    // The server runs on native threads, which do not keep Node alive; a listening server should,
+    // like net.Server. The timer also keeps this object (and so the native server) reachable.
+    this.#keepAlive ??= setInterval(() => this.#native, 2 ** 31 - 1)
     return info
   }
 
