@@ -19,4 +19,6 @@ if ! command -v redis-server >/dev/null; then
 fi
 
 cargo test --workspace
+# The load generator's smoke test (__test__/loadgen.test.mjs) runs the debug build.
+cargo build -p anycable-loadgen
 node --test __test__/
