@@ -22,8 +22,9 @@ use crate::rpc::Env;
 use crate::session::{self, Peer, SessionContext};
 
 /// Per-socket read and write buffers. tungstenite's defaults (128 KiB each) would dominate the
-/// memory of an idle connection; cable frames are small.
-const SOCKET_BUFFER: usize = 4 * 1024;
+/// memory of an idle connection; cable frames are small and larger ones grow the buffer. Measured
+/// (see BENCHMARKS.md): 4 KiB -> 1 KiB took an idle connection from 11.3 to 8.4 KiB of RSS.
+const SOCKET_BUFFER: usize = 1024;
 
 /// Answers a WebSocket upgrade on the cable path. Authentication problems do not fail the
 /// upgrade: the verdict is sent inside the socket, where the JS client can act on it.
@@ -64,10 +65,14 @@ pub fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> HttpResp
     let verdict = authenticate(settings, token.as_deref());
     let sid =
         request_id(headers).unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rng(), 21));
-    let env = Env {
-        url: request_url(&request),
-        headers: application_headers(headers),
-        ..Env::default()
+    // Only an application reads the request; without one, the session does not carry it.
+    let env = match settings.rpc {
+        Some(_) => Env {
+            url: request_url(&request),
+            headers: application_headers(headers),
+            ..Env::default()
+        },
+        None => Env::default(),
     };
 
     let on_upgrade = hyper::upgrade::on(&mut request);
