@@ -3,27 +3,17 @@
 // frames, signed $pubsub streams, room fan-out with one serialised frame per broadcast, pings,
 // and POST /_broadcast with the bearer key. Prints "listening <port>" when ready.
 import http from 'node:http'
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { peerAuth } from './auth.mjs'
 import jwt from 'jsonwebtoken'
 import { WebSocketServer } from 'ws'
 
 const secret = process.env.SECRET
-const key = Buffer.from(createHmac('sha256', secret).update('broadcast-cable').digest('hex'))
+const { broadcastAllowed, verifyStream } = peerAuth(secret)
 const rooms = new Map()
-
-function verifyStream(signed) {
-  const at = signed.lastIndexOf('--')
-  if (at < 0) return null
-  const [data, digest] = [signed.slice(0, at), signed.slice(at + 2)]
-  const expected = createHmac('sha256', secret).update(data).digest('hex')
-  if (digest.length !== expected.length || !timingSafeEqual(Buffer.from(digest), Buffer.from(expected))) return null
-  return JSON.parse(Buffer.from(data, 'base64').toString())
-}
 
 const server = http.createServer((req, res) => {
   if (req.method !== 'POST' || req.url !== '/_broadcast') return res.writeHead(404).end()
-  const auth = Buffer.from((req.headers.authorization ?? '').replace(/^Bearer /, ''))
-  if (auth.length !== key.length || !timingSafeEqual(auth, key)) return res.writeHead(401).end()
+  if (!broadcastAllowed(req)) return res.writeHead(401).end()
   let body = ''
   req.on('data', chunk => (body += chunk))
   req.on('end', () => {
