@@ -174,7 +174,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 _ = overflow.wait() => {
                     return Exit::Disconnect(DisconnectReason::TooSlow, CloseCode::Normal, "Too slow");
                 }
-                Some(frame) = queued.recv() => {
+                frame = queued.recv() => {
                     if !self.write_batch(frame, queued).await {
                         return Exit::Gone;
                     }
@@ -328,7 +328,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     async fn write_batch(&mut self, first: Frame, queued: &mut OutboxReceiver) -> bool {
         let feed = async {
             self.ws.feed(Message::Text(first)).await?;
-            while let Ok(frame) = queued.try_recv() {
+            while let Some(frame) = queued.try_recv() {
                 self.ws.feed(Message::Text(frame)).await?;
             }
             self.ws.flush().await
