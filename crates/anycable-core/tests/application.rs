@@ -11,10 +11,13 @@ use serde_json::{json, Value};
 use support::*;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+/// The response the application gives to a request.
+type Script = Box<dyn Fn(Method, &Value) -> Value + Send + Sync>;
+
 /// Answers with `script(method, request)` and records every request.
 struct Scripted {
     requests: Mutex<Vec<(Method, String, Value)>>,
-    script: Box<dyn Fn(Method, &Value) -> Value + Send + Sync>,
+    script: Script,
 }
 
 impl Transport for Scripted {
