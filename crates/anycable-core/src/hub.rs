@@ -128,13 +128,13 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::Outbox;
+    use crate::session::{Outbox, OutboxReceiver};
 
     fn raw(json: &str) -> Box<RawValue> {
         RawValue::from_string(json.into()).unwrap()
     }
 
-    fn subscriber(sid: &str, capacity: usize) -> (Subscriber, crate::session::OutboxReceiver) {
+    fn subscriber(sid: &str, capacity: usize) -> (Subscriber, OutboxReceiver) {
         let (outbox, receiver) = Outbox::new(capacity);
         (
             Subscriber {
@@ -175,14 +175,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn one_frame_is_shared_by_subscribers_with_the_same_identifier() {
+    /// Sessions 1 (sid "a") and 2 (sid "b") subscribed to stream "s" with identifier "id".
+    fn two_on_one_stream() -> (Hub, OutboxReceiver, OutboxReceiver) {
         let hub = Hub::default();
         let id: Arc<str> = Arc::from("id");
-        let (a, mut a_rx) = subscriber("a", 8);
-        let (b, mut b_rx) = subscriber("b", 8);
+        let (a, a_rx) = subscriber("a", 8);
+        let (b, b_rx) = subscriber("b", 8);
         hub.subscribe("s", &id, 1, a);
         hub.subscribe("s", &id, 2, b);
+        (hub, a_rx, b_rx)
+    }
+
+    #[test]
+    fn one_frame_is_shared_by_subscribers_with_the_same_identifier() {
+        let (hub, mut a_rx, mut b_rx) = two_on_one_stream();
         hub.broadcast("s", &raw("1"), None);
         let (fa, fb) = (a_rx.try_recv().unwrap(), b_rx.try_recv().unwrap());
         assert_eq!(
@@ -194,12 +200,7 @@ mod tests {
 
     #[test]
     fn exclude_socket_and_whisper_skip_the_sender() {
-        let hub = Hub::default();
-        let id: Arc<str> = Arc::from("id");
-        let (a, mut a_rx) = subscriber("a", 8);
-        let (b, mut b_rx) = subscriber("b", 8);
-        hub.subscribe("s", &id, 1, a);
-        hub.subscribe("s", &id, 2, b);
+        let (hub, mut a_rx, mut b_rx) = two_on_one_stream();
         assert_eq!(hub.broadcast("s", &raw("1"), Some("a")), 1);
         assert!(a_rx.try_recv().is_none());
         assert!(b_rx.try_recv().is_some());

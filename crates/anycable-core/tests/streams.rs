@@ -170,58 +170,35 @@ async fn http_broadcast_refusals() {
     let auth = format!("Bearer {}", broadcast_key(SECRET.as_bytes()));
     let good = json!({"stream": "s", "data": "1"}).to_string();
     assert_eq!(
-        http(
-            &server,
-            "POST",
-            "/_broadcast",
-            &[("Authorization", "Bearer wrong")],
-            &good
-        )
-        .await
-        .0,
+        post_broadcast(&server, Some("Bearer wrong"), &good).await,
         401
     );
-    assert_eq!(
-        http(&server, "POST", "/_broadcast", &[], &good).await.0,
-        401
-    );
-    assert_eq!(
-        http(
-            &server,
-            "GET",
-            "/_broadcast",
-            &[("Authorization", &auth)],
-            ""
-        )
-        .await
-        .0,
-        422
-    );
+    assert_eq!(post_broadcast(&server, None, &good).await, 401);
+    let get = http(
+        &server,
+        "GET",
+        "/_broadcast",
+        &[("Authorization", &auth)],
+        "",
+    )
+    .await;
+    assert_eq!(get.0, 422);
     let non_string = json!({"stream": "s", "data": {"n": 1}}).to_string();
-    assert_eq!(
-        http(
-            &server,
-            "POST",
-            "/_broadcast",
-            &[("Authorization", &auth)],
-            &non_string
-        )
-        .await
-        .0,
-        422
-    );
-    assert_eq!(
-        http(
-            &server,
-            "POST",
-            "/_broadcast",
-            &[("Authorization", &auth)],
-            "junk"
-        )
-        .await
-        .0,
-        422
-    );
+    assert_eq!(post_broadcast(&server, Some(&auth), &non_string).await, 422);
+    assert_eq!(post_broadcast(&server, Some(&auth), "junk").await, 422);
+}
+
+/// The status of `POST /_broadcast` with `authorization` (if any) and `body`.
+async fn post_broadcast(
+    server: &anycable_core::CableServer,
+    authorization: Option<&str>,
+    body: &str,
+) -> u16 {
+    let headers: Vec<(&str, &str)> = authorization
+        .map(|value| ("Authorization", value))
+        .into_iter()
+        .collect();
+    http(server, "POST", "/_broadcast", &headers, body).await.0
 }
 
 #[tokio::test]
@@ -233,15 +210,7 @@ async fn the_broadcast_key_option_wins_and_no_key_means_no_unauthenticated_endpo
     .await;
     let body = json!({"stream": "s", "data": "1"}).to_string();
     assert_eq!(
-        http(
-            &keyed,
-            "POST",
-            "/_broadcast",
-            &[("Authorization", "Bearer custom")],
-            &body
-        )
-        .await
-        .0,
+        post_broadcast(&keyed, Some("Bearer custom"), &body).await,
         201
     );
 
@@ -251,10 +220,7 @@ async fn the_broadcast_key_option_wins_and_no_key_means_no_unauthenticated_endpo
         ..config()
     })
     .await;
-    assert_eq!(
-        http(&keyless, "POST", "/_broadcast", &[], &body).await.0,
-        401
-    );
+    assert_eq!(post_broadcast(&keyless, None, &body).await, 401);
 
     let public = start(Config {
         secret: None,
@@ -262,10 +228,7 @@ async fn the_broadcast_key_option_wins_and_no_key_means_no_unauthenticated_endpo
         ..config()
     })
     .await;
-    assert_eq!(
-        http(&public, "POST", "/_broadcast", &[], &body).await.0,
-        201
-    );
+    assert_eq!(post_broadcast(&public, None, &body).await, 201);
 }
 
 #[tokio::test]
