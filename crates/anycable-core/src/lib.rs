@@ -21,4 +21,4 @@ pub use keys::{broadcast_key, rpc_key, secrets_match};
 pub use secret::EmptySecret;
 pub use server::{CableServer, ServerError, ServerStats};
 pub use streams::StreamSigner;
-pub use token::{Algorithm, Identificator, Invalid, TokenError, Ttl, TtlError};
+pub use token::{Algorithm, Identificator, Invalid, TokenError, Ttl, TtlError, MAX_TOKEN_LEN};

@@ -1,9 +1,7 @@
-use std::fmt;
-
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::error::Invalid;
+use super::json_scan::{ObjectScanner, RawStr, SyntaxError, Value};
 
 /// The claims anycable-rs writes: `ext` (identifiers as a JSON string), `iat`, `exp`.
 #[derive(Serialize)]
@@ -13,25 +11,50 @@ pub(super) struct IssuedClaims<'a> {
     pub exp: u64,
 }
 
-/// The claims a verifier looks at; others are skipped. Each is read in one pass and classified
-/// rather than rejected by serde, so a wrong type becomes a precise `Invalid` reason.
-#[derive(Deserialize)]
+/// The claims a verifier looks at; others are skipped. A claim of the wrong JSON type is kept
+/// as such, so it becomes a precise `Invalid` reason rather than "malformed".
+#[derive(Debug, PartialEq)]
 pub(super) struct ReceivedClaims {
-    #[serde(default)]
     ext: Option<Claim<String>>,
-    #[serde(default)]
     exp: Option<Claim<f64>>,
-    #[serde(default)]
     nbf: Option<Claim<f64>>,
 }
 
 /// A claim of the expected JSON type, or a value of some other type.
+#[derive(Debug, PartialEq)]
 enum Claim<T> {
     Expected(T),
     OtherType,
 }
 
 impl ReceivedClaims {
+    /// Reads the claims of a decoded payload, which must be one JSON object; a claim given twice
+    /// is malformed.
+    pub fn parse(payload: &[u8]) -> Result<ReceivedClaims, Invalid> {
+        let text = std::str::from_utf8(payload).map_err(|_| Invalid::Malformed)?;
+        let mut claims = ReceivedClaims {
+            ext: None,
+            exp: None,
+            nbf: None,
+        };
+        ObjectScanner::new(text)
+            .for_each_member(|key, value| match claim_name(key)? {
+                Some(Name::Ext) => {
+                    let ext = match value {
+                        Value::String(raw) => Claim::Expected(raw.decoded()?.into_owned()),
+                        Value::Number(raw) => number(raw).map(|_| Claim::OtherType)?,
+                        Value::Other => Claim::OtherType,
+                    };
+                    set_once(&mut claims.ext, ext)
+                }
+                Some(Name::Exp) => set_once(&mut claims.exp, time_value(value)?),
+                Some(Name::Nbf) => set_once(&mut claims.nbf, time_value(value)?),
+                None => Ok(()),
+            })
+            .map_err(|SyntaxError| Invalid::Malformed)?;
+        Ok(claims)
+    }
+
     /// `exp` in seconds, if present; an error if present but not a number.
     pub fn expires_at(&self) -> Result<Option<f64>, Invalid> {
         time_claim(&self.exp)
@@ -51,6 +74,48 @@ impl ReceivedClaims {
     }
 }
 
+/// The claims this reader keeps.
+enum Name {
+    Ext,
+    Exp,
+    Nbf,
+}
+
+fn claim_name(key: RawStr) -> Result<Option<Name>, SyntaxError> {
+    // Byte patterns compile to inline compares; string equality would call memcmp per claim.
+    Ok(match key.decoded()?.as_bytes() {
+        [b'e', b'x', b't'] => Some(Name::Ext),
+        [b'e', b'x', b'p'] => Some(Name::Exp),
+        [b'n', b'b', b'f'] => Some(Name::Nbf),
+        _ => None,
+    })
+}
+
+fn set_once<T>(slot: &mut Option<T>, claim: T) -> Result<(), SyntaxError> {
+    if slot.is_some() {
+        return Err(SyntaxError);
+    }
+    *slot = Some(claim);
+    Ok(())
+}
+
+/// A claim's value is read as a JSON parser reads it, even where only its type matters, so a
+/// string with an unpaired surrogate escape or a number out of f64 range is malformed.
+fn time_value(value: Value) -> Result<Claim<f64>, SyntaxError> {
+    match value {
+        Value::Number(raw) => number(raw).map(Claim::Expected),
+        Value::String(raw) => raw.decoded().map(|_| Claim::OtherType),
+        Value::Other => Ok(Claim::OtherType),
+    }
+}
+
+fn number(raw: &str) -> Result<f64, SyntaxError> {
+    match raw.parse::<f64>() {
+        Ok(value) if value.is_finite() => Ok(value),
+        _ => Err(SyntaxError),
+    }
+}
+
 fn time_claim(claim: &Option<Claim<f64>>) -> Result<Option<f64>, Invalid> {
     match claim {
         None => Ok(None),
@@ -59,88 +124,6 @@ fn time_claim(claim: &Option<Claim<f64>>) -> Result<Option<f64>, Invalid> {
     }
 }
 
-/// `null`, arrays and objects are never the expected type; containers are drained.
-macro_rules! non_scalar_values {
-    () => {
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(Claim::OtherType)
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(Claim::OtherType)
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            Ok(Claim::OtherType)
-        }
-    };
-}
-
-/// Accepts any JSON value; the `visit_*` methods of the expected type keep it.
-struct ClaimVisitor<T>(std::marker::PhantomData<T>);
-
-macro_rules! other_types {
-    ($($method:ident($ty:ty)),*) => {
-        $(fn $method<E: de::Error>(self, _: $ty) -> Result<Self::Value, E> {
-            Ok(Claim::OtherType)
-        })*
-    };
-}
-
-impl<'de> Visitor<'de> for ClaimVisitor<String> {
-    type Value = Claim<String>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
-        Ok(Claim::Expected(value.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, value: String) -> Result<Self::Value, E> {
-        Ok(Claim::Expected(value))
-    }
-
-    other_types!(
-        visit_bool(bool),
-        visit_i64(i64),
-        visit_u64(u64),
-        visit_f64(f64)
-    );
-    non_scalar_values!();
-}
-
-impl<'de> Visitor<'de> for ClaimVisitor<f64> {
-    type Value = Claim<f64>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
-        Ok(Claim::Expected(value as f64))
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
-        Ok(Claim::Expected(value as f64))
-    }
-
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
-        Ok(Claim::Expected(value))
-    }
-
-    other_types!(visit_bool(bool), visit_str(&str));
-    non_scalar_values!();
-}
-
-impl<'de, T> Deserialize<'de> for Claim<T>
-where
-    ClaimVisitor<T>: Visitor<'de, Value = Claim<T>>,
-{
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ClaimVisitor(std::marker::PhantomData))
-    }
-}
+#[cfg(test)]
+#[path = "claims_tests.rs"]
+mod tests;

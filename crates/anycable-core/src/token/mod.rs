@@ -6,6 +6,7 @@ mod claims;
 mod error;
 mod hmac_keys;
 mod identificator;
+mod json_scan;
 mod ttl;
 
 pub use algorithm::Algorithm;
