@@ -2,6 +2,7 @@
 //! its errors; no token, signing or protocol logic lives here.
 
 mod application;
+mod bound_fn;
 mod errors;
 mod js_string;
 mod keys;
