@@ -14,6 +14,20 @@ pub struct SyntaxError;
 
 type Scan<T> = Result<T, SyntaxError>;
 
+/// The bytes that end a run of plain characters in a string literal: the closing quote, a
+/// backslash, and control characters (which must be escaped). One table load per byte.
+static STOPS_STRING_RUN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 /// A string literal as written, between its quotes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RawStr<'a> {
@@ -29,19 +43,24 @@ impl<'a> RawStr<'a> {
         if !self.escaped {
             return Ok(Cow::Borrowed(self.body));
         }
-        let mut text = String::with_capacity(self.body.len());
-        let mut rest = self.body;
-        while let Some(backslash) = memchr::memchr(b'\\', rest.as_bytes()) {
-            text.push_str(&rest[..backslash]);
-            let escape = &rest.as_bytes()[backslash..];
-            let (decoded, used) = match escape[1] {
-                b'u' => decode_unicode_escape(escape)?,
+        let bytes = self.body.as_bytes();
+        let mut text = String::with_capacity(bytes.len());
+        let (mut run, mut at) = (0, 0);
+        while at < bytes.len() {
+            if bytes[at] != b'\\' {
+                at += 1;
+                continue;
+            }
+            text.push_str(&self.body[run..at]);
+            let (decoded, used) = match bytes[at + 1] {
+                b'u' => decode_unicode_escape(&bytes[at..])?,
                 letter => (simple_escape(letter), 2),
             };
             text.push(decoded);
-            rest = &rest[backslash + used..];
+            at += used;
+            run = at;
         }
-        text.push_str(rest);
+        text.push_str(&self.body[run..]);
         Ok(Cow::Owned(text))
     }
 }
@@ -218,14 +237,16 @@ impl<'a> ObjectScanner<'a> {
         let start = self.pos;
         let mut escaped = false;
         loop {
-            match *bytes.get(self.pos).ok_or(SyntaxError)? {
-                b'"' => break,
-                b'\\' => {
-                    escaped = true;
-                    self.pos += self.escape_len()?;
-                }
-                0..=0x1F => return Err(SyntaxError),
-                _ => self.pos += 1,
+            let byte = *bytes.get(self.pos).ok_or(SyntaxError)?;
+            if !STOPS_STRING_RUN[byte as usize] {
+                self.pos += 1;
+            } else if byte == b'"' {
+                break;
+            } else if byte == b'\\' {
+                escaped = true;
+                self.pos += self.escape_len()?;
+            } else {
+                return Err(SyntaxError);
             }
         }
         let body = &self.text[start..self.pos];
