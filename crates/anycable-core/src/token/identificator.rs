@@ -1,7 +1,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use std::mem::MaybeUninit;
+
+use base64_simd::{Out, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 
 use super::claims::{IssuedClaims, ReceivedClaims};
@@ -37,7 +38,7 @@ fn known_headers() -> Vec<(String, Algorithm)> {
                 format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#),
                 format!(r#"{{"alg":"{alg}"}}"#),
             ]
-            .map(|json| (URL_SAFE_NO_PAD.encode(json), alg))
+            .map(|json| (URL_SAFE_NO_PAD.encode_to_string(json), alg))
         })
         .collect()
 }
@@ -66,7 +67,7 @@ impl Identificator {
             keys: HmacKeys::new(secret),
             ttl,
             algorithm,
-            header_prefix: format!("{}.", URL_SAFE_NO_PAD.encode(header)),
+            header_prefix: format!("{}.", URL_SAFE_NO_PAD.encode_to_string(header)),
         })
     }
 
@@ -97,10 +98,10 @@ impl Identificator {
         let mut token =
             String::with_capacity(self.header_prefix.len() + payload.len() * 4 / 3 + 90);
         token.push_str(&self.header_prefix);
-        URL_SAFE_NO_PAD.encode_string(payload, &mut token);
+        URL_SAFE_NO_PAD.encode_append(payload, &mut token);
         let signature = self.keys.sign(self.algorithm, token.as_bytes());
         token.push('.');
-        URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+        URL_SAFE_NO_PAD.encode_append(signature, &mut token);
         token
     }
 
@@ -118,15 +119,9 @@ impl Identificator {
         let (header, payload, signature) = segments(token).ok_or(Invalid::Malformed)?;
         let signed = &token[..header.len() + 1 + payload.len()];
         let algorithm = parse_algorithm(header)?;
-        let mut decoded_signature = [0u8; 64];
-        let signature_len = URL_SAFE_NO_PAD
-            .decode_slice(signature, &mut decoded_signature)
-            .map_err(|_| Invalid::Malformed)?;
-        if !self.keys.verify(
-            algorithm,
-            signed.as_bytes(),
-            &decoded_signature[..signature_len],
-        ) {
+        let mut signature_buffer = [MaybeUninit::uninit(); MAX_SIGNATURE];
+        let signature = decode_into(signature, &mut signature_buffer).ok_or(Invalid::Malformed)?;
+        if !self.keys.verify(algorithm, signed.as_bytes(), signature) {
             return Err(Invalid::BadSignature.into());
         }
         let claims = decode_payload(payload, ReceivedClaims::parse)?;
@@ -154,26 +149,35 @@ fn segments(token: &str) -> Option<(&str, &str, &str)> {
     Some((&token[..first], payload, &token[last + 1..]))
 }
 
+/// The longest HMAC tag (HS512's).
+const MAX_SIGNATURE: usize = 64;
+
 /// Usual payloads fit this stack buffer, which spares an allocation per verify.
 const STACK_PAYLOAD: usize = 512;
+
+/// `encoded` base64url-decoded into `buffer`; `None` if it is not base64url or does not fit.
+fn decode_into<'b>(encoded: &str, buffer: &'b mut [MaybeUninit<u8>]) -> Option<&'b [u8]> {
+    let len = URL_SAFE_NO_PAD.decoded_length(encoded.as_bytes()).ok()?;
+    if len > buffer.len() {
+        return None;
+    }
+    let decoded = URL_SAFE_NO_PAD.decode(encoded.as_bytes(), Out::from_uninit_slice(buffer));
+    decoded.ok().map(|bytes| &*bytes)
+}
 
 /// Runs `read` on the base64url-decoded `payload`.
 fn decode_payload<T>(
     payload: &str,
     read: impl FnOnce(&[u8]) -> Result<T, Invalid>,
 ) -> Result<T, Invalid> {
-    if payload.len() / 4 * 3 + 3 <= STACK_PAYLOAD {
-        let mut buffer = [0u8; STACK_PAYLOAD];
-        let len = URL_SAFE_NO_PAD
-            .decode_slice(payload, &mut buffer)
-            .map_err(|_| Invalid::Malformed)?;
-        read(&buffer[..len])
-    } else {
-        let decoded = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| Invalid::Malformed)?;
-        read(&decoded)
+    let mut buffer = [MaybeUninit::uninit(); STACK_PAYLOAD];
+    if let Some(decoded) = decode_into(payload, &mut buffer) {
+        return read(decoded);
     }
+    let decoded = URL_SAFE_NO_PAD
+        .decode_to_vec(payload)
+        .map_err(|_| Invalid::Malformed)?;
+    read(&decoded)
 }
 
 fn parse_algorithm(encoded_header: &str) -> Result<Algorithm, Invalid> {
@@ -184,7 +188,7 @@ fn parse_algorithm(encoded_header: &str) -> Result<Algorithm, Invalid> {
         return Ok(*alg);
     }
     let json = URL_SAFE_NO_PAD
-        .decode(encoded_header)
+        .decode_to_vec(encoded_header)
         .map_err(|_| Invalid::Malformed)?;
     let header: Header = serde_json::from_slice(&json).map_err(|_| Invalid::Malformed)?;
     header
