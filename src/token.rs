@@ -93,6 +93,10 @@ fn verify_call(
     })?;
     // The ext text of a valid token, or why it was refused; never an exception for a bad token.
     match outcome {
+        // Identifiers are mostly ASCII; V8 copies Latin-1 without decoding it.
+        Ok(identifiers) if identifiers.is_ascii() => unsafe {
+            Latin1String::to_napi_value(env, Latin1String::from(identifiers))
+        },
         Ok(identifiers) => unsafe { String::to_napi_value(env, identifiers) },
         Err(error) => unsafe { TokenFailure::to_napi_value(env, error.into()) },
     }
