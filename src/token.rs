@@ -1,8 +1,9 @@
+use std::cell::Cell;
 use std::sync::Arc;
 
 use anycable_core::{Algorithm, Identificator, TokenError, Ttl, MAX_TOKEN_LEN};
 use napi::bindgen_prelude::{Either, FromNapiValue, Latin1String, Object, ToNapiValue};
-use napi::{sys, Env, Result};
+use napi::{check_status, sys, Env, Result};
 use napi_derive::napi;
 
 use crate::bound_fn::bind;
@@ -65,7 +66,11 @@ pub fn create_identificator<'env>(
         "generate",
         bind(env, "generate", Arc::clone(&identificator), generate_call)?,
     )?;
-    bound.set("verify", bind(env, "verify", identificator, verify_call)?)?;
+    let verifier = Verifier {
+        identificator,
+        identifiers: Cell::default(),
+    };
+    bound.set("verify", bind(env, "verify", verifier, verify_call)?)?;
     Ok(bound)
 }
 
@@ -83,23 +88,45 @@ fn generate_call(
 /// Reading one unit past the longest token lets the core see an over-long token as too long.
 const TOKEN_READ_LIMIT: usize = MAX_TOKEN_LEN + 2;
 
+/// The state of a bound verify function: the identificator, and the allocation the last
+/// identifiers were decoded into, reused by the next call.
+struct Verifier {
+    identificator: Arc<Identificator>,
+    identifiers: Cell<String>,
+}
+
 fn verify_call(
-    identificator: &Arc<Identificator>,
+    verifier: &Verifier,
     env: sys::napi_env,
     [token]: [sys::napi_value; 1],
 ) -> Result<sys::napi_value> {
+    let buffer = verifier.identifiers.take();
     let outcome = with_bounded_string::<TOKEN_READ_LIMIT, _>(env, token, |token| {
-        identificator.verify(token)
+        verifier.identificator.verify_reusing(token, buffer)
     })?;
     // The ext text of a valid token, or why it was refused; never an exception for a bad token.
     match outcome {
-        // Identifiers are mostly ASCII; V8 copies Latin-1 without decoding it.
-        Ok(identifiers) if identifiers.is_ascii() => unsafe {
-            Latin1String::to_napi_value(env, Latin1String::from(identifiers))
-        },
-        Ok(identifiers) => unsafe { String::to_napi_value(env, identifiers) },
+        Ok(identifiers) => {
+            let text = js_text(env, &identifiers);
+            verifier.identifiers.set(identifiers);
+            text
+        }
         Err(error) => unsafe { TokenFailure::to_napi_value(env, error.into()) },
     }
+}
+
+/// A JS string of `text`; ASCII, as identifiers mostly are, is copied by V8 without decoding.
+fn js_text(env: sys::napi_env, text: &str) -> Result<sys::napi_value> {
+    let mut value = std::ptr::null_mut();
+    let (ptr, len) = (text.as_ptr().cast(), text.len() as isize);
+    check_status!(unsafe {
+        if text.is_ascii() {
+            sys::napi_create_string_latin1(env, ptr, len, &mut value)
+        } else {
+            sys::napi_create_string_utf8(env, ptr, len, &mut value)
+        }
+    })?;
+    Ok(value)
 }
 
 fn generate(

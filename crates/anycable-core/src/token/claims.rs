@@ -29,9 +29,10 @@ enum Claim<T> {
 
 impl ReceivedClaims {
     /// Reads the claims of a decoded payload, which must be one JSON object; a claim given twice
-    /// is malformed.
-    pub fn parse(payload: &[u8]) -> Result<ReceivedClaims, Invalid> {
+    /// is malformed. The `ext` text is decoded into `ext_buffer`'s allocation.
+    pub fn parse(payload: &[u8], ext_buffer: String) -> Result<ReceivedClaims, Invalid> {
         let text = std::str::from_utf8(payload).map_err(|_| Invalid::Malformed)?;
+        let mut ext_buffer = Some(ext_buffer);
         let mut claims = ReceivedClaims {
             ext: None,
             exp: None,
@@ -41,7 +42,11 @@ impl ReceivedClaims {
             .for_each_member(|key, value| match claim_name(key)? {
                 Some(Name::Ext) => {
                     let ext = match value {
-                        Value::String(raw) => Claim::Expected(raw.decoded()?.into_owned()),
+                        Value::String(raw) => {
+                            let mut ext = ext_buffer.take().unwrap_or_default();
+                            raw.decode_into(&mut ext)?;
+                            Claim::Expected(ext)
+                        }
                         Value::Number(raw) => number(raw).map(|_| Claim::OtherType)?,
                         Value::Other => Claim::OtherType,
                     };
@@ -110,6 +115,13 @@ fn time_value(value: Value) -> Result<Claim<f64>, SyntaxError> {
 }
 
 fn number(raw: &str) -> Result<f64, SyntaxError> {
+    // Plain integers, as exp and nbf are in practice, convert exactly without the float parser.
+    if raw.len() <= 15 && raw.bytes().all(|byte| byte.is_ascii_digit()) {
+        let value = raw
+            .bytes()
+            .fold(0u64, |value, digit| value * 10 + u64::from(digit - b'0'));
+        return Ok(value as f64);
+    }
     match raw.parse::<f64>() {
         Ok(value) if value.is_finite() => Ok(value),
         _ => Err(SyntaxError),

@@ -36,33 +36,46 @@ pub struct RawStr<'a> {
 }
 
 impl<'a> RawStr<'a> {
-    /// The decoded text, borrowed when there is nothing to unescape. As in serde_json, a `\u`
-    /// escape of an unpaired UTF-16 surrogate is an error here, in a string that is decoded,
-    /// but not in one that is only skipped.
+    /// The decoded text, borrowed when there is nothing to unescape.
     pub fn decoded(&self) -> Scan<Cow<'a, str>> {
         if !self.escaped {
             return Ok(Cow::Borrowed(self.body));
         }
+        let mut text = String::new();
+        self.decode_into(&mut text)?;
+        Ok(Cow::Owned(text))
+    }
+
+    /// Replaces the contents of `text` with the decoded text, reusing its allocation. As in
+    /// serde_json, a `\u` escape of an unpaired UTF-16 surrogate is an error here, in a string
+    /// that is decoded, but not in one that is only skipped.
+    pub fn decode_into(&self, text: &mut String) -> Scan<()> {
+        text.clear();
+        if !self.escaped {
+            text.push_str(self.body);
+            return Ok(());
+        }
         // Byte by byte: the runs between escapes are a few bytes, too short to pay for memcpy.
         let bytes = self.body.as_bytes();
-        let mut text = Vec::with_capacity(bytes.len());
+        let mut decoded = std::mem::take(text).into_bytes();
+        decoded.reserve(bytes.len());
         let mut at = 0;
         while at < bytes.len() {
             let byte = bytes[at];
             if byte != b'\\' {
-                text.push(byte);
+                decoded.push(byte);
                 at += 1;
                 continue;
             }
-            let (decoded, used) = match bytes[at + 1] {
+            let (escaped, used) = match bytes[at + 1] {
                 b'u' => decode_unicode_escape(&bytes[at..])?,
                 letter => (simple_escape(letter), 2),
             };
-            text.extend_from_slice(decoded.encode_utf8(&mut [0; 4]).as_bytes());
+            decoded.extend_from_slice(escaped.encode_utf8(&mut [0; 4]).as_bytes());
             at += used;
         }
-        let text = String::from_utf8(text).expect("UTF-8 runs and encoded chars");
-        Ok(Cow::Owned(text))
+        *text = String::from_utf8(decoded).expect("UTF-8 runs and encoded chars");
+        Ok(())
     }
 }
 

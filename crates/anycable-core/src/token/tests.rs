@@ -74,6 +74,22 @@ fn round_trips_its_own_tokens() {
 }
 
 #[test]
+fn verify_reusing_decodes_into_the_given_allocation() {
+    let ours = hs256();
+    let token = ours.generate(IDS);
+    let mut buffer = String::with_capacity(256);
+    buffer.push_str("left over from another token");
+    let allocation = buffer.as_ptr();
+    let identifiers = ours.verify_reusing(&token, buffer).unwrap();
+    assert_eq!(identifiers, IDS);
+    assert_eq!(identifiers.as_ptr(), allocation);
+    assert_eq!(
+        ours.verify_reusing("not.a.token", identifiers),
+        Err(TokenError::Unauthorized(Invalid::Malformed))
+    );
+}
+
+#[test]
 fn expiry_is_zero_leeway_and_now_equal_to_exp_is_expired() {
     let token = hs256().generate_with(IDS, NOW - 60, NOW);
     assert_eq!(
