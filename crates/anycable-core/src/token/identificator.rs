@@ -1,11 +1,10 @@
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use std::mem::MaybeUninit;
 
 use base64_simd::{Out, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 
 use super::claims::{IssuedClaims, ReceivedClaims};
+use super::clock::unix_now;
 use super::hmac_keys::HmacKeys;
 use super::{Algorithm, Invalid, TokenError, Ttl};
 use crate::secret::EmptySecret;
@@ -210,12 +209,4 @@ fn parse_algorithm(encoded_header: &str) -> Result<Algorithm, Invalid> {
         .alg
         .and_then(|alg| alg.parse().ok())
         .ok_or(Invalid::UnsupportedAlgorithm)
-}
-
-/// Seconds since the Unix epoch.
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or(0)
 }

@@ -55,25 +55,28 @@ impl<'a> RawStr<'a> {
             text.push_str(self.body);
             return Ok(());
         }
-        // Byte by byte: the runs between escapes are a few bytes, too short to pay for memcpy.
-        let bytes = self.body.as_bytes();
+        // Copied whole, then unescaped in place: escapes are never shorter than what they
+        // decode to, so writing never overtakes reading. The runs between escapes are a few
+        // bytes, too short to copy one by one.
         let mut decoded = std::mem::take(text).into_bytes();
-        decoded.reserve(bytes.len());
-        let mut at = 0;
-        while at < bytes.len() {
-            let byte = bytes[at];
+        decoded.extend_from_slice(self.body.as_bytes());
+        let (mut read, mut write) = (0, 0);
+        while read < decoded.len() {
+            let byte = decoded[read];
             if byte != b'\\' {
-                decoded.push(byte);
-                at += 1;
+                decoded[write] = byte;
+                read += 1;
+                write += 1;
                 continue;
             }
-            let (escaped, used) = match bytes[at + 1] {
-                b'u' => decode_unicode_escape(&bytes[at..])?,
+            let (escaped, used) = match decoded[read + 1] {
+                b'u' => decode_unicode_escape(&decoded[read..])?,
                 letter => (simple_escape(letter), 2),
             };
-            decoded.extend_from_slice(escaped.encode_utf8(&mut [0; 4]).as_bytes());
-            at += used;
+            write += escaped.encode_utf8(&mut decoded[write..]).len();
+            read += used;
         }
+        decoded.truncate(write);
         *text = String::from_utf8(decoded).expect("UTF-8 runs and encoded chars");
         Ok(())
     }

@@ -3,6 +3,7 @@
 
 mod algorithm;
 mod claims;
+mod clock;
 mod error;
 mod hmac_keys;
 mod identificator;

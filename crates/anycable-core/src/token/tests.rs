@@ -5,7 +5,7 @@ use base64::Engine;
 use jsonwebtoken::{decode, encode, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{json, Value};
 
-use super::identificator::unix_now;
+use super::clock::unix_now;
 use super::*;
 
 const SECRET: &[u8] = b"s3cr3t";
