@@ -115,6 +115,20 @@ describe('identificator', () => {
     throwsWith(() => idf.verifyTokenSync('a'.repeat(1 << 20)), 'unauthorized', /8 KiB/)
   })
 
+  test('tokens of any length up to 8 KiB verify, with identifiers outside ASCII', () => {
+    const idf = identificator(SECRET, '1h')
+    const lengths = new Set()
+    // Every token length around 1 KiB (where reading moves off the stack) and some longer ones.
+    for (const pad of [...Array(40).keys()].map(i => 620 + i).concat([3000, 5900])) {
+      const identifiers = { name: 'Zoë 😀', pad: 'x'.repeat(pad) }
+      const token = idf.generateTokenSync(identifiers)
+      assert.ok(token.length <= 8192)
+      lengths.add(token.length)
+      assert.deepEqual(idf.verifyTokenSync(token), identifiers)
+    }
+    for (const boundary of [1021, 1023, 1024]) assert.ok(lengths.has(boundary), `no token of ${boundary} bytes`)
+  })
+
   test('non-ASCII garbage in a token is unauthorized, not a crash', () => {
     const idf = identificator(SECRET, '1h')
     const token = idf.generateTokenSync(ids)

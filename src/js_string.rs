@@ -24,27 +24,52 @@ pub fn read_string(env: sys::napi_env, value: sys::napi_value) -> Result<String>
     })
 }
 
-/// Runs `use_text` on at most the first `LIMIT - 1` UTF-16 units of a JS string, read into
-/// stack buffers: no allocation when they are ASCII, as every valid token is. A longer string is
-/// cut there, so a caller refusing text over `LIMIT - 2` bytes sees it as too long.
+/// Strings up to this many UTF-16 units, as tokens usually are, are read on the stack; the
+/// frame stays under a page, so it needs no stack probes.
+const STACK_UNITS: usize = 1024;
+
+/// Runs `use_text` on at most the first `LIMIT - 1` UTF-16 units of a JS string. A longer string
+/// is cut there, so a caller refusing text over `LIMIT - 2` bytes sees it as too long. Short
+/// ASCII strings, as valid tokens are, are read and narrowed without allocating.
 pub fn with_bounded_string<const LIMIT: usize, R>(
     env: sys::napi_env,
     value: sys::napi_value,
     use_text: impl FnOnce(&str) -> R,
 ) -> Result<R> {
-    let mut units = [MaybeUninit::<u16>::uninit(); LIMIT];
-    let mut written = 0;
-    // napi counts a terminating NUL in the buffer size, so it writes at most LIMIT - 1 units.
-    check_status!(unsafe {
-        sys::napi_get_value_string_utf16(env, value, units.as_mut_ptr().cast(), LIMIT, &mut written)
-    })?;
-    // SAFETY: napi wrote `written` units, and `written < LIMIT`.
-    let units: &[u16] = unsafe { std::slice::from_raw_parts(units.as_ptr().cast(), written) };
-    let mut bytes = [MaybeUninit::<u8>::uninit(); LIMIT];
-    match narrow_into(units, &mut bytes) {
-        Some(text) => Ok(use_text(text)),
-        None => Ok(use_text(&String::from_utf16_lossy(units))),
+    let mut units = [MaybeUninit::<u16>::uninit(); STACK_UNITS];
+    let units = read_units(env, value, &mut units)?;
+    // Filling the buffer means the string may go on.
+    if units.len() < STACK_UNITS - 1 {
+        let mut bytes = [MaybeUninit::<u8>::uninit(); STACK_UNITS];
+        return Ok(match narrow_into(units, &mut bytes) {
+            Some(text) => use_text(text),
+            None => use_text(&String::from_utf16_lossy(units)),
+        });
     }
+    let mut units = vec![MaybeUninit::<u16>::uninit(); LIMIT];
+    let units = read_units(env, value, &mut units)?;
+    Ok(use_text(&String::from_utf16_lossy(units)))
+}
+
+/// Reads as many UTF-16 units of a JS string as `buffer` holds, less one (napi counts a
+/// terminating NUL in the size).
+fn read_units<'b>(
+    env: sys::napi_env,
+    value: sys::napi_value,
+    buffer: &'b mut [MaybeUninit<u16>],
+) -> Result<&'b [u16]> {
+    let mut written = 0;
+    check_status!(unsafe {
+        sys::napi_get_value_string_utf16(
+            env,
+            value,
+            buffer.as_mut_ptr().cast(),
+            buffer.len(),
+            &mut written,
+        )
+    })?;
+    // SAFETY: napi wrote `written` units, fewer than the buffer holds.
+    Ok(unsafe { std::slice::from_raw_parts(buffer.as_ptr().cast(), written) })
 }
 
 /// Narrows ASCII `units` into `bytes`; `None` if any unit is outside ASCII.
