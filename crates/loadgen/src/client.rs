@@ -4,11 +4,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpSocket;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{client_async, WebSocketStream};
+
+use crate::arrival::TimestampedStream;
 
 /// The wire protocol the server speaks.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
@@ -29,7 +31,7 @@ pub struct Target {
     pub signed_stream: String,
 }
 
-pub type Connected = WebSocketStream<TcpStream>;
+pub type Connected = WebSocketStream<TimestampedStream>;
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -66,6 +68,7 @@ pub async fn connect(target: &Target, source: Option<IpAddr>) -> Result<Connecte
         }
         let stream = socket.connect(address).await.map_err(|e| e.to_string())?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        let stream = TimestampedStream::new(stream).map_err(|e| e.to_string())?;
         let (mut ws, _) = client_async(request, stream)
             .await
             .map_err(|e| e.to_string())?;
@@ -137,14 +140,21 @@ async fn expect_type(ws: &mut Connected, wanted: &str) -> Result<(), String> {
     Err(format!("closed before {wanted}"))
 }
 
-/// Latencies (ms) of broadcasts received by every client, from the `t` (µs since the epoch) they carry.
+/// Latencies (ms) of the broadcasts every client received, from the `t` (µs since the epoch)
+/// they carry: to their arrival in the client's socket, and to the generator reading them.
+#[derive(Default)]
+pub struct Latencies {
+    pub arrival: Vec<f64>,
+    pub read: Vec<f64>,
+}
+
 pub struct Receipts {
-    latencies: Arc<Mutex<Vec<f64>>>,
+    latencies: Arc<Mutex<Latencies>>,
     readers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Receipts {
-    pub fn collect(self) -> Vec<f64> {
+    pub fn collect(self) -> Latencies {
         for reader in &self.readers {
             reader.abort();
         }
@@ -153,7 +163,7 @@ impl Receipts {
 }
 
 pub fn listen_all(clients: Vec<Connected>) -> Receipts {
-    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let latencies = Arc::new(Mutex::new(Latencies::default()));
     let readers = clients
         .into_iter()
         .map(|mut ws| {
@@ -167,11 +177,11 @@ pub fn listen_all(clients: Vec<Connected>) -> Receipts {
                         // Engine.IO ping: answer, or Socket.IO drops the client.
                         let _ = ws.send(Message::text("3")).await;
                     } else if let Some(sent) = sent_at(&text) {
-                        let elapsed_us = now_micros().saturating_sub(sent);
-                        latencies
-                            .lock()
-                            .expect("latencies")
-                            .push(elapsed_us as f64 / 1000.0);
+                        let read_us = now_micros().saturating_sub(sent);
+                        let arrival_us = ws.get_ref().last_arrival_us().saturating_sub(sent);
+                        let mut latencies = latencies.lock().expect("latencies");
+                        latencies.arrival.push(arrival_us as f64 / 1000.0);
+                        latencies.read.push(read_us as f64 / 1000.0);
                     }
                 }
             })

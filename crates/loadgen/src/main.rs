@@ -2,6 +2,7 @@
 //! bottleneck: N clients connect with a JWT (sub-protocol) and subscribe to one signed stream,
 //! then a publisher POSTs timestamped broadcasts. Prints one JSON object of measurements.
 
+mod arrival;
 mod client;
 mod publisher;
 mod stats;
@@ -75,6 +76,8 @@ async fn main() {
     let rss_after = args.server_pid.and_then(stats::rss_kib);
 
     let receipts = client::listen_all(clients);
+    let server_cpu_before = args.server_pid.and_then(stats::cpu_ms);
+    let own_cpu_before = stats::cpu_ms(std::process::id());
     let key = broadcast_key(args.secret.as_bytes());
     let sent = publisher::send(
         &args.broadcast_url,
@@ -86,6 +89,13 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let latencies = receipts.collect();
     let connected = connect.samples.len();
+    // CPU per broadcast while fanning out (and idling the second after), server and generator.
+    let cpu_per_broadcast = |before: Option<f64>, after: Option<f64>| match (before, after) {
+        (Some(before), Some(after)) if sent > 0 => json!((after - before) / sent as f64),
+        _ => json!(null),
+    };
+    let server_cpu = cpu_per_broadcast(server_cpu_before, args.server_pid.and_then(stats::cpu_ms));
+    let own_cpu = cpu_per_broadcast(own_cpu_before, stats::cpu_ms(std::process::id()));
 
     let report = json!({
         "clients": args.clients,
@@ -97,9 +107,12 @@ async fn main() {
             _ => json!(null),
         },
         "broadcasts_sent": sent,
-        "delivered": latencies.len(),
+        "delivered": latencies.arrival.len(),
         "expected": sent * connected,
-        "broadcast_ms": Summary::of(&latencies),
+        "broadcast_ms": Summary::of(&latencies.arrival),
+        "broadcast_read_ms": Summary::of(&latencies.read),
+        "server_cpu_ms_per_broadcast": server_cpu,
+        "generator_cpu_ms_per_broadcast": own_cpu,
     });
     println!("{report}");
 }

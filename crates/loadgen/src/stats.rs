@@ -39,6 +39,17 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
     })
 }
 
+/// CPU time (user + system) a process has used so far, in ms.
+pub fn cpu_ms(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Some(ticks * 1000.0 / per_second)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +68,14 @@ mod tests {
     #[test]
     fn reads_this_process_rss() {
         assert!(rss_kib(std::process::id()).unwrap() > 0);
+    }
+
+    #[test]
+    fn reads_this_process_cpu_time() {
+        let before = cpu_ms(std::process::id()).unwrap();
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < std::time::Duration::from_millis(60) {}
+        let after = cpu_ms(std::process::id()).unwrap();
+        assert!(after - before >= 30.0, "{before} -> {after}");
     }
 }
