@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 pub use http::HttpTransport;
 pub use messages::{
     CommandRequest, CommandResponse, ConnectRequest, ConnectResponse, DisconnectRequest,
-    DisconnectResponse, Env, Status,
+    DisconnectResponse, Env, EnvResponse, Status,
 };
 
 /// The three RPC calls.

@@ -21,10 +21,12 @@ use crate::identity::{authenticate, find_token, select_protocol};
 use crate::rpc::Env;
 use crate::session::{self, Peer, SessionContext};
 
-/// Per-socket read and write buffers. tungstenite's defaults (128 KiB each) would dominate the
-/// memory of an idle connection; cable frames are small and larger ones grow the buffer. Measured
-/// (see BENCHMARKS.md): 4 KiB -> 1 KiB took an idle connection from 11.3 to 8.4 KiB of RSS.
-const SOCKET_BUFFER: usize = 1024;
+/// Per-socket read buffer, and the write-buffer threshold. tungstenite's defaults (128 KiB) would
+/// dominate the memory of an idle connection, which holds its read buffer for life. Cable
+/// commands fit in 512 bytes; a larger frame grows the buffer to its length and is read 512
+/// bytes per call. Measured (see BENCHMARKS.md): 4 KiB -> 1 KiB took an idle connection from 11.3
+/// to 8.4 KiB of RSS, and 1 KiB -> 512 B another 0.5 KiB.
+const SOCKET_BUFFER: usize = 512;
 
 /// Answers a WebSocket upgrade on the cable path. Authentication problems do not fail the
 /// upgrade: the verdict is sent inside the socket, where the JS client can act on it.
@@ -66,14 +68,13 @@ pub fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> HttpResp
     let sid =
         request_id(headers).unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rng(), 21));
     // Only an application reads the request; without one, the session does not carry it.
-    let env = match settings.rpc {
-        Some(_) => Env {
+    let env = settings.rpc.as_ref().map(|_| {
+        Box::new(Env {
             url: request_url(&request),
             headers: application_headers(headers),
             ..Env::default()
-        },
-        None => Env::default(),
-    };
+        })
+    });
 
     let on_upgrade = hyper::upgrade::on(&mut request);
     let shared = Arc::clone(shared);

@@ -9,7 +9,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use super::{Exit, PendingReply, Session, Subscription};
 use crate::protocol::{self, DisconnectReason};
 use crate::rpc::{
-    CommandRequest, CommandResponse, ConnectRequest, DisconnectRequest, Rpc, RpcError, Status,
+    CommandRequest, CommandResponse, ConnectRequest, DisconnectRequest, Env, EnvResponse, Rpc,
+    RpcError, Status,
 };
 use crate::session::Outbox;
 
@@ -44,6 +45,15 @@ fn report(sid: &str, what: &str, error: impl std::fmt::Display) {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
+    /// The request and state the application sees with each call.
+    fn request_env(&self) -> Env {
+        self.env.as_deref().cloned().unwrap_or_default()
+    }
+
+    fn merge_env(&mut self, changes: Option<EnvResponse>) {
+        self.env.get_or_insert_with(Box::default).merge(changes);
+    }
+
     /// Asks the application to accept a tokenless connection. `Ok(welcomed)` when accepted.
     pub(super) async fn connect(&mut self) -> Result<bool, DisconnectReason> {
         let rpc = self
@@ -52,11 +62,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
             .clone()
             .expect("the verdict asks the application only when there is one");
         let request = ConnectRequest {
-            env: self.env.clone(),
+            env: self.request_env(),
         };
         match rpc.connect(&self.sid, &request).await {
             Ok(response) if response.status == Status::Success => {
-                self.env.merge(response.env);
+                self.merge_env(response.env);
                 self.identifiers = response.identifiers.unwrap_or_default();
                 self.connected_by_application = true;
                 // The application's transmissions include its welcome frame.
@@ -105,7 +115,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 identifier: identifier.into(),
                 connection_identifiers: self.identifiers.clone(),
                 data,
-                env: self.env.clone(),
+                env: self.request_env(),
             },
         };
         Some(Box::pin(call.send()))
@@ -128,7 +138,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 response.error_msg.as_deref().unwrap_or("status ERROR"),
             );
         }
-        self.env.merge(response.env);
+        self.merge_env(response.env);
         let identifier: Arc<str> = Arc::from(reply.identifier);
         if subscribing && response.status == Status::Success {
             self.subscriptions
@@ -197,7 +207,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         let request = DisconnectRequest {
             identifiers: self.identifiers.clone(),
             subscriptions: application_channels,
-            env: self.env.clone(),
+            env: self.request_env(),
         };
         match rpc.disconnect(&self.sid, &request).await {
             Ok(response) if response.status == Status::Success => {}

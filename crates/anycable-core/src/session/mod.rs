@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
-pub use outbox::{Outbox, OutboxReceiver, OverflowSignal};
+pub use outbox::{Outbox, OutboxReceiver, Received};
 
 use crate::channels::{channel_of, is_stream_channel, resolve_stream};
 use crate::config::Settings;
@@ -43,12 +43,13 @@ pub struct SessionContext {
 }
 
 /// Who connected: the session id for the welcome frame, the auth verdict, and the request as the
-/// application sees it (`env`).
+/// application sees it (`env`; kept only when there is an application, boxed so that sessions
+/// without one carry a pointer instead of an empty `Env`).
 pub struct Peer {
     pub id: SessionId,
     pub sid: String,
     pub verdict: Verdict,
-    pub env: Env,
+    pub env: Option<Box<Env>>,
 }
 
 /// Runs a connection to its end.
@@ -77,7 +78,8 @@ where
             session.write(protocol::welcome(&session.sid)).await
         }
         Verdict::Anonymous => session.write(protocol::welcome(&session.sid)).await,
-        Verdict::AskApplication => match session.connect().await {
+        // Boxed, like every application call: rare, and inline it would enlarge every session.
+        Verdict::AskApplication => match Box::pin(session.connect()).await {
             Ok(welcomed) => welcomed,
             Err(reason) => {
                 session.end(reason, CloseCode::Normal, "Auth Failed").await;
@@ -105,7 +107,7 @@ struct Session<S> {
     hub: Arc<Hub>,
     /// The connection identifiers (JSON), from the token's `ext` or the application's `connect`.
     identifiers: String,
-    env: Env,
+    env: Option<Box<Env>>,
     connected_by_application: bool,
     subscriptions: HashMap<Arc<str>, Subscription>,
 }
@@ -130,6 +132,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         } else {
             Exit::Gone
         };
+        // Boxed: it runs once, and inline its state would enlarge every idle session.
+        Box::pin(self.finish(exit)).await;
+    }
+
+    /// Leaves every stream, tells the application, and ends the connection as `exit` says.
+    async fn finish(&mut self, exit: Exit) {
         let application_channels = self.leave_all();
         self.tell_application_goodbye(application_channels).await;
         match exit {
@@ -154,7 +162,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         let first = interval.mul_f64(rand::rng().random_range(0.5..1.5));
         let mut pings = interval_at(Instant::now() + first, interval);
         pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let overflow = queued.overflow_signal();
         // One application call at a time per session, like AnyCable: commands wait their turn,
         // while broadcasts and pings keep flowing.
         let mut pending: Option<PendingReply> = None;
@@ -171,17 +178,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 _ = shutdown.changed() => {
                     return Exit::Disconnect(DisconnectReason::ServerRestart, CloseCode::Away, "Server restart");
                 }
-                _ = overflow.wait() => {
-                    return Exit::Disconnect(DisconnectReason::TooSlow, CloseCode::Normal, "Too slow");
-                }
-                frame = queued.recv() => {
-                    if !self.write_batch(frame, queued).await {
-                        return Exit::Gone;
+                received = queued.recv() => match received {
+                    Received::Frame(frame) => {
+                        if !self.write_batch(frame, queued).await {
+                            return Exit::Gone;
+                        }
                     }
-                }
+                    Received::TooSlow => {
+                        return Exit::Disconnect(DisconnectReason::TooSlow, CloseCode::Normal, "Too slow");
+                    }
+                },
                 reply = async { pending.as_mut().expect("guarded").await }, if pending.is_some() => {
                     pending = None;
-                    if let Some(exit) = self.apply(reply, outbox).await {
+                    // Commands and replies are boxed: each is rare next to broadcasts, and inline
+                    // their state would enlarge every idle session (BENCHMARKS.md).
+                    if let Some(exit) = Box::pin(self.apply(reply, outbox)).await {
                         return exit;
                     }
                 }
@@ -192,7 +203,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 }
                 incoming = self.ws.next(), if pending.is_none() => match incoming {
                     Some(Ok(Message::Text(text))) => match Command::parse(&text) {
-                        Ok(command) => match self.handle(command, outbox).await {
+                        Ok(command) => match Box::pin(self.handle(command, outbox)).await {
                             Handled::Done => {}
                             Handled::AskApplication(call) => pending = Some(call),
                             Handled::Gone => return Exit::Gone,

@@ -1,5 +1,4 @@
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
@@ -21,16 +20,15 @@ pub struct Outbox {
 
 struct Shared {
     queue: Mutex<Queue>,
-    /// Signalled when a frame is queued.
+    /// Signalled when a frame is queued or the queue overflows.
     ready: Notify,
-    overflowed: AtomicBool,
-    /// Signalled once, when the queue overflows.
-    overflow: Notify,
 }
 
 #[derive(Default)]
 struct Queue {
     frames: VecDeque<Frame>,
+    /// A push found the queue full: the client is too slow.
+    overflowed: bool,
     /// The session is gone; pushes are refused.
     closed: bool,
 }
@@ -38,6 +36,13 @@ struct Queue {
 /// The session's end of an [`Outbox`].
 pub struct OutboxReceiver {
     shared: Arc<Shared>,
+}
+
+/// What [`OutboxReceiver::recv`] waited for.
+pub enum Received {
+    Frame(Frame),
+    /// The queue overflowed: the client reads too slowly to keep.
+    TooSlow,
 }
 
 /// A burst leaves at most this much room behind once drained.
@@ -48,8 +53,6 @@ impl Outbox {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             ready: Notify::new(),
-            overflowed: AtomicBool::new(false),
-            overflow: Notify::new(),
         });
         (
             Outbox {
@@ -68,9 +71,11 @@ impl Outbox {
                 return false;
             }
             if queue.frames.len() >= self.capacity {
+                let first_overflow = !queue.overflowed;
+                queue.overflowed = true;
                 drop(queue);
-                if !self.shared.overflowed.swap(true, Ordering::Relaxed) {
-                    self.shared.overflow.notify_one();
+                if first_overflow {
+                    self.shared.ready.notify_one();
                 }
                 return false;
             }
@@ -81,16 +86,22 @@ impl Outbox {
     }
 
     pub fn is_too_slow(&self) -> bool {
-        self.shared.overflowed.load(Ordering::Relaxed)
+        self.shared.queue.lock().expect("outbox lock").overflowed
     }
 }
 
 impl OutboxReceiver {
-    /// The next frame, waiting for one if the queue is empty.
-    pub async fn recv(&mut self) -> Frame {
+    /// The next frame, or `TooSlow` once the queue has overflowed (before any frame still queued).
+    pub async fn recv(&mut self) -> Received {
         loop {
-            if let Some(frame) = self.try_recv() {
-                return frame;
+            {
+                let mut queue = self.shared.queue.lock().expect("outbox lock");
+                if queue.overflowed {
+                    return Received::TooSlow;
+                }
+                if let Some(frame) = pop(&mut queue) {
+                    return Received::Frame(frame);
+                }
             }
             // notify_one keeps a permit when nobody waits, so a push between the check above and
             // this wait is not lost.
@@ -98,19 +109,19 @@ impl OutboxReceiver {
         }
     }
 
+    /// A queued frame, if any, without waiting.
     pub fn try_recv(&mut self) -> Option<Frame> {
-        let mut queue = self.shared.queue.lock().expect("outbox lock");
-        let frame = queue.frames.pop_front();
-        if queue.frames.is_empty() && queue.frames.capacity() > KEEP_ROOM {
-            queue.frames = VecDeque::new();
-        }
-        frame
+        pop(&mut self.shared.queue.lock().expect("outbox lock"))
     }
+}
 
-    /// A handle that resolves once the outbox overflows, usable while frames are being received.
-    pub fn overflow_signal(&self) -> OverflowSignal {
-        OverflowSignal(Arc::clone(&self.shared))
+/// The next frame; a drained queue gives back the room a burst took.
+fn pop(queue: &mut Queue) -> Option<Frame> {
+    let frame = queue.frames.pop_front();
+    if queue.frames.is_empty() && queue.frames.capacity() > KEEP_ROOM {
+        queue.frames = VecDeque::new();
     }
+    frame
 }
 
 impl Drop for OutboxReceiver {
@@ -118,17 +129,6 @@ impl Drop for OutboxReceiver {
         let mut queue = self.shared.queue.lock().expect("outbox lock");
         queue.closed = true;
         queue.frames = VecDeque::new();
-    }
-}
-
-/// See [`OutboxReceiver::overflow_signal`].
-pub struct OverflowSignal(Arc<Shared>);
-
-impl OverflowSignal {
-    pub async fn wait(&self) {
-        if !self.0.overflowed.load(Ordering::Relaxed) {
-            self.0.overflow.notified().await;
-        }
     }
 }
 
@@ -151,23 +151,34 @@ mod tests {
         assert!(outbox.push(frame("a")));
         assert!(outbox.push(frame("b")));
         let (first, mut receiver) = waiting.await.unwrap();
+        let Received::Frame(first) = first else {
+            panic!("a frame, not an overflow");
+        };
         assert_eq!(first.as_str(), "a");
         assert_eq!(receiver.try_recv().unwrap().as_str(), "b");
         assert!(receiver.try_recv().is_none());
     }
 
     #[tokio::test]
-    async fn overflow_flags_once_and_refuses_without_blocking() {
-        let (outbox, receiver) = Outbox::new(2);
+    async fn overflow_refuses_without_blocking_and_wakes_the_receiver_before_queued_frames() {
+        let (outbox, mut receiver) = Outbox::new(2);
+        let waiting = tokio::spawn(async move {
+            // Take the first frame, then wait while the queue refills and overflows.
+            let first = receiver.recv().await;
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            (first, receiver.recv().await)
+        });
+        assert!(outbox.push(frame("0")));
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         assert!(outbox.push(frame("1")) && outbox.push(frame("2")));
         assert!(!outbox.push(frame("3")));
         assert!(outbox.is_too_slow());
-        tokio::time::timeout(
-            std::time::Duration::from_secs(1),
-            receiver.overflow_signal().wait(),
-        )
-        .await
-        .expect("the signal fires");
+        let (first, next) = tokio::time::timeout(std::time::Duration::from_secs(1), waiting)
+            .await
+            .expect("the receiver wakes")
+            .unwrap();
+        assert!(matches!(first, Received::Frame(_)));
+        assert!(matches!(next, Received::TooSlow));
     }
 
     #[test]
