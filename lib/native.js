@@ -1,7 +1,18 @@
 'use strict'
 
-// The native binding (napi's generated loader) and the one rule for its argument errors.
-const native = require('../binding.js')
+// The native binding (napi's generated loader: a local build first, then the platform package)
+// and the one rule for its argument errors.
+const { targetOf, missingBindingError } = require('./platform.js')
+
+function loadBinding() {
+  try {
+    return require('../binding.js')
+  } catch (error) {
+    throw missingBindingError(targetOf(), error)
+  }
+}
+
+const native = loadBinding()
 
 /** Native argument errors (status InvalidArg) surface as the TypeError they are. */
 function nativeCall(call) {

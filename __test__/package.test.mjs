@@ -1,0 +1,83 @@
+// The package as users get it: `npm pack` of the root and linux-x64-gnu packages, installed into
+// an empty project with no Rust toolchain on PATH, then used from CommonJS and ESM.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { targetOf } from '../lib/platform.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const TARGET = targetOf()
+const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version
+
+// PATH without cargo, rustc or rustup: what a serverless build machine has.
+const PATH_WITHOUT_RUST = process.env.PATH.split(path.delimiter)
+  .filter(dir => !/cargo|rustup/.test(dir))
+  .join(path.delimiter)
+const ENV = { ...process.env, PATH: PATH_WITHOUT_RUST, npm_config_audit: 'false', npm_config_fund: 'false' }
+
+function npm(args, cwd) {
+  return execFileSync('npm', args, { cwd, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+function pack(dir, destination) {
+  const [{ filename }] = JSON.parse(npm(['pack', '--json', '--pack-destination', destination], dir))
+  return path.join(destination, filename)
+}
+
+/** An empty project with `tarballs` installed. */
+function project(scratch, name, tarballs) {
+  const dir = path.join(scratch, name)
+  cpSync(path.join(ROOT, '__test__', 'support', 'package-project'), dir, { recursive: true })
+  npm(['install', '--no-package-lock', ...tarballs], dir)
+  return dir
+}
+
+function run(dir, script) {
+  return execFileSync(process.execPath, [script], { cwd: dir, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+test('packed packages install without Rust and work from CommonJS and ESM', { timeout: 240_000 }, async t => {
+  assert.equal(execFileSync('sh', ['-c', 'command -v cargo || true'], { env: ENV, encoding: 'utf8' }).trim(), '')
+  const scratch = mkdtempSync(path.join(tmpdir(), 'anycable-rs-package-'))
+  t.after(() => rmSync(scratch, { recursive: true, force: true }))
+
+  // The platform package as the release workflow fills it: its package.json and the binary.
+  const platformDir = path.join(scratch, `platform-${TARGET}`)
+  cpSync(path.join(ROOT, 'npm', TARGET), platformDir, { recursive: true })
+  cpSync(path.join(ROOT, `anycable-rs.${TARGET}.node`), path.join(platformDir, `anycable-rs.${TARGET}.node`))
+  const rootTarball = pack(ROOT, scratch)
+  const platformTarball = pack(platformDir, scratch)
+  assert.equal(path.basename(platformTarball), `anycable-rs-${TARGET}-${version}.tgz`)
+  // The root package ships no binary of its own.
+  const listed = execFileSync('tar', ['-tzf', rootTarball], { encoding: 'utf8' })
+  assert.doesNotMatch(listed, /\.node$/m)
+
+  await t.test('with the platform package: tokens and a server, from require and import', () => {
+    const dir = project(scratch, 'app', [rootTarball, platformTarball])
+    for (const script of ['check.cjs', 'check.mjs']) {
+      const report = JSON.parse(run(dir, script))
+      assert.deepEqual(report.identifiers, { user_id: 7 })
+      assert.match(report.welcome, /"type":"welcome"/)
+      assert.equal(report.closed, true)
+    }
+  })
+
+  await t.test('without it: an error that names the platform and the package to install', () => {
+    const dir = project(scratch, 'bare', [rootTarball])
+    const failure = (() => {
+      try {
+        run(dir, 'check.cjs')
+      } catch (error) {
+        return error.stderr
+      }
+      assert.fail('loading should fail without a binary')
+    })()
+    assert.match(failure, new RegExp(`native binary for ${TARGET} is not installed`))
+    assert.match(failure, new RegExp(`npm install anycable-rs-${TARGET}`))
+  })
+
+})

@@ -1,0 +1,4 @@
+import { identificator, createCableServer } from 'anycable-rs'
+import common from './check-common.cjs'
+
+console.log(JSON.stringify(await common.check({ identificator, createCableServer })))
