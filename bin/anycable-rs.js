@@ -4,6 +4,7 @@
 // The command line: AnyCable's flag names and ANYCABLE_* variables -> createCableServer options.
 const { randomBytes } = require('node:crypto')
 const { createCableServer } = require('../index.js')
+const { startDemo } = require('../lib/demo.js')
 
 /** flag -> [option name, kind]. Environment: ANYCABLE_ + the flag upper-cased. */
 const FLAGS = {
@@ -37,11 +38,12 @@ const FLAGS = {
 /** Extra environment names that mean the same as a flag. */
 const ENV_ALIASES = { port: ['PORT'], jwt_param: ['ANYCABLE_ID_PARAM'], redis_url: ['REDIS_URL'] }
 
-const USAGE = `Usage: anycable-rs [--flag=value ...] [--dev]
+const USAGE = `Usage: anycable-rs [--flag=value ...] [--dev] [--demo]
 
 Serves the Action Cable protocol to AnyCable clients. Flags (or ANYCABLE_<FLAG> variables):
   ${Object.keys(FLAGS).map(flag => `--${flag}`).join(' ')}
   --dev    no secret given: generate a development secret and print it (never in production)
+  --demo   --dev, plus a chat page at / (http://localhost:8080/ by default) using @anycable/web
   --help   this text`
 
 class UsageError extends Error {}
@@ -64,6 +66,7 @@ function convert(flag, kind, raw) {
 function parse(argv, env) {
   const options = {}
   let dev = false
+  let demo = false
   for (const [flag, [name, kind]] of Object.entries(FLAGS)) {
     const variable = [`ANYCABLE_${flag.toUpperCase()}`, ...(ENV_ALIASES[flag] ?? [])].find(v => env[v] !== undefined && env[v] !== '')
     if (variable) options[name] = convert(flag, kind, env[variable])
@@ -71,8 +74,9 @@ function parse(argv, env) {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--help' || arg === '-h') return { help: true }
-    if (arg === '--dev') {
+    if (arg === '--dev' || arg === '--demo') {
       dev = true
+      demo ||= arg === '--demo'
       continue
     }
     const match = /^--([a-z_-]+)(?:=(.*))?$/s.exec(arg)
@@ -87,7 +91,7 @@ function parse(argv, env) {
     }
     options[name] = convert(flag, kind, raw)
   }
-  return { options, dev }
+  return { options, dev, demo }
 }
 
 function describe(features) {
@@ -112,15 +116,24 @@ async function main() {
     console.log(USAGE)
     return
   }
-  const { options, dev } = parsed
+  const { options, dev, demo } = parsed
   let devSecret
   if (dev && !options.secret) {
     devSecret = randomBytes(24).toString('hex')
     options.secret = devSecret
   }
-  const server = createCableServer(options)
-  const { url } = await server.listen()
-  console.log(`anycable-rs listening on ${url} (${describe(server.features())})`)
+  // In demo mode the cable server listens on loopback behind the demo page's port.
+  const demoAddress = demo && { port: options.port ?? 8080, host: options.host ?? 'localhost' }
+  const server = createCableServer(demo ? { ...options, host: '127.0.0.1', port: 0 } : options)
+  const { url, port } = await server.listen()
+  let demoServer
+  if (demo) {
+    demoServer = await startDemo({ cable: server, cablePort: port, secret: options.secret, ...demoAddress })
+    const cableUrl = `${demoServer.url.replace(/^http/, 'ws')}cable`
+    console.log(`anycable-rs demo chat at ${demoServer.url} (cable at ${cableUrl}; ${describe(server.features())})`)
+  } else {
+    console.log(`anycable-rs listening on ${url} (${describe(server.features())})`)
+  }
   if (devSecret) {
     // Printed only because it was made up just now for development; configured secrets never are.
     console.log(`development secret (ANYCABLE_SECRET): ${devSecret}`)
@@ -133,6 +146,7 @@ async function main() {
     if (stopping) return
     stopping = true
     console.log(`${signal}: closing connections (clients are told to reconnect)`)
+    await demoServer?.close()
     await server.close()
     process.exit(0)
   }

@@ -8,12 +8,16 @@ bash scripts/prepare.sh
 # PyJWT makes and checks tokens in the interop tests, as AnyCable's Python snippet does.
 python3 -c 'import jwt' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'PyJWT>=2.8,<3'
 
-# The Redis tests start their own redis-server on free ports; install it where it is missing.
-if ! command -v redis-server >/dev/null; then
+# The Redis tests start their own redis-server on free ports, and the demo test drives Debian's
+# Chromium; install what is missing.
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "redis-server is missing: install it (apt-get install redis-server) and rerun" >&2
+    echo "missing: ${missing[*]}: install with apt-get install ${missing[*]} and rerun" >&2
     exit 1
   fi
 fi
