@@ -55,9 +55,9 @@ impl<'a> RawStr<'a> {
             text.push_str(self.body);
             return Ok(());
         }
-        // Copied whole, then unescaped in place: escapes are never shorter than what they
-        // decode to, so writing never overtakes reading. The runs between escapes are a few
-        // bytes, too short to copy one by one.
+        // Copied whole with one memcpy, then unescaped in place byte by byte: escapes are never
+        // shorter than what they decode to, so writing never overtakes reading, and the runs
+        // between escapes are a few bytes, too short to pay for a memcpy each.
         let mut decoded = std::mem::take(text).into_bytes();
         decoded.extend_from_slice(self.body.as_bytes());
         let (mut read, mut write) = (0, 0);
