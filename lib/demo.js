@@ -78,8 +78,8 @@ async function startDemo({ cable, cablePort, secret, port, host = '127.0.0.1' })
   const signedStream = signStream(STREAM, secret)
 
   const server = http.createServer(async (request, response) => {
-    const { pathname } = new URL(request.url, 'http://demo')
     try {
+      const { pathname } = new URL(request.url, 'http://demo')
       if (request.method === 'GET' && pathname === '/') {
         return send(response, 200, 'text/html; charset=utf-8', fs.readFileSync(PAGE))
       }
@@ -102,14 +102,17 @@ async function startDemo({ cable, cablePort, secret, port, host = '127.0.0.1' })
       }
       send(response, 404, 'text/plain', 'Not found')
     } catch (error) {
-      const status = error instanceof SyntaxError || error instanceof RangeError ? 400 : 500
+      // A body that is not JSON, too large, or a URL that does not parse.
+      const status = error instanceof SyntaxError || error instanceof RangeError || error instanceof TypeError ? 400 : 500
       send(response, status, 'text/plain', status === 400 ? 'Bad request' : 'Internal error')
     }
   })
 
   // WebSocket upgrades on /cable go to the cable server as they are.
   server.on('upgrade', (request, socket, head) => {
-    if (new URL(request.url, 'http://demo').pathname !== '/cable') return socket.destroy()
+    if (!URL.canParse(request.url, 'http://demo') || new URL(request.url, 'http://demo').pathname !== '/cable') {
+      return socket.destroy()
+    }
     const upstream = net.connect(cablePort, '127.0.0.1', () => {
       const lines = [`${request.method} ${request.url} HTTP/${request.httpVersion}`]
       for (let i = 0; i < request.rawHeaders.length; i += 2) lines.push(`${request.rawHeaders[i]}: ${request.rawHeaders[i + 1]}`)
