@@ -38,25 +38,29 @@ impl ReceivedClaims {
             exp: None,
             nbf: None,
         };
-        ObjectScanner::new(text)
-            .for_each_member(|key, value| match claim_name(key)? {
-                Some(Name::Ext) => {
-                    let ext = match value {
-                        Value::String(raw) => {
-                            let mut ext = ext_buffer.take().unwrap_or_default();
-                            raw.decode_into(&mut ext)?;
-                            Claim::Expected(ext)
-                        }
-                        Value::Number(raw) => number(raw).map(|_| Claim::OtherType)?,
-                        Value::Other => Claim::OtherType,
-                    };
-                    set_once(&mut claims.ext, ext)
+        let mut scanner = ObjectScanner::new(text);
+        let mut read_members = || -> Result<(), SyntaxError> {
+            while let Some(key) = scanner.next_key()? {
+                match claim_name(key)? {
+                    Some(Name::Ext) => {
+                        let mut ext = ext_buffer.take().unwrap_or_default();
+                        let claim = match scanner.value_decoding_into(&mut ext)? {
+                            Value::String(_) => Claim::Expected(ext),
+                            Value::Number(raw) => number(raw).map(|_| Claim::OtherType)?,
+                            Value::Other => Claim::OtherType,
+                        };
+                        set_once(&mut claims.ext, claim)?;
+                    }
+                    Some(Name::Exp) => set_once(&mut claims.exp, time_value(scanner.value()?)?)?,
+                    Some(Name::Nbf) => set_once(&mut claims.nbf, time_value(scanner.value()?)?)?,
+                    None => {
+                        scanner.value()?;
+                    }
                 }
-                Some(Name::Exp) => set_once(&mut claims.exp, time_value(value)?),
-                Some(Name::Nbf) => set_once(&mut claims.nbf, time_value(value)?),
-                None => Ok(()),
-            })
-            .map_err(|SyntaxError| Invalid::Malformed)?;
+            }
+            Ok(())
+        };
+        read_members().map_err(|SyntaxError| Invalid::Malformed)?;
         Ok(claims)
     }
 
