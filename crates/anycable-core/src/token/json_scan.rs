@@ -122,29 +122,29 @@ fn unescape(literal: &str, buffer: String) -> Scan<(String, usize)> {
 fn escape_at(escape: &[u8]) -> Scan<(char, usize)> {
     match escape.get(1) {
         Some(b'u') => decode_unicode_escape(escape),
-        Some(&letter) if is_simple_escape(letter) => Ok((simple_escape(letter), 2)),
-        _ => Err(SyntaxError),
+        Some(&letter) => match ONE_LETTER_ESCAPES[letter as usize] {
+            0 => Err(SyntaxError),
+            decoded => Ok((decoded as char, 2)),
+        },
+        None => Err(SyntaxError),
     }
 }
 
-fn is_simple_escape(letter: u8) -> bool {
-    matches!(
-        letter,
-        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't'
-    )
-}
-
-/// The character of a one-letter escape (`\n`, `\"`…).
-fn simple_escape(letter: u8) -> char {
-    match letter {
-        b'b' => '\u{8}',
-        b'f' => '\u{c}',
-        b'n' => '\n',
-        b'r' => '\r',
-        b't' => '\t',
-        other => other as char,
-    }
-}
+/// What each one-letter escape (`\n`, `\"`…) stands for, by its letter; 0 for the others. A
+/// table load rather than a `match`, which compiled to an indirect jump that inside Node
+/// mispredicted on most escapes (perf annotate).
+static ONE_LETTER_ESCAPES: [u8; 256] = {
+    let mut table = [0; 256];
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table[b'/' as usize] = b'/';
+    table[b'b' as usize] = 0x08;
+    table[b'f' as usize] = 0x0C;
+    table[b'n' as usize] = b'\n';
+    table[b'r' as usize] = b'\r';
+    table[b't' as usize] = b'\t';
+    table
+};
 
 /// The character of `\uXXXX`, or of a `\uXXXX\uXXXX` surrogate pair, at the start of
 /// `escape`, and how many bytes it spans.
@@ -361,7 +361,7 @@ impl<'a> ObjectScanner<'a> {
         let rest = &self.text.as_bytes()[self.pos..];
         match rest.get(1) {
             Some(b'u') => rest.get(2..6).and_then(hex4).map(|_| 6).ok_or(SyntaxError),
-            Some(&letter) if is_simple_escape(letter) => Ok(2),
+            Some(&letter) if ONE_LETTER_ESCAPES[letter as usize] != 0 => Ok(2),
             _ => Err(SyntaxError),
         }
     }
