@@ -16,6 +16,7 @@ use rand::Rng;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 use tokio::time::{interval_at, timeout, Instant, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -142,8 +143,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         self.tell_application_goodbye(application_channels).await;
         match exit {
             // Completes the closing handshake if the client started it; fails fast if it is gone.
+            // The sink's close flushes the reply tungstenite queued (echoing the client's code,
+            // or 1002 for an invalid one); `ws.close` would try to send a second Close and fail.
             Exit::Gone => {
-                let _ = timeout(WRITE_TIMEOUT, self.ws.close(None)).await;
+                let _ = timeout(WRITE_TIMEOUT, SinkExt::close(&mut self.ws)).await;
             }
             Exit::Disconnect(reason, code, why) => self.end(reason, code, why).await,
             Exit::Close(code, why) => self.close(code, why).await,
@@ -214,6 +217,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                     Some(Ok(Message::Close(_))) | None => return Exit::Gone,
                     Some(Ok(_)) => {}
                     Some(Err(WsError::Capacity(_))) => return Exit::Close(CloseCode::Size, "Message too big"),
+                    // tungstenite only reports these; the close frame with its code is ours to send.
+                    Some(Err(WsError::Utf8(_))) => return Exit::Close(CloseCode::Invalid, "Invalid UTF-8"),
+                    Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => return Exit::Gone,
+                    Some(Err(WsError::Protocol(_))) => return Exit::Close(CloseCode::Protocol, "Protocol error"),
                     Some(Err(_)) => return Exit::Gone,
                 },
             }

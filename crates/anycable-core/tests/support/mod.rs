@@ -1,6 +1,8 @@
 //! A real server on a free port and a tokio-tungstenite client for the scenario tests.
 #![allow(dead_code)] // each test file uses a different part of the kit
 
+pub mod raw;
+
 use std::time::Duration;
 
 use anycable_core::{Algorithm, CableServer, Config, Identificator, StreamSigner, Ttl};
