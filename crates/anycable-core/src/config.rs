@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::broadcast::redis::RedisSettings;
 use crate::keys::{broadcast_key, rpc_key};
 use crate::rpc::{HttpTransport, Rpc, Transport};
+use crate::server::origin::AllowedOrigins;
 use crate::streams::StreamSigner;
 use crate::token::{Algorithm, Identificator, Ttl};
 
@@ -59,6 +60,15 @@ pub struct Config {
     pub redis_channel: String,
     /// `none` or `redis` (broadcasts made on one node reach every node through Redis).
     pub pubsub: String,
+    /// How long a connection may take to finish its HTTP request or WebSocket upgrade (and may
+    /// idle between keep-alive requests) before it is closed.
+    pub handshake_timeout: Duration,
+    /// Connections still in their request / upgrade at once; at the cap the oldest is closed.
+    pub max_pending_connections: usize,
+    /// WebSocket sessions at once; upgrades beyond it get 503. 0 = unlimited.
+    pub max_connections: usize,
+    /// Request headers passed to the application (case-insensitive names), like AnyCable's `--headers`.
+    pub headers: Vec<String>,
 }
 
 impl Default for Config {
@@ -91,6 +101,10 @@ impl Default for Config {
             broadcast_adapter: "http".into(),
             redis_channel: "__anycable__".into(),
             pubsub: "none".into(),
+            handshake_timeout: Duration::from_secs(10),
+            max_pending_connections: 1024,
+            max_connections: 0,
+            headers: vec!["cookie".into()],
         }
     }
 }
@@ -127,7 +141,7 @@ pub struct Settings {
     /// Public mode accepts HTTP broadcasts without a key.
     pub broadcast_open: bool,
     pub broadcast_path: String,
-    pub allowed_origins: Vec<String>,
+    pub allowed_origins: AllowedOrigins,
     pub ping_interval: Duration,
     pub max_message_size: usize,
     pub health_path: String,
@@ -136,6 +150,12 @@ pub struct Settings {
     pub rpc: Option<Rpc>,
     /// `None` when neither the broadcast adapter nor pub/sub uses Redis.
     pub redis: Option<RedisSettings>,
+    pub handshake_timeout: Duration,
+    pub max_pending_connections: usize,
+    /// 0 = unlimited.
+    pub max_connections: usize,
+    /// Lower-cased names of the request headers the application sees.
+    pub headers: Vec<String>,
 }
 
 fn non_empty(value: &Option<String>) -> Option<&str> {
@@ -245,6 +265,15 @@ impl Config {
             ::redis::Client::open(redis.url.as_str())
                 .map_err(|e| ConfigError(format!("invalid redisUrl: {e}")))?;
         }
+        if self.handshake_timeout.is_zero() {
+            return Err(ConfigError("handshakeTimeout must be positive".into()));
+        }
+        if self.max_pending_connections == 0 {
+            return Err(ConfigError(
+                "maxPendingConnections must be at least 1".into(),
+            ));
+        }
+        let headers = application_header_names(&self.headers)?;
         if self.enforce_jwt && identificator.is_none() {
             return Err(ConfigError(
                 "enforceJwt needs a secret or jwtSecret to verify tokens with".into(),
@@ -265,15 +294,31 @@ impl Config {
             broadcast_key,
             broadcast_open: self.public,
             broadcast_path: self.broadcast_path,
-            allowed_origins: self.allowed_origins,
+            allowed_origins: AllowedOrigins::parse(&self.allowed_origins)?,
             ping_interval: self.ping_interval,
             max_message_size: self.max_message_size,
             health_path: self.health_path,
             outgoing_queue: self.outgoing_queue,
             rpc,
             redis,
+            handshake_timeout: self.handshake_timeout,
+            max_pending_connections: self.max_pending_connections,
+            max_connections: self.max_connections,
+            headers,
         })
     }
+}
+
+/// The `headers` option as lower-cased names; a name that cannot be a header is refused.
+fn application_header_names(names: &[String]) -> Result<Vec<String>, ConfigError> {
+    names
+        .iter()
+        .map(|name| {
+            hyper::header::HeaderName::from_bytes(name.trim().as_bytes())
+                .map(|name| name.as_str().to_owned())
+                .map_err(|_| ConfigError(format!("headers: {name:?} is not a header name")))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -362,6 +407,18 @@ mod tests {
             },
             Config {
                 jwt_param: String::new(),
+                ..Config::default()
+            },
+            Config {
+                handshake_timeout: Duration::ZERO,
+                ..Config::default()
+            },
+            Config {
+                max_pending_connections: 0,
+                ..Config::default()
+            },
+            Config {
+                headers: vec!["bad header".into()],
                 ..Config::default()
             },
         ];

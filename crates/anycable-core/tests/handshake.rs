@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anycable_core::Config;
 use serde_json::json;
+use support::raw::{request_head, upgrade_head, KEY};
 use support::*;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
@@ -53,19 +54,27 @@ async fn the_header_wins_over_the_query() {
 }
 
 #[tokio::test]
-async fn x_request_id_becomes_the_sid_and_is_escaped() {
+async fn the_sid_is_random_never_the_clients_x_request_id() {
     let server = start(config()).await;
     let good = token("{}");
-    let mut client = connect_with(
-        &server,
-        "/cable",
-        &[("x-jid", &good), ("x-request-id", r#"req-"1"\"#)],
-    )
-    .await;
-    assert_eq!(
-        client.next_json().await,
-        json!({"type": "welcome", "sid": "req-\"1\"\\"})
-    );
+    let mut sids = Vec::new();
+    for _ in 0..2 {
+        let mut client = connect_with(
+            &server,
+            "/cable",
+            &[("x-jid", &good), ("x-request-id", "chosen")],
+        )
+        .await;
+        let welcome = client.next_json().await;
+        let sid = welcome["sid"].as_str().expect("sid").to_owned();
+        assert_ne!(sid, "chosen");
+        assert!(
+            sid.len() == 21 && sid.chars().all(|c| c.is_ascii_alphanumeric()),
+            "{sid}"
+        );
+        sids.push(sid);
+    }
+    assert_ne!(sids[0], sids[1]);
 }
 
 #[tokio::test]
@@ -192,4 +201,42 @@ async fn a_port_in_use_is_a_clear_error() {
         .expect("bind fails")
         .to_string();
     assert!(error.contains("already in use"), "{error}");
+}
+
+#[tokio::test]
+async fn upgrades_need_a_16_byte_base64_key_and_http_1_1() {
+    let server = start(config()).await;
+    for (key, status) in [
+        (KEY, 101),
+        ("", 400),
+        ("not base64!", 400),
+        ("c2hvcnQ=", 400),                         // 5 bytes
+        ("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 400), // 24 bytes
+    ] {
+        let (_, got) = request_head(&server, &upgrade_head("HTTP/1.1", key, "")).await;
+        assert_eq!(got, status, "key {key:?}");
+    }
+    let (_, got) = request_head(&server, &upgrade_head("HTTP/1.0", KEY, "")).await;
+    assert_eq!(got, 400, "HTTP/1.0");
+    let other_version = upgrade_head("HTTP/1.1", KEY, "").replace("Version: 13", "Version: 8");
+    assert_eq!(request_head(&server, &other_version).await.1, 426);
+}
+
+#[tokio::test]
+async fn origins_are_matched_as_urls() {
+    let server = start(Config {
+        allowed_origins: vec!["https://*.anycable.io".into()],
+        ..config()
+    })
+    .await;
+    for (origin, status) in [
+        ("https://demo.anycable.io", 101),
+        ("https://evil.com/.anycable.io", 403),
+        ("http://demo.anycable.io", 403),
+        ("null", 403),
+        ("https://démo.anycable.io", 403),
+    ] {
+        let head = upgrade_head("HTTP/1.1", KEY, &format!("\r\nOrigin: {origin}"));
+        assert_eq!(request_head(&server, &head).await.1, status, "{origin}");
+    }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
+use hyper::header::{HeaderValue, AUTHORIZATION, CONNECTION, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::{websocket, Shared};
@@ -81,12 +81,19 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
             )
         }
     }
-    let body = match Limited::new(request.into_body(), MAX_BROADCAST_BODY)
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "Broadcast body is too large"),
+    // hyper's header timeout ends with the headers; a declared body that stalls needs its own.
+    let body = Limited::new(request.into_body(), MAX_BROADCAST_BODY).collect();
+    let body = match tokio::time::timeout(settings.handshake_timeout, body).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(_)) => return text(StatusCode::PAYLOAD_TOO_LARGE, "Broadcast body is too large"),
+        Err(_) => {
+            let mut response = text(StatusCode::REQUEST_TIMEOUT, "Broadcast body timed out");
+            // The rest of the body may still come; the connection cannot be reused.
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
     };
     match Publication::parse_batch(&body) {
         Ok(batch) => {

@@ -1,8 +1,10 @@
 //! The listener: one port serving the WebSocket endpoint, `/health` and `/_broadcast`, with a
 //! graceful shutdown that tells every client to reconnect.
 
+mod accept;
 mod http;
-mod origin;
+pub mod origin;
+mod pending;
 mod websocket;
 
 use std::fmt;
@@ -13,7 +15,7 @@ use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
@@ -23,6 +25,7 @@ use crate::broadcast::{Broker, Publication};
 use crate::config::{Config, ConfigError, Settings};
 use crate::hub::Hub;
 use crate::rpc::Transport;
+use pending::PendingConnections;
 
 /// How long `shutdown` waits for sessions to say goodbye before returning anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -37,6 +40,8 @@ struct Shared {
     /// Signalled when the last session ends.
     drained: Notify,
     next_session: AtomicU64,
+    /// Connections that have not finished their request or upgrade yet.
+    pending: Arc<PendingConnections>,
 }
 
 /// A running cable server.
@@ -126,6 +131,7 @@ impl CableServer {
             }
             None => (None, None),
         };
+        let pending = Arc::new(PendingConnections::new(settings.max_pending_connections));
         let shared = Arc::new(Shared {
             settings,
             broker: Broker::new(Arc::clone(&hub), publisher),
@@ -134,8 +140,9 @@ impl CableServer {
             connections: AtomicUsize::new(0),
             drained: Notify::new(),
             next_session: AtomicU64::new(1),
+            pending,
         });
-        let accept_loop = tokio::spawn(accept(listener, Arc::clone(&shared)));
+        let accept_loop = tokio::spawn(accept::accept(listener, Arc::clone(&shared)));
         Ok(CableServer {
             shared,
             local_addr,
@@ -227,31 +234,26 @@ async fn listen(host: &str, port: u16) -> std::io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
-async fn accept(listener: TcpListener, shared: Arc<Shared>) {
-    loop {
-        match listener.accept().await {
-            Ok((stream, _)) => {
-                tokio::spawn(serve_connection(stream, Arc::clone(&shared)));
-            }
-            // Out of file descriptors and the like: back off instead of spinning.
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
-}
-
 async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
+    // Held until the connection upgrades or ends; the registry may ask to close it first.
+    let pending = shared.pending.register();
     let _ = stream.set_nodelay(true);
     let mut shutdown = shared.shutdown.subscribe();
     let service = {
         let shared = Arc::clone(&shared);
         service_fn(move |request| http::route(request, Arc::clone(&shared)))
     };
+    // The header timeout also runs while a keep-alive connection idles between requests.
     let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.settings.handshake_timeout)
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => {}
+        // Dropping the connection closes the socket.
+        _ = pending.evicted() => {}
         _ = stopping(&mut shutdown) => {
             connection.as_mut().graceful_shutdown();
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
@@ -268,9 +270,16 @@ async fn stopping(shutdown: &mut watch::Receiver<bool>) {
 struct ConnectionGuard(Arc<Shared>);
 
 impl ConnectionGuard {
-    fn new(shared: Arc<Shared>) -> ConnectionGuard {
-        shared.connections.fetch_add(1, Ordering::AcqRel);
-        ConnectionGuard(shared)
+    /// Counts one more session, unless `maxConnections` are open already.
+    fn try_new(shared: Arc<Shared>) -> Option<ConnectionGuard> {
+        let max = shared.settings.max_connections;
+        shared
+            .connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
+                (max == 0 || open < max).then_some(open + 1)
+            })
+            .ok()?;
+        Some(ConnectionGuard(shared))
     }
 }
 

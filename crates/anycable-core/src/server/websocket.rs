@@ -7,7 +7,7 @@ use hyper::header::{
     HeaderMap, HeaderValue, CONNECTION, ORIGIN, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
     SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
-use hyper::{Method, Request, StatusCode};
+use hyper::{Method, Request, StatusCode, Version};
 use hyper_util::rt::TokioIo;
 use rand::distr::{Alphanumeric, SampleString};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -15,7 +15,6 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 
 use super::http::{text, HttpResponse};
-use super::origin::origin_allowed;
 use super::{ConnectionGuard, Shared};
 use crate::identity::{authenticate, find_token, select_protocol};
 use crate::rpc::Env;
@@ -27,6 +26,9 @@ use crate::session::{self, Peer, SessionContext};
 /// bytes per call. Measured (see BENCHMARKS.md): 4 KiB -> 1 KiB took an idle connection from 11.3
 /// to 8.4 KiB of RSS, and 1 KiB -> 512 B another 0.5 KiB.
 const SOCKET_BUFFER: usize = 512;
+
+/// Length of a decoded `Sec-WebSocket-Key` (RFC 6455 4.1: a random 16-byte nonce, base64).
+const KEY_LENGTH: usize = 16;
 
 /// Answers a WebSocket upgrade on the cable path. Authentication problems do not fail the
 /// upgrade: the verdict is sent inside the socket, where the JS client can act on it.
@@ -54,24 +56,35 @@ pub fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> HttpResp
             .insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
         return response;
     }
-    let Some(key) = headers.get(SEC_WEBSOCKET_KEY) else {
-        return text(StatusCode::BAD_REQUEST, "Missing Sec-WebSocket-Key");
+    // RFC 6455 4.1: the upgrade is an HTTP/1.1 (or later) GET.
+    if request.version() < Version::HTTP_11 {
+        return text(StatusCode::BAD_REQUEST, "WebSocket upgrades need HTTP/1.1");
+    }
+    let Some(key) = headers.get(SEC_WEBSOCKET_KEY).filter(|key| valid_key(key)) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "Missing or invalid Sec-WebSocket-Key",
+        );
     };
-    let origin = headers.get(ORIGIN).and_then(|value| value.to_str().ok());
-    if !origin_allowed(&settings.allowed_origins, origin) {
+    let origin = headers.get(ORIGIN).map(HeaderValue::as_bytes);
+    if !settings.allowed_origins.allow(origin) {
         return text(StatusCode::FORBIDDEN, "Origin not allowed");
     }
+    let Some(guard) = ConnectionGuard::try_new(Arc::clone(shared)) else {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "Too many connections");
+    };
     let accept = derive_accept_key(key.as_bytes());
     let protocol = select_protocol(headers);
     let token = find_token(headers, request.uri().query(), &settings.jwt_param);
     let verdict = authenticate(settings, token.as_deref());
-    let sid =
-        request_id(headers).unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rng(), 21));
+    // Never from the request (a client could pick another's id): rand's thread RNG is a CSPRNG
+    // (ChaCha, seeded and reseeded from the OS).
+    let sid = Alphanumeric.sample_string(&mut rand::rng(), 21);
     // Only an application reads the request; without one, the session does not carry it.
     let env = settings.rpc.as_ref().map(|_| {
         Box::new(Env {
             url: request_url(&request),
-            headers: application_headers(headers),
+            headers: application_headers(headers, &settings.headers),
             ..Env::default()
         })
     });
@@ -82,7 +95,7 @@ pub fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> HttpResp
         let Ok(upgraded) = on_upgrade.await else {
             return;
         };
-        let _guard = ConnectionGuard::new(Arc::clone(&shared));
+        let _guard = guard;
         let config = WebSocketConfig::default()
             .read_buffer_size(SOCKET_BUFFER)
             .write_buffer_size(SOCKET_BUFFER)
@@ -151,20 +164,21 @@ fn request_url(request: &Request<Incoming>) -> String {
     format!("http://{host}{path}")
 }
 
-/// Request headers for the application (cookies, authorization…), lower-cased; the WebSocket
-/// handshake's own headers are left out.
-fn application_headers(headers: &HeaderMap) -> HashMap<String, String> {
-    headers
+/// The request headers the `headers` option names (lower-cased), for the application; the rest
+/// are not kept, so a session holds and sends only what the application asked for.
+fn application_headers(headers: &HeaderMap, names: &[String]) -> HashMap<String, String> {
+    names
         .iter()
-        .filter(|(name, _)| !name.as_str().starts_with("sec-websocket-"))
-        .filter_map(|(name, value)| {
-            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        .filter_map(|name| {
+            let value = headers.get(name.as_str())?.to_str().ok()?;
+            Some((name.clone(), value.to_owned()))
         })
         .collect()
 }
 
-/// `X-Request-ID`, when a proxy set a sane one, becomes the session id.
-fn request_id(headers: &HeaderMap) -> Option<String> {
-    let id = headers.get("x-request-id")?.to_str().ok()?;
-    (!id.is_empty() && id.len() <= 255).then(|| id.to_owned())
+/// Whether a `Sec-WebSocket-Key` is base64 of exactly 16 bytes.
+fn valid_key(key: &HeaderValue) -> bool {
+    base64_simd::STANDARD
+        .decode_to_vec(key.as_bytes())
+        .is_ok_and(|nonce| nonce.len() == KEY_LENGTH)
 }
