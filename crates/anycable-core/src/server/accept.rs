@@ -23,7 +23,9 @@ pub(super) async fn accept(listener: TcpListener, shared: Arc<Shared>) {
     loop {
         let error = match listener.accept().await {
             Ok((stream, _)) => {
-                tokio::spawn(serve_connection(stream, Arc::clone(&shared)));
+                // Registered here, in accept order, so "oldest" means first accepted.
+                let pending = shared.pending.register();
+                tokio::spawn(serve_connection(stream, pending, Arc::clone(&shared)));
                 continue;
             }
             Err(error) => error,

@@ -25,7 +25,7 @@ use crate::broadcast::{Broker, Publication};
 use crate::config::{Config, ConfigError, Settings};
 use crate::hub::Hub;
 use crate::rpc::Transport;
-use pending::PendingConnections;
+use pending::{Pending, PendingConnections};
 
 /// How long `shutdown` waits for sessions to say goodbye before returning anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -234,9 +234,9 @@ async fn listen(host: &str, port: u16) -> std::io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
-async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
-    // Held until the connection upgrades or ends; the registry may ask to close it first.
-    let pending = shared.pending.register();
+/// Serves one connection's HTTP requests until it upgrades (the session takes the socket over),
+/// ends, times out, or is closed to make room (`pending` evicted).
+async fn serve_connection(stream: TcpStream, pending: Pending, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let mut shutdown = shared.shutdown.subscribe();
     let service = {
