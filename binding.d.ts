@@ -17,12 +17,18 @@ export declare class NativeCableServer {
    */
   constructor(options: ServerOptions, dispatch?: (method: string, sid: string, request: string) => Promise<string>)
   features(): ServerFeatures
-  /** Binds and starts serving; rejects if the address is taken or the server already listens. */
+  /**
+   * Binds and starts serving once earlier `listen()` / `close()` calls have finished; rejects
+   * if the address is taken or the server already listens.
+   */
   listen(): Promise<ListenInfo>
   /** Delivers `message` (JSON text) to the subscribers of `stream`. */
   broadcast(stream: string, message: string): void
   stats(): ServerStats
-  /** Graceful shutdown: `server_restart` and Close 1001 to every client. Idempotent. */
+  /**
+   * Graceful shutdown: `server_restart` and Close 1001 to every client. Idempotent. Waits for
+   * a `listen()` called before it, and closes what that opened.
+   */
   close(): Promise<void>
 }
 
@@ -106,6 +112,14 @@ export interface ServerOptions {
   redisChannel?: string
   /** `"none"` (default) or `"redis"`: broadcasts made on any node reach every node. */
   pubsub?: string
+  /** Seconds a connection may take to finish its request or upgrade. */
+  handshakeTimeout?: number
+  /** Unfinished connections at once; at the cap the oldest is closed. */
+  maxPendingConnections?: number
+  /** WebSocket sessions at once (0 = unlimited); upgrades beyond get 503. */
+  maxConnections?: number
+  /** Request headers passed to the application; default `["cookie"]`. */
+  headers?: Array<string>
 }
 
 export interface ServerStats {

@@ -94,7 +94,10 @@ export interface CableServerOptions {
   broadcastKey?: string
   /** Default `/_broadcast`. */
   broadcastPath?: string
-  /** Browser origins allowed to connect (`*.example.com` wildcards); default any. */
+  /**
+   * Browser origins allowed to connect; default any. `host[:port]` matches http and https,
+   * `scheme://host[:port]` only that scheme; `*.example.com` matches subdomains (whole labels).
+   */
   allowedOrigins?: string[] | string
   /** Seconds between pings; default 3. */
   pingInterval?: number
@@ -122,6 +125,17 @@ export interface CableServerOptions {
   redisChannel?: string
   /** `redis`: broadcasts made on any node reach every node's clients; default `none`. */
   pubsub?: 'none' | 'redis'
+  /**
+   * Seconds a connection may take to send its request headers (or idle between keep-alive
+   * requests) and a broadcast body before it is closed; default 10.
+   */
+  handshakeTimeout?: number
+  /** Connections still in their request or upgrade at once; at the cap the oldest is closed. Default 1024. */
+  maxPendingConnections?: number
+  /** WebSocket sessions at once; upgrades beyond it get HTTP 503. Default 0 (unlimited). */
+  maxConnections?: number
+  /** Request headers the application sees (case-insensitive names); default `['cookie']`. */
+  headers?: string[] | string
 }
 
 /** The part of a serverless-js `Application` the server uses. */

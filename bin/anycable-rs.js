@@ -33,6 +33,10 @@ const FLAGS = {
   broadcast_adapter: ['broadcastAdapter', 'string'],
   redis_channel: ['redisChannel', 'string'],
   pubsub: ['pubsub', 'string'],
+  handshake_timeout: ['handshakeTimeout', 'number'],
+  max_pending_connections: ['maxPendingConnections', 'integer'],
+  max_connections: ['maxConnections', 'integer'],
+  headers: ['headers', 'string'],
 }
 
 /** Extra environment names that mean the same as a flag. */

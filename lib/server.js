@@ -11,6 +11,7 @@ const isPort = value => Number.isInteger(value) && value >= 0 && value <= 65535
 const isPositive = value => typeof value === 'number' && Number.isFinite(value) && value > 0
 const isPositiveInteger = value => Number.isInteger(value) && value > 0 && value <= 2 ** 32 - 1
 const isStringList = value => Array.isArray(value) && value.every(isString)
+const isCount = value => Number.isInteger(value) && value >= 0 && value <= 2 ** 32 - 1
 
 /** Option name -> [check, what it must be]. Names and meanings are the AnyCable server's flags. */
 const OPTIONS = {
@@ -41,6 +42,10 @@ const OPTIONS = {
   broadcastAdapter: [value => value === 'http' || value === 'redis', '"http" or "redis"'],
   redisChannel: [isString, 'a string'],
   pubsub: [value => value === 'none' || value === 'redis', '"none" or "redis"'],
+  handshakeTimeout: [isPositive, 'a positive number of seconds'],
+  maxPendingConnections: [isPositiveInteger, 'a positive integer'],
+  maxConnections: [isCount, 'a non-negative integer (0 = unlimited)'],
+  headers: [value => isStringList(value) || isString(value), 'an array of header names or a comma-separated string'],
 }
 
 function nativeOptions(options) {
@@ -57,6 +62,7 @@ function nativeOptions(options) {
   if (isString(checked.allowedOrigins)) {
     checked.allowedOrigins = checked.allowedOrigins.split(',').map(origin => origin.trim()).filter(Boolean)
   }
+  if (isString(checked.headers)) checked.headers = checked.headers.split(',').map(name => name.trim()).filter(Boolean)
   return checked
 }
 

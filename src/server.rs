@@ -3,11 +3,13 @@ use std::time::Duration;
 
 use anycable_core::rpc::Transport;
 use anycable_core::{CableServer, Config, Publication};
-use napi::Result;
+use napi::bindgen_prelude::PromiseRaw;
+use napi::{Env, Result};
 use napi_derive::napi;
 
 use crate::application::{Dispatch, JsTransport};
 use crate::errors::invalid_arg;
+use crate::lifecycle::Lifecycle;
 
 /// `createCableServer` options (validated for type and name in `index.js`).
 #[napi(object)]
@@ -47,6 +49,14 @@ pub struct ServerOptions {
     pub redis_channel: Option<String>,
     /// `"none"` (default) or `"redis"`: broadcasts made on any node reach every node.
     pub pubsub: Option<String>,
+    /// Seconds a connection may take to finish its request or upgrade.
+    pub handshake_timeout: Option<f64>,
+    /// Unfinished connections at once; at the cap the oldest is closed.
+    pub max_pending_connections: Option<u32>,
+    /// WebSocket sessions at once (0 = unlimited); upgrades beyond get 503.
+    pub max_connections: Option<u32>,
+    /// Request headers passed to the application; default `["cookie"]`.
+    pub headers: Option<Vec<String>>,
 }
 
 impl ServerOptions {
@@ -68,6 +78,11 @@ impl ServerOptions {
         };
         let ping_interval = seconds("pingInterval", self.ping_interval, defaults.ping_interval)?;
         let rpc_timeout = seconds("rpcTimeout", self.rpc_timeout, defaults.rpc_timeout)?;
+        let handshake_timeout = seconds(
+            "handshakeTimeout",
+            self.handshake_timeout,
+            defaults.handshake_timeout,
+        )?;
         Ok(Config {
             host: self.host.unwrap_or(defaults.host),
             port,
@@ -100,6 +115,14 @@ impl ServerOptions {
             broadcast_adapter: self.broadcast_adapter.unwrap_or(defaults.broadcast_adapter),
             redis_channel: self.redis_channel.unwrap_or(defaults.redis_channel),
             pubsub: self.pubsub.unwrap_or(defaults.pubsub),
+            handshake_timeout,
+            max_pending_connections: self
+                .max_pending_connections
+                .map_or(defaults.max_pending_connections, |n| n as usize),
+            max_connections: self
+                .max_connections
+                .map_or(defaults.max_connections, |n| n as usize),
+            headers: self.headers.unwrap_or(defaults.headers),
         })
     }
 }
@@ -145,7 +168,8 @@ pub struct ServerFeatures {
 pub struct NativeCableServer {
     config: Config,
     application: Option<Arc<dyn Transport>>,
-    running: Mutex<Option<Arc<CableServer>>>,
+    running: Arc<Mutex<Option<Arc<CableServer>>>>,
+    lifecycle: Lifecycle,
 }
 
 #[napi]
@@ -170,7 +194,8 @@ impl NativeCableServer {
         Ok(NativeCableServer {
             config,
             application,
-            running: Mutex::new(None),
+            running: Arc::default(),
+            lifecycle: Lifecycle::default(),
         })
     }
 
@@ -209,36 +234,31 @@ impl NativeCableServer {
         })
     }
 
-    /// Binds and starts serving; rejects if the address is taken or the server already listens.
-    #[napi]
-    pub async fn listen(&self) -> Result<ListenInfo> {
-        if self.current().is_some() {
-            return Err(napi::Error::from_reason("the server is already listening"));
-        }
-        let server = CableServer::start_with(self.config.clone(), self.application.clone())
-            .await
-            .map_err(|error| napi::Error::from_reason(error.to_string()))?;
-        let address = server.local_addr();
-        let info = ListenInfo {
-            url: server.url(),
-            host: address.ip().to_string(),
-            port: u32::from(address.port()),
-        };
-        let server = Arc::new(server);
-        let raced = {
-            let mut running = self.running.lock().expect("server lock");
-            let raced = running.is_some();
-            if !raced {
-                *running = Some(Arc::clone(&server));
+    /// Binds and starts serving once earlier `listen()` / `close()` calls have finished; rejects
+    /// if the address is taken or the server already listens.
+    #[napi(ts_return_type = "Promise<ListenInfo>")]
+    pub fn listen<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ListenInfo>> {
+        let turn = self.lifecycle.turn();
+        let config = self.config.clone();
+        let application = self.application.clone();
+        let running = Arc::clone(&self.running);
+        env.spawn_future(async move {
+            let _done = turn.wait().await;
+            if running.lock().expect("server lock").is_some() {
+                return Err(napi::Error::from_reason("the server is already listening"));
             }
-            raced
-        };
-        if raced {
-            // A concurrent listen() won; this one must not leak a second listener.
-            server.shutdown().await;
-            return Err(napi::Error::from_reason("the server is already listening"));
-        }
-        Ok(info)
+            let server = CableServer::start_with(config, application)
+                .await
+                .map_err(|error| napi::Error::from_reason(error.to_string()))?;
+            let address = server.local_addr();
+            let info = ListenInfo {
+                url: server.url(),
+                host: address.ip().to_string(),
+                port: u32::from(address.port()),
+            };
+            *running.lock().expect("server lock") = Some(Arc::new(server));
+            Ok(info)
+        })
     }
 
     /// Delivers `message` (JSON text) to the subscribers of `stream`.
@@ -261,14 +281,20 @@ impl NativeCableServer {
         }
     }
 
-    /// Graceful shutdown: `server_restart` and Close 1001 to every client. Idempotent.
-    #[napi]
-    pub async fn close(&self) -> Result<()> {
-        let server = self.running.lock().expect("server lock").take();
-        if let Some(server) = server {
-            server.shutdown().await;
-        }
-        Ok(())
+    /// Graceful shutdown: `server_restart` and Close 1001 to every client. Idempotent. Waits for
+    /// a `listen()` called before it, and closes what that opened.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let turn = self.lifecycle.turn();
+        let running = Arc::clone(&self.running);
+        env.spawn_future(async move {
+            let _done = turn.wait().await;
+            let server = running.lock().expect("server lock").take();
+            if let Some(server) = server {
+                server.shutdown().await;
+            }
+            Ok(())
+        })
     }
 
     fn current(&self) -> Option<Arc<CableServer>> {
