@@ -42,7 +42,7 @@ const OPTIONS = {
   broadcastAdapter: [value => value === 'http' || value === 'redis', '"http" or "redis"'],
   redisChannel: [isString, 'a string'],
   pubsub: [value => value === 'none' || value === 'redis', '"none" or "redis"'],
-  handshakeTimeout: [isPositive, 'a positive number of seconds'],
+  handshakeTimeout: [value => isPositive(value) && value <= 86_400, 'a positive number of seconds, at most 86400'],
   maxPendingConnections: [isPositiveInteger, 'a positive integer'],
   maxConnections: [isCount, 'a non-negative integer (0 = unlimited)'],
   headers: [value => isStringList(value) || isString(value), 'an array of header names or a comma-separated string'],

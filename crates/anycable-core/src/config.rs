@@ -109,6 +109,10 @@ impl Default for Config {
     }
 }
 
+/// The longest `handshake_timeout`: a day is already no deadline, and timers cannot take any
+/// duration.
+const MAX_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(86_400);
+
 /// An option that cannot work, with the option's name in the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError(pub String);
@@ -265,8 +269,10 @@ impl Config {
             ::redis::Client::open(redis.url.as_str())
                 .map_err(|e| ConfigError(format!("invalid redisUrl: {e}")))?;
         }
-        if self.handshake_timeout.is_zero() {
-            return Err(ConfigError("handshakeTimeout must be positive".into()));
+        if self.handshake_timeout.is_zero() || self.handshake_timeout > MAX_HANDSHAKE_TIMEOUT {
+            return Err(ConfigError(
+                "handshakeTimeout must be positive and at most 86400 seconds".into(),
+            ));
         }
         if self.max_pending_connections == 0 {
             return Err(ConfigError(
@@ -411,6 +417,10 @@ mod tests {
             },
             Config {
                 handshake_timeout: Duration::ZERO,
+                ..Config::default()
+            },
+            Config {
+                handshake_timeout: Duration::from_secs(86_401),
                 ..Config::default()
             },
             Config {
