@@ -1,5 +1,7 @@
 //! The command rate limit of one connection: a token bucket of `rate` commands per second holding
-//! at most `rate`, kept as its "generic cell rate algorithm" form, one instant per session.
+//! at most `rate`, kept as its "generic cell rate algorithm" form, one instant per session. (Not
+//! the `governor` crate: its limiter carries a clock and shared state, more than every idle
+//! session should pay for these few lines.)
 
 use std::time::Duration;
 
@@ -22,8 +24,8 @@ impl CommandBudget {
         self.full_at = self.full_at.max(now) + interval(rate);
     }
 
-    /// When the next command may be read, if not yet at `now`: once reading it would leave the
-    /// bucket at most full, i.e. `full_at` at most `rate` intervals ahead.
+    /// When the next command may be read, if not at `now`: once the bucket holds a token for it,
+    /// i.e. once `full_at` lies less than a whole burst (`rate` intervals) ahead.
     pub fn wait_until(&self, now: Instant, rate: u32) -> Option<Instant> {
         let ready = self.full_at.checked_sub(interval(rate) * (rate - 1))?;
         (ready > now).then_some(ready)
