@@ -88,6 +88,8 @@ export interface ServerOptions {
   noauth?: boolean
   streamsSecret?: string
   publicStreams?: boolean
+  /** With `publicStreams`, only plain names starting with one of these are public. */
+  publicStreamsPrefix?: Array<string>
   public?: boolean
   turboStreams?: boolean
   streamsWhisper?: boolean
@@ -97,6 +99,12 @@ export interface ServerOptions {
   /** Seconds between pings. */
   pingInterval?: number
   maxMessageSize?: number
+  /** Subscriptions one connection may hold. */
+  maxSubscriptions?: number
+  /** Bytes one connection may have waiting to be sent before it is `too_slow`. */
+  maxOutgoingBytes?: number
+  /** Commands per second one connection may send (bursts of as many). */
+  commandRate?: number
   healthPath?: string
   /** AnyCable RPC-over-HTTP endpoint for application channels. */
   rpcHost?: string

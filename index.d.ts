@@ -84,6 +84,11 @@ export interface CableServerOptions {
   streamsSecret?: string
   /** Allow `$pubsub` subscriptions to unsigned stream names. */
   publicStreams?: boolean
+  /**
+   * With `publicStreams`, only plain names starting with one of these prefixes are public (an
+   * array, or a comma-separated string); default: every name, including those behind signed streams.
+   */
+  publicStreamsPrefix?: string | string[]
   /** Public mode: `noauth` + `publicStreams` + HTTP broadcasts without a key. */
   public?: boolean
   /** Serve `Turbo::StreamsChannel` with signed stream names. */
@@ -103,6 +108,12 @@ export interface CableServerOptions {
   pingInterval?: number
   /** Largest client frame in bytes; default 65536. */
   maxMessageSize?: number
+  /** Subscriptions one connection may hold; more get `reject_subscription`; default 1000. */
+  maxSubscriptions?: number
+  /** Bytes waiting to be sent to one client before it is disconnected as `too_slow`; default 1 MiB. */
+  maxOutgoingBytes?: number
+  /** Commands per second one connection may send, in bursts of as many; faster clients are read more slowly; default 100. */
+  commandRate?: number
   /** Default `/health`. */
   healthPath?: string
   /**

@@ -12,6 +12,11 @@ const isPositive = value => typeof value === 'number' && Number.isFinite(value) 
 const isPositiveInteger = value => Number.isInteger(value) && value > 0 && value <= 2 ** 32 - 1
 const isStringList = value => Array.isArray(value) && value.every(isString)
 const isCount = value => Number.isInteger(value) && value >= 0 && value <= 2 ** 32 - 1
+// A string is a comma-separated list; either way at least one prefix, none of them empty (an
+// empty prefix would make every name public again).
+const prefixesOf = value => (isString(value) ? value.split(',').map(prefix => prefix.trim()) : value)
+const isPrefixList = value =>
+  (isString(value) || isStringList(value)) && prefixesOf(value).length > 0 && prefixesOf(value).every(Boolean)
 
 /** Option name -> [check, what it must be]. Names and meanings are the AnyCable server's flags. */
 const OPTIONS = {
@@ -25,6 +30,7 @@ const OPTIONS = {
   noauth: [isBoolean, 'a boolean'],
   streamsSecret: [isString, 'a string'],
   publicStreams: [isBoolean, 'a boolean'],
+  publicStreamsPrefix: [isPrefixList, 'a non-empty stream name prefix, or an array or comma-separated string of them'],
   public: [isBoolean, 'a boolean'],
   turboStreams: [isBoolean, 'a boolean'],
   streamsWhisper: [isBoolean, 'a boolean'],
@@ -33,6 +39,9 @@ const OPTIONS = {
   allowedOrigins: [value => isStringList(value) || isString(value), 'an array of strings or a comma-separated string'],
   pingInterval: [isPositive, 'a positive number of seconds'],
   maxMessageSize: [isPositiveInteger, 'a positive integer of bytes'],
+  maxSubscriptions: [isPositiveInteger, 'a positive integer'],
+  maxOutgoingBytes: [isPositiveInteger, 'a positive integer of bytes'],
+  commandRate: [isPositiveInteger, 'a positive integer of commands per second'],
   healthPath: [isString, 'a string'],
   application: [isApplication, 'a serverless-js Application (buildHandle, handleOpen, handleCommand, handleClose, encodeIdentifiers, decodeIdentifiers)'],
   rpcHost: [isString, 'an http:// URL'],
@@ -63,6 +72,7 @@ function nativeOptions(options) {
     checked.allowedOrigins = checked.allowedOrigins.split(',').map(origin => origin.trim()).filter(Boolean)
   }
   if (isString(checked.headers)) checked.headers = checked.headers.split(',').map(name => name.trim()).filter(Boolean)
+  if (checked.publicStreamsPrefix !== undefined) checked.publicStreamsPrefix = prefixesOf(checked.publicStreamsPrefix)
   return checked
 }
 

@@ -25,6 +25,8 @@ pub struct ServerOptions {
     pub noauth: Option<bool>,
     pub streams_secret: Option<String>,
     pub public_streams: Option<bool>,
+    /// With `publicStreams`, only plain names starting with one of these are public.
+    pub public_streams_prefix: Option<Vec<String>>,
     pub public: Option<bool>,
     pub turbo_streams: Option<bool>,
     pub streams_whisper: Option<bool>,
@@ -34,6 +36,12 @@ pub struct ServerOptions {
     /// Seconds between pings.
     pub ping_interval: Option<f64>,
     pub max_message_size: Option<u32>,
+    /// Subscriptions one connection may hold.
+    pub max_subscriptions: Option<u32>,
+    /// Bytes one connection may have waiting to be sent before it is `too_slow`.
+    pub max_outgoing_bytes: Option<u32>,
+    /// Commands per second one connection may send (bursts of as many).
+    pub command_rate: Option<u32>,
     pub health_path: Option<String>,
     /// AnyCable RPC-over-HTTP endpoint for application channels.
     pub rpc_host: Option<String>,
@@ -94,6 +102,9 @@ impl ServerOptions {
             noauth: self.noauth.unwrap_or(defaults.noauth),
             streams_secret: self.streams_secret,
             public_streams: self.public_streams.unwrap_or(defaults.public_streams),
+            public_streams_prefix: self
+                .public_streams_prefix
+                .unwrap_or(defaults.public_streams_prefix),
             public: self.public.unwrap_or(defaults.public),
             turbo_streams: self.turbo_streams.unwrap_or(defaults.turbo_streams),
             streams_whisper: self.streams_whisper.unwrap_or(defaults.streams_whisper),
@@ -104,6 +115,13 @@ impl ServerOptions {
             max_message_size: self
                 .max_message_size
                 .map_or(defaults.max_message_size, |size| size as usize),
+            max_subscriptions: self
+                .max_subscriptions
+                .map_or(defaults.max_subscriptions, |n| n as usize),
+            max_outgoing_bytes: self
+                .max_outgoing_bytes
+                .map_or(defaults.max_outgoing_bytes, |n| n as usize),
+            command_rate: self.command_rate.unwrap_or(defaults.command_rate),
             health_path: self.health_path.unwrap_or(defaults.health_path),
             outgoing_queue: defaults.outgoing_queue,
             rpc_host: self.rpc_host,

@@ -40,7 +40,8 @@ pub fn is_stream_channel(settings: &Settings, channel: &str) -> bool {
 }
 
 /// The stream a `$pubsub` / Turbo subscription may stream from, or `None` to reject it: a forged
-/// or unsigned name, a public name while public streams are off, or no streams secret.
+/// or unsigned name, a public name while public streams are off (or outside `publicStreamsPrefix`),
+/// or no streams secret.
 pub fn resolve_stream(settings: &Settings, identifier: &str) -> Option<StreamGrant> {
     let parsed: StreamIdentifier = serde_json::from_str(identifier).ok()?;
     if !is_stream_channel(settings, &parsed.channel) {
@@ -54,7 +55,7 @@ pub fn resolve_stream(settings: &Settings, identifier: &str) -> Option<StreamGra
         });
     }
     match parsed.stream_name {
-        Some(stream) if parsed.channel == PUBSUB_CHANNEL && settings.public_streams => {
+        Some(stream) if parsed.channel == PUBSUB_CHANNEL && is_public(settings, &stream) => {
             Some(StreamGrant {
                 stream,
                 whisper: true,
@@ -62,6 +63,16 @@ pub fn resolve_stream(settings: &Settings, identifier: &str) -> Option<StreamGra
         }
         _ => None,
     }
+}
+
+/// Whether a plain stream name may be subscribed without a signature.
+fn is_public(settings: &Settings, stream: &str) -> bool {
+    settings.public_streams
+        && (settings.public_streams_prefix.is_empty()
+            || settings
+                .public_streams_prefix
+                .iter()
+                .any(|prefix| stream.starts_with(prefix.as_str())))
 }
 
 #[cfg(test)]
@@ -144,6 +155,28 @@ mod tests {
                 whisper: true
             })
         );
+    }
+
+    #[test]
+    fn a_public_prefix_keeps_every_other_plain_name_private() {
+        let s = settings(Config {
+            public_streams: true,
+            public_streams_prefix: vec!["public/".into(), "lobby".into()],
+            ..with_secret()
+        });
+        for name in ["public/room", "lobby", "lobby/2"] {
+            assert!(resolve_stream(&s, &public_id(name)).is_some(), "{name}");
+        }
+        for name in ["chat/1", "publi", "Public/room", "x/public/room"] {
+            assert_eq!(resolve_stream(&s, &public_id(name)), None, "{name}");
+        }
+        // Signed names are not affected by the prefix.
+        assert!(resolve_stream(&s, &signed_id("$pubsub", "chat/1", b"s")).is_some());
+        let off = settings(Config {
+            public_streams_prefix: vec!["public/".into()],
+            ..with_secret()
+        });
+        assert_eq!(resolve_stream(&off, &public_id("public/room")), None);
     }
 
     #[test]

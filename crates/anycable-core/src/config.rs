@@ -69,6 +69,15 @@ pub struct Config {
     pub max_connections: usize,
     /// Request headers passed to the application (case-insensitive names), like AnyCable's `--headers`.
     pub headers: Vec<String>,
+    /// With public streams on, only plain names starting with one of these are public; empty = any.
+    pub public_streams_prefix: Vec<String>,
+    /// Subscriptions one connection may hold; more are rejected.
+    pub max_subscriptions: usize,
+    /// Bytes a session may have waiting (besides `outgoing_queue` frames) before `too_slow`.
+    pub max_outgoing_bytes: usize,
+    /// Commands per second one connection may send, with a burst of as many; faster clients are
+    /// read more slowly (their socket is left unread until the budget refills).
+    pub command_rate: u32,
 }
 
 impl Default for Config {
@@ -105,6 +114,10 @@ impl Default for Config {
             max_pending_connections: 1024,
             max_connections: 0,
             headers: vec!["cookie".into()],
+            public_streams_prefix: Vec::new(),
+            max_subscriptions: 1000,
+            max_outgoing_bytes: 1 << 20,
+            command_rate: 100,
         }
     }
 }
@@ -160,6 +173,10 @@ pub struct Settings {
     pub max_connections: usize,
     /// Lower-cased names of the request headers the application sees.
     pub headers: Vec<String>,
+    pub public_streams_prefix: Vec<String>,
+    pub max_subscriptions: usize,
+    pub max_outgoing_bytes: usize,
+    pub command_rate: u32,
 }
 
 fn non_empty(value: &Option<String>) -> Option<&str> {
@@ -204,6 +221,7 @@ impl Config {
                 "the outgoing queue must hold at least one frame".into(),
             ));
         }
+        self.check_bounds()?;
         let secret = non_empty(&self.secret);
         // The ttl only matters for issuing; the server only verifies.
         let identificator = non_empty(&self.jwt_secret).or(secret).map(|jwt_secret| {
@@ -311,7 +329,30 @@ impl Config {
             max_pending_connections: self.max_pending_connections,
             max_connections: self.max_connections,
             headers,
+            public_streams_prefix: self.public_streams_prefix,
+            max_subscriptions: self.max_subscriptions,
+            max_outgoing_bytes: self.max_outgoing_bytes,
+            command_rate: self.command_rate,
         })
+    }
+
+    /// The per-connection bounds must each leave a client room to work.
+    fn check_bounds(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("maxSubscriptions", self.max_subscriptions as u64),
+            ("maxOutgoingBytes", self.max_outgoing_bytes as u64),
+            ("commandRate", u64::from(self.command_rate)),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(ConfigError(format!("{name} must be positive")));
+        }
+        if self.public_streams_prefix.iter().any(String::is_empty) {
+            // An empty prefix would quietly make every name public again.
+            return Err(ConfigError(
+                "publicStreamsPrefix entries must not be empty".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -434,6 +475,44 @@ mod tests {
         ];
         for config in bad {
             assert!(config.resolve().is_err());
+        }
+    }
+
+    #[test]
+    fn zero_bounds_and_empty_public_prefixes_are_refused_by_name() {
+        let bad = [
+            (
+                Config {
+                    max_subscriptions: 0,
+                    ..Config::default()
+                },
+                "maxSubscriptions",
+            ),
+            (
+                Config {
+                    max_outgoing_bytes: 0,
+                    ..Config::default()
+                },
+                "maxOutgoingBytes",
+            ),
+            (
+                Config {
+                    command_rate: 0,
+                    ..Config::default()
+                },
+                "commandRate",
+            ),
+            (
+                Config {
+                    public_streams_prefix: vec!["public/".into(), String::new()],
+                    ..Config::default()
+                },
+                "publicStreamsPrefix",
+            ),
+        ];
+        for (config, name) in bad {
+            let error = config.resolve().err().expect(name);
+            assert!(error.0.contains(name), "{error}");
         }
     }
 }

@@ -135,7 +135,7 @@ mod tests {
     }
 
     fn subscriber(sid: &str, capacity: usize) -> (Subscriber, OutboxReceiver) {
-        let (outbox, receiver) = Outbox::new(capacity);
+        let (outbox, receiver) = Outbox::new(capacity, usize::MAX);
         (
             Subscriber {
                 sid: Arc::from(sid),

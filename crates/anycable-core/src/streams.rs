@@ -42,6 +42,12 @@ impl StreamSigner {
     pub fn verify(&self, signed: &str) -> Option<String> {
         // The digest is hex and never contains the separator; the data may (URL-safe base64).
         let (encoded, digest) = signed.rsplit_once(SEPARATOR)?;
+        // Only the canonical lower-case hex that `sign` (and Rails) write: hex decoding alone also
+        // takes upper case, which would let one stream be subscribed under two identifiers. The
+        // check reads the client's text, not the secret digest, so it need not be constant-time.
+        if !is_lower_hex(digest) {
+            return None;
+        }
         let digest = hex::decode(digest).ok()?;
         // verify_slice compares in constant time.
         self.digest(encoded.as_bytes()).verify_slice(&digest).ok()?;
@@ -56,6 +62,10 @@ impl StreamSigner {
         mac.update(data);
         mac
     }
+}
+
+fn is_lower_hex(text: &str) -> bool {
+    text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 #[cfg(test)]
@@ -133,6 +143,32 @@ mod tests {
         );
         assert_eq!(signer().verify("chat/42"), None, "unsigned");
         assert_eq!(signer().verify(""), None);
+    }
+
+    #[test]
+    fn accepts_only_the_canonical_lower_case_digest() {
+        let signed = signer().sign("chat/42");
+        let (data, digest) = signed.split_once("--").unwrap();
+        assert!(
+            digest.bytes().any(|b| b.is_ascii_alphabetic()),
+            "a digest with letters"
+        );
+        for variant in [digest.to_uppercase(), mixed_case(digest)] {
+            assert_eq!(
+                signer().verify(&format!("{data}--{variant}")),
+                None,
+                "{variant}"
+            );
+        }
+        assert_eq!(signer().verify(&signed).as_deref(), Some("chat/42"));
+    }
+
+    /// Upper-cases only the first letter of `digest`.
+    fn mixed_case(digest: &str) -> String {
+        let at = digest.find(|c: char| c.is_ascii_alphabetic()).unwrap();
+        let mut mixed = digest.to_owned();
+        mixed.replace_range(at..=at, &digest[at..=at].to_uppercase());
+        mixed
     }
 
     #[test]

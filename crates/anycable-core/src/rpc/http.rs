@@ -1,5 +1,5 @@
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
 use hyper::Request;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -7,6 +7,10 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::{CallFuture, Method, RpcError, Transport};
+
+/// The largest RPC response read: 4 MiB, like gRPC's default message limit. A longer body fails the
+/// call like an HTTP error, so a broken or hostile endpoint cannot grow memory without bound.
+pub const MAX_RPC_RESPONSE_BYTES: usize = 4 << 20;
 
 /// AnyCable RPC over HTTP: `POST {host}/connect|command|disconnect` with JSON bodies, the session id
 /// in `x-anycable-meta-sid`, and `Authorization: Bearer <rpc key>` when a secret is configured.
@@ -50,8 +54,7 @@ impl Transport for HttpTransport {
                 .await
                 .map_err(|error| RpcError(format!("RPC {} failed: {error}", method.as_str())))?;
             let status = response.status();
-            let body = response
-                .into_body()
+            let body = Limited::new(response.into_body(), MAX_RPC_RESPONSE_BYTES)
                 .collect()
                 .await
                 .map_err(|error| RpcError(format!("RPC {} body: {error}", method.as_str())))?

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
-pub use http::HttpTransport;
+pub use http::{HttpTransport, MAX_RPC_RESPONSE_BYTES};
 pub use messages::{
     CommandRequest, CommandResponse, ConnectRequest, ConnectResponse, DisconnectRequest,
     DisconnectResponse, Env, EnvResponse, Status,

@@ -123,6 +123,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
 
     /// Applies an application's answer: state, streams, transmissions, and a possible disconnect.
     pub(super) async fn apply(&mut self, reply: AppReply, outbox: &Outbox) -> Option<Exit> {
+        self.used_application = true;
         let subscribing = reply.command == "subscribe";
         let response = match reply.result {
             Ok(response) => response,
@@ -196,12 +197,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     }
 
     /// Calls the application's `disconnect` once, unless it never saw this session (a JWT session
-    /// with no application channels has nothing to clean up).
+    /// that never used an application channel has nothing to clean up).
     pub(super) async fn tell_application_goodbye(&mut self, application_channels: Vec<String>) {
         let Some(rpc) = self.settings.rpc.clone() else {
             return;
         };
-        if !self.connected_by_application && application_channels.is_empty() {
+        if !self.connected_by_application && !self.used_application {
             return;
         }
         let request = DisconnectRequest {

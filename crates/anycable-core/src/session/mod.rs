@@ -3,6 +3,7 @@
 //! slow, shutdown).
 
 mod application;
+mod budget;
 mod outbox;
 
 use std::collections::HashMap;
@@ -15,8 +16,8 @@ use futures_util::{SinkExt, StreamExt};
 use rand::Rng;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
-use tokio::time::{interval_at, timeout, Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio::time::{interval_at, sleep_until, timeout, Instant, MissedTickBehavior, Sleep};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -31,9 +32,15 @@ use crate::identity::Verdict;
 use crate::protocol::{self, Command, DisconnectReason, Frame};
 use crate::rpc::Env;
 use application::AppReply;
+use budget::CommandBudget;
 
 /// How long one write may take before the client is considered gone (AnyCable's default).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The longest identifier a subscribe may carry; longer ones are rejected. Identifiers are kept for
+/// the whole subscription and repeated in every broadcast frame, and real ones (Turbo's signed
+/// names included) are a few hundred bytes.
+pub const MAX_IDENTIFIER_BYTES: usize = 4096;
 
 /// What a session needs from the server around it.
 pub struct SessionContext {
@@ -68,6 +75,8 @@ where
         env: peer.env,
         connected_by_application: false,
         subscriptions: HashMap::new(),
+        used_application: false,
+        budget: CommandBudget::new(Instant::now()),
     };
     let welcomed = match peer.verdict {
         Verdict::Refused(reason) => {
@@ -111,6 +120,9 @@ struct Session<S> {
     env: Option<Box<Env>>,
     connected_by_application: bool,
     subscriptions: HashMap<Arc<str>, Subscription>,
+    /// A command of this session went to the application, so it gets `disconnect` at the end.
+    used_application: bool,
+    budget: CommandBudget,
 }
 
 /// Why the read loop stopped.
@@ -127,7 +139,10 @@ type PendingReply = Pin<Box<dyn Future<Output = AppReply> + Send>>;
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     async fn serve(&mut self, welcomed: bool, mut shutdown: watch::Receiver<bool>) {
-        let (outbox, mut queued) = Outbox::new(self.settings.outgoing_queue);
+        let (outbox, mut queued) = Outbox::new(
+            self.settings.outgoing_queue,
+            self.settings.max_outgoing_bytes,
+        );
         let exit = if welcomed {
             self.read_loop(&outbox, &mut queued, &mut shutdown).await
         } else {
@@ -168,6 +183,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         // One application call at a time per session, like AnyCable: commands wait their turn,
         // while broadcasts and pings keep flowing.
         let mut pending: Option<PendingReply> = None;
+        // Set while the client is over its command budget: its socket is left unread (so TCP
+        // slows it down) while broadcasts and pings keep flowing. Boxed, as it is rarely needed.
+        let mut throttle: Option<Pin<Box<Sleep>>> = None;
+        let rate = self.settings.command_rate;
         if *shutdown.borrow() {
             return Exit::Disconnect(
                 DisconnectReason::ServerRestart,
@@ -176,6 +195,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
             );
         }
         loop {
+            if throttle.is_none() {
+                throttle = self
+                    .budget
+                    .wait_until(Instant::now(), rate)
+                    .map(|ready| Box::pin(sleep_until(ready)));
+            }
             tokio::select! {
                 biased;
                 _ = shutdown.changed() => {
@@ -204,7 +229,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                         return Exit::Gone;
                     }
                 }
-                incoming = self.ws.next(), if pending.is_none() => match incoming {
+                _ = async { throttle.as_mut().expect("guarded").await }, if throttle.is_some() => {
+                    throttle = None;
+                }
+                incoming = self.next_incoming(rate), if pending.is_none() && throttle.is_none() => match incoming {
                     Some(Ok(Message::Text(text))) => match Command::parse(&text) {
                         Ok(command) => match Box::pin(self.handle(command, outbox)).await {
                             Handled::Done => {}
@@ -227,12 +255,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         }
     }
 
+    /// The next message from the client, counted against its command budget.
+    async fn next_incoming(&mut self, rate: u32) -> Option<Result<Message, WsError>> {
+        let incoming = self.ws.next().await;
+        self.budget.spend(Instant::now(), rate);
+        incoming
+    }
+
     /// Acts on one command, or says which application call it needs.
     async fn handle(&mut self, command: Command, outbox: &Outbox) -> Handled {
         match command {
             Command::Subscribe { identifier } => {
                 if self.subscriptions.contains_key(identifier.as_str()) {
                     return Handled::Done;
+                }
+                // Over a bound the subscribe is refused like any other; the connection stays.
+                if identifier.len() > MAX_IDENTIFIER_BYTES
+                    || self.subscriptions.len() >= self.settings.max_subscriptions
+                {
+                    return Handled::from_write(self.write(protocol::reject(&identifier)).await);
                 }
                 let for_application = channel_of(&identifier)
                     .is_some_and(|channel| !is_stream_channel(&self.settings, &channel));

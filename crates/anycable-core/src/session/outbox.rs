@@ -6,8 +6,12 @@ use tokio::sync::Notify;
 use crate::protocol::Frame;
 
 /// The bounded queue of frames waiting to be written to one client. Pushing never blocks: when the
-/// queue is full the client is flagged `too_slow` and its session disconnects it, so a stalled
-/// reader costs a bounded amount of memory and never delays anyone else.
+/// queue is full (in frames or in bytes) the client is flagged `too_slow` and its session
+/// disconnects it, so a stalled reader costs a bounded amount of memory and never delays anyone
+/// else.
+///
+/// Bytes are counted per client even though a broadcast frame is one allocation shared by every
+/// subscriber: a queued frame is memory that this client keeps alive.
 ///
 /// A plain deque rather than `tokio::sync::mpsc`: an idle connection's queue holds nothing (mpsc
 /// allocates its first 32-slot block up front), and the space a burst used is given back once the
@@ -20,6 +24,8 @@ pub struct Outbox {
 
 struct Shared {
     queue: Mutex<Queue>,
+    /// The most bytes the queued frames may add up to (one larger frame still fits an empty queue).
+    max_bytes: usize,
     /// Signalled when a frame is queued or the queue overflows.
     ready: Notify,
 }
@@ -27,6 +33,8 @@ struct Shared {
 #[derive(Default)]
 struct Queue {
     frames: VecDeque<Frame>,
+    /// The queued frames' total length.
+    bytes: usize,
     /// A push found the queue full: the client is too slow.
     overflowed: bool,
     /// The session is gone; pushes are refused.
@@ -49,9 +57,11 @@ pub enum Received {
 const KEEP_ROOM: usize = 8;
 
 impl Outbox {
-    pub fn new(capacity: usize) -> (Outbox, OutboxReceiver) {
+    /// A queue of at most `capacity` frames and `max_bytes` bytes.
+    pub fn new(capacity: usize, max_bytes: usize) -> (Outbox, OutboxReceiver) {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
+            max_bytes,
             ready: Notify::new(),
         });
         (
@@ -70,7 +80,10 @@ impl Outbox {
             if queue.closed {
                 return false;
             }
-            if queue.frames.len() >= self.capacity {
+            // A frame over the byte bound still goes out alone, or it could never be delivered.
+            let too_many_bytes =
+                !queue.frames.is_empty() && queue.bytes + frame.len() > self.shared.max_bytes;
+            if queue.frames.len() >= self.capacity || too_many_bytes {
                 let first_overflow = !queue.overflowed;
                 queue.overflowed = true;
                 drop(queue);
@@ -79,6 +92,7 @@ impl Outbox {
                 }
                 return false;
             }
+            queue.bytes += frame.len();
             queue.frames.push_back(frame);
         }
         self.shared.ready.notify_one();
@@ -118,6 +132,9 @@ impl OutboxReceiver {
 /// The next frame; a drained queue gives back the room a burst took.
 fn pop(queue: &mut Queue) -> Option<Frame> {
     let frame = queue.frames.pop_front();
+    if let Some(frame) = &frame {
+        queue.bytes -= frame.len();
+    }
     if queue.frames.is_empty() && queue.frames.capacity() > KEEP_ROOM {
         queue.frames = VecDeque::new();
     }
@@ -129,6 +146,7 @@ impl Drop for OutboxReceiver {
         let mut queue = self.shared.queue.lock().expect("outbox lock");
         queue.closed = true;
         queue.frames = VecDeque::new();
+        queue.bytes = 0;
     }
 }
 
@@ -142,7 +160,7 @@ mod tests {
 
     #[tokio::test]
     async fn frames_come_out_in_order_and_a_waiting_receiver_wakes() {
-        let (outbox, mut receiver) = Outbox::new(4);
+        let (outbox, mut receiver) = Outbox::new(4, usize::MAX);
         let waiting = tokio::spawn(async move {
             let first = receiver.recv().await;
             (first, receiver)
@@ -161,7 +179,7 @@ mod tests {
 
     #[tokio::test]
     async fn overflow_refuses_without_blocking_and_wakes_the_receiver_before_queued_frames() {
-        let (outbox, mut receiver) = Outbox::new(2);
+        let (outbox, mut receiver) = Outbox::new(2, usize::MAX);
         let waiting = tokio::spawn(async move {
             // Take the first frame, then wait while the queue refills and overflows.
             let first = receiver.recv().await;
@@ -182,8 +200,43 @@ mod tests {
     }
 
     #[test]
+    fn over_the_byte_bound_the_client_is_too_slow() {
+        let (outbox, _receiver) = Outbox::new(1024, 10);
+        assert!(outbox.push(frame("12345")) && outbox.push(frame("67890")));
+        assert!(!outbox.push(frame("x")), "11 bytes > 10");
+        assert!(outbox.is_too_slow());
+    }
+
+    #[test]
+    fn frames_taken_give_their_bytes_back() {
+        let (outbox, mut receiver) = Outbox::new(1024, 10);
+        assert!(outbox.push(frame("1234567")));
+        assert_eq!(receiver.try_recv().unwrap().as_str(), "1234567");
+        assert!(outbox.push(frame("1234567")) && outbox.push(frame("123")));
+        assert!(!outbox.is_too_slow());
+    }
+
+    #[test]
+    fn a_frame_over_the_byte_bound_goes_out_alone() {
+        let big = "x".repeat(100);
+        let (outbox, _receiver) = Outbox::new(1024, 10);
+        assert!(outbox.push(frame(&big)), "an empty queue takes any frame");
+        assert!(!outbox.push(frame("y")), "but nothing after it");
+        assert!(outbox.is_too_slow());
+
+        let (outbox, mut receiver) = Outbox::new(1024, 10);
+        assert!(outbox.push(frame(&big)));
+        assert_eq!(receiver.try_recv().unwrap().len(), 100);
+        assert!(
+            outbox.push(frame(&big)),
+            "taken, so the queue is empty again"
+        );
+        assert!(!outbox.is_too_slow());
+    }
+
+    #[test]
     fn a_closed_session_refuses_frames_and_a_drained_burst_gives_its_room_back() {
-        let (outbox, mut receiver) = Outbox::new(1024);
+        let (outbox, mut receiver) = Outbox::new(1024, usize::MAX);
         for n in 0..100 {
             outbox.push(frame(&n.to_string()));
         }
