@@ -18,7 +18,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::broadcast::redis::{self as redis_bridge, RedisTasks};
+use crate::broadcast::redis::{self as redis_bridge, RedisHealth, RedisStats, RedisTasks};
 use crate::broadcast::{Broker, Publication};
 use crate::config::{Config, ConfigError, Settings};
 use crate::hub::Hub;
@@ -47,6 +47,8 @@ pub struct CableServer {
     accept_loop: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// Redis subscription and publishing, when configured; stopped with the server.
     redis: std::sync::Mutex<Option<RedisTasks>>,
+    /// Redis connection state and counters; kept after shutdown for a last `stats()`.
+    redis_health: Option<Arc<RedisHealth>>,
 }
 
 /// Counts for monitoring and tests.
@@ -55,6 +57,9 @@ pub struct ServerStats {
     pub connections: usize,
     pub streams: usize,
     pub subscriptions: usize,
+    /// With Redis configured: whether it is connected, and publications dropped on their way to
+    /// the other nodes.
+    pub redis: Option<RedisStats>,
 }
 
 #[derive(Debug)]
@@ -136,11 +141,13 @@ impl CableServer {
             next_session: AtomicU64::new(1),
         });
         let accept_loop = tokio::spawn(accept(listener, Arc::clone(&shared)));
+        let redis_health = redis.as_ref().map(RedisTasks::health);
         Ok(CableServer {
             shared,
             local_addr,
             accept_loop: std::sync::Mutex::new(Some(accept_loop)),
             redis: std::sync::Mutex::new(redis),
+            redis_health,
         })
     }
 
@@ -169,6 +176,7 @@ impl CableServer {
             connections: self.shared.connections.load(Ordering::Relaxed),
             streams: hub.streams,
             subscriptions: hub.subscriptions,
+            redis: self.redis_health.as_ref().map(|health| health.stats()),
         }
     }
 
