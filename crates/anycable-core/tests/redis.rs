@@ -297,3 +297,22 @@ async fn an_unreachable_redis_fails_the_start_clearly() {
     assert!(error.contains("cannot reach Redis"), "{error}");
     assert!(!error.contains("secretpw"), "{error}");
 }
+
+#[tokio::test]
+async fn a_stalled_redis_at_start_fails_it_within_seconds_instead_of_hanging() {
+    let redis = RedisServer::start().await;
+    redis.pause();
+    let config = Config {
+        redis_url: Some(format!("redis://:secretpw@127.0.0.1:{}", redis.port)),
+        ..node(&redis)
+    };
+    let error = tokio::time::timeout(Duration::from_secs(10), CableServer::start(config))
+        .await
+        .expect("start gives up on a Redis that does not answer")
+        .err()
+        .expect("start fails")
+        .to_string();
+    assert!(error.contains("cannot reach Redis"), "{error}");
+    assert!(error.contains("no reply within 2 s"), "{error}");
+    assert!(!error.contains("secretpw"), "{error}");
+}
