@@ -42,7 +42,7 @@ impl RedisHealth {
         }
     }
 
-    pub fn count_dropped(&self, publications: usize) {
+    pub(super) fn count_dropped(&self, publications: usize) {
         self.dropped
             .fetch_add(publications as u64, Ordering::Relaxed);
     }
