@@ -1,5 +1,5 @@
 //! Several nodes on one Redis: the broadcast adapter and pub/sub, exactly once, surviving Redis
-//! going away and coming back.
+//! stalling (SIGSTOP), going away (SIGKILL) and coming back.
 
 mod support;
 
