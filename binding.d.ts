@@ -134,6 +134,10 @@ export interface ServerStats {
   connections: number
   streams: number
   subscriptions: number
+  /** With Redis: whether its connections are up (absent without Redis). */
+  redisConnected?: boolean
+  /** With Redis: this node's publications that did not reach the other nodes. */
+  redisDropped?: number
 }
 
 /** Signs a stream name for the `$pubsub` channel (Rails `MessageVerifier`, SHA256, JSON). */

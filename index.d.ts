@@ -170,6 +170,10 @@ export interface CableServerStats {
   connections: number
   streams: number
   subscriptions: number
+  /** With Redis (`broadcastAdapter` or `pubsub`): whether its connections are up. */
+  redisConnected?: boolean
+  /** With Redis: this node's broadcasts that did not reach the other nodes (queue full, Redis down or stalled). */
+  redisDropped?: number
 }
 
 export interface CableServerFeatures {

@@ -63,31 +63,72 @@ test('broadcasts from server.broadcast, /_broadcast and redis-cli PUBLISH reach 
     }
     assert.deepEqual(inbox.filter(m => m.from === 'redis'), [{ from: 'redis', n: 0 }])
   }
+  const { redisConnected, redisDropped } = nodes[0].server.stats()
+  assert.deepEqual({ redisConnected, redisDropped }, { redisConnected: true, redisDropped: 0 })
 })
 
-test('with Redis stopped a broadcast is delivered locally; after a restart it crosses nodes again', async t => {
+const fifty = Array.from({ length: 50 }, (_, n) => `message ${n}`)
+
+/** Broadcasts 50 numbers on `node` and expects all of them at `inbox` (on the same node) within 1.5 s. */
+async function fiftyAtOnce(node, inbox) {
+  for (const n of fifty) node.server.broadcast('s', n)
+  await until(() => inbox.length >= 50, 1500, '50 local broadcasts within 1.5 s')
+  assert.deepEqual(inbox.slice(0, 50), fifty)
+}
+
+/** Broadcasts probes on `node` until `inbox` (on another node) receives one; returns the probes sent. */
+async function crossNodeAgain(node, inbox) {
+  const probes = []
+  await until(
+    async () => {
+      probes.push(`probe ${probes.length}`)
+      node.server.broadcast('s', probes.at(-1))
+      await sleep(250)
+      return inbox.some(message => String(message).startsWith('probe'))
+    },
+    20000,
+    'cross-node delivery without restarting the nodes',
+  )
+  return probes
+}
+
+function assertNoRepeats(inbox) {
+  assert.equal(new Set(inbox.map(m => JSON.stringify(m))).size, inbox.length, `repeated: ${JSON.stringify(inbox)}`)
+}
+
+test('with Redis stalled (SIGSTOP) a node delivers its own broadcasts at once and once, and recovers after SIGCONT', async t => {
+  const redis = await startRedis(t)
+  const [local, remote] = [await localNode(t, redis), await cliNode(t, redis)]
+  const [here, there] = [await subscriber(t, local.url, 's'), await subscriber(t, remote.url, 's')]
+
+  redis.pause()
+  await fiftyAtOnce(local, here)
+  await until(() => local.server.stats().redisConnected === false, 6000, 'stats() to show the stall')
+
+  redis.resume()
+  const probes = await crossNodeAgain(local, there)
+  await sleep(2000)
+  assert.deepEqual(here, [...fifty, ...probes], 'nothing arrives twice here')
+  assertNoRepeats(there)
+  assert.equal(local.server.stats().redisConnected, true)
+})
+
+test('with Redis killed a node delivers its own broadcasts at once; a new Redis on the same port is used without restarts', async t => {
   const redis = await startRedis(t)
   const [local, remote] = [await localNode(t, redis), await cliNode(t, redis)]
   const [here, there] = [await subscriber(t, local.url, 's'), await subscriber(t, remote.url, 's')]
 
   await redis.stop()
-  await sleep(200)
-  local.server.broadcast('s', 'while down')
-  await until(() => here.length === 1)
-  await sleep(300)
-  assert.deepEqual(here, ['while down'])
+  await fiftyAtOnce(local, here)
+  await until(() => local.server.stats().redisConnected === false, 6000, 'stats() to show Redis gone')
+  assert.ok(local.server.stats().redisDropped > 0, 'what the other nodes missed is counted')
   assert.deepEqual(there, [])
 
   await startRedis(t, redis.port)
-  await until(
-    async () => {
-      local.server.broadcast('s', 'probe')
-      await sleep(250)
-      return there.includes('probe')
-    },
-    20000,
-    'cross-node delivery after the restart',
-  )
+  const probes = await crossNodeAgain(local, there)
+  await sleep(1000)
+  assert.deepEqual(here, [...fifty, ...probes], 'nothing arrives twice here')
+  assertNoRepeats(there)
   assert.equal(local.server.stats().connections, 1, 'no process restart, clients still connected')
 })
 

@@ -159,6 +159,10 @@ pub struct ServerStats {
     pub connections: u32,
     pub streams: u32,
     pub subscriptions: u32,
+    /// With Redis: whether its connections are up (absent without Redis).
+    pub redis_connected: Option<bool>,
+    /// With Redis: this node's publications that did not reach the other nodes.
+    pub redis_dropped: Option<f64>,
 }
 
 /// Which features a configuration turns on, for the start-up line (never the secrets).
@@ -296,6 +300,9 @@ impl NativeCableServer {
             connections: stats.map_or(0, |s| s.connections as u32),
             streams: stats.map_or(0, |s| s.streams as u32),
             subscriptions: stats.map_or(0, |s| s.subscriptions as u32),
+            redis_connected: stats.and_then(|s| s.redis).map(|r| r.connected),
+            // A JS number is exact up to 2^53 drops.
+            redis_dropped: stats.and_then(|s| s.redis).map(|r| r.dropped as f64),
         }
     }
 

@@ -35,6 +35,14 @@ export async function startRedis(t, port) {
       if (child.exitCode === null) child.kill('SIGKILL')
       await exited
     },
+    /** Freezes redis-server (SIGSTOP): its sockets stay open but nothing answers. */
+    pause() {
+      child.kill('SIGSTOP')
+    },
+    /** Thaws a paused redis-server (SIGCONT). */
+    resume() {
+      child.kill('SIGCONT')
+    },
     /** `redis-cli PUBLISH`, as an application or an operator would. */
     publish(channel, payload) {
       return Number(execFileSync('redis-cli', ['-p', String(port), 'PUBLISH', channel, payload], { encoding: 'utf8' }).trim())

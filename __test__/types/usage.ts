@@ -61,6 +61,8 @@ async function server(application: ServerlessApplication): Promise<void> {
   cable.broadcast('chat/1', { text: 'hi', url: info.url })
   const stats: CableServerStats = cable.stats()
   const features: CableServerFeatures = cable.features()
+  const redisHealthy: boolean = (stats.redisConnected ?? false) && (stats.redisDropped ?? 0) === 0
+  console.log(redisHealthy)
   await cable.close()
   console.log(stats.connections, features.httpBroadcast, anycable.createCableServer === createCableServer)
 }

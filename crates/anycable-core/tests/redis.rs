@@ -1,12 +1,13 @@
 //! Several nodes on one Redis: the broadcast adapter and pub/sub, exactly once, surviving Redis
-//! going away and coming back.
+//! stalling (SIGSTOP), going away (SIGKILL) and coming back.
 
 mod support;
 
 use std::time::Duration;
 
+use anycable_core::broadcast::redis::{RedisStats, QUEUE_CAPACITY};
 use anycable_core::{CableServer, Config, Publication};
-use serde_json::json;
+use serde_json::{json, Value};
 use support::*;
 
 const QUIET: Duration = Duration::from_millis(300);
@@ -117,48 +118,161 @@ async fn the_adapter_alone_takes_redis_publications_but_keeps_local_broadcasts_l
     on_b.expect_silence(QUIET).await;
 }
 
-#[tokio::test]
-async fn redis_down_means_local_delivery_then_cross_node_again_once_it_is_back() {
-    let mut redis = RedisServer::start().await;
-    let port = redis.port;
-    let (a, b) = (start(node(&redis)).await, start(node(&redis)).await);
-    let (mut on_a, mut on_b) = (subscribed(&a, "s").await, subscribed(&b, "s").await);
+/// How soon a node's own broadcast must reach its own clients, whatever Redis is doing.
+const LOCAL_BOUND: Duration = Duration::from_millis(1500);
 
-    redis.stop();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    a.publish(Publication::new("s", r#""while down""#.into()).unwrap());
-    assert_eq!(on_a.next_json().await["message"], "while down");
-    on_b.expect_silence(QUIET).await;
+/// Publishes 50 numbered broadcasts on `node` and expects all of them at `client` (on the same
+/// node), in order, within [`LOCAL_BOUND`].
+async fn fifty_arrive_at_once(node: &CableServer, client: &mut Client) {
+    let sent = tokio::time::Instant::now();
+    for n in 0..50 {
+        node.publish(Publication::new("s", n.to_string()).unwrap());
+    }
+    for n in 0..50 {
+        let frame = tokio::time::timeout_at(sent + LOCAL_BOUND, client.next_json())
+            .await
+            .unwrap_or_else(|_| panic!("only {n} of 50 local broadcasts within 1.5 s"));
+        assert_eq!(frame["message"], n);
+    }
+}
 
-    let _redis = RedisServer::start_on(port).await;
-    tokio::time::timeout(Duration::from_secs(15), async {
+/// Publishes probes on `from` until `to` (on another node) receives one; returns the probes sent
+/// and everything `to` received meanwhile.
+async fn cross_node_again(from: &CableServer, to: &mut Client) -> (Vec<Value>, Vec<Value>) {
+    let (mut probes, mut received) = (Vec::new(), Vec::new());
+    tokio::time::timeout(Duration::from_secs(20), async {
         loop {
-            b.publish(Publication::new("s", r#""probe""#.into()).unwrap());
-            if let Ok(frame) =
-                tokio::time::timeout(Duration::from_millis(300), on_a.next_json()).await
+            let probe = json!(format!("probe {}", probes.len()));
+            from.publish(Publication::new("s", probe.to_string()).unwrap());
+            probes.push(probe);
+            while let Ok(frame) =
+                tokio::time::timeout(Duration::from_millis(300), to.next_json()).await
             {
-                if frame["message"] == "probe" {
+                received.push(frame["message"].clone());
+                if frame["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("probe"))
+                {
                     return;
                 }
             }
         }
     })
     .await
-    .expect("cross-node delivery resumes");
-    // Drain what the probes left, then check a normal broadcast reaches both exactly once.
-    tokio::time::sleep(QUIET).await;
-    while tokio::time::timeout(Duration::from_millis(50), on_a.next_json())
-        .await
-        .is_ok()
-    {}
-    while tokio::time::timeout(Duration::from_millis(50), on_b.next_json())
-        .await
-        .is_ok()
-    {}
-    a.publish(Publication::new("s", r#""back""#.into()).unwrap());
-    assert_eq!(on_a.next_json().await["message"], "back");
-    assert_eq!(on_b.next_json().await["message"], "back");
-    on_a.expect_silence(QUIET).await;
+    .expect("cross-node delivery resumes without restarting the nodes");
+    (probes, received)
+}
+
+/// Every broadcast `client` receives until it has been quiet for 2 s.
+async fn the_rest(client: &mut Client) -> Vec<Value> {
+    let mut received = Vec::new();
+    while let Ok(frame) = tokio::time::timeout(Duration::from_secs(2), client.next_json()).await {
+        received.push(frame["message"].clone());
+    }
+    received
+}
+
+/// Waits (up to `within`) until `stats()` says Redis is connected or not, as `connected`.
+async fn until_redis_connected(server: &CableServer, connected: bool, within: Duration) {
+    tokio::time::timeout(within, async {
+        while server.stats().redis.expect("Redis is configured").connected != connected {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("stats().redis.connected is not {connected} within {within:?}"));
+}
+
+fn assert_no_repeats(received: &[Value]) {
+    let mut seen = std::collections::HashSet::new();
+    for message in received {
+        assert!(seen.insert(message.to_string()), "{message} arrived twice");
+    }
+}
+
+#[tokio::test]
+async fn a_stalled_redis_delays_no_local_broadcast_repeats_none_and_is_recovered_from() {
+    let redis = RedisServer::start().await;
+    let (a, b) = (start(node(&redis)).await, start(node(&redis)).await);
+    let (mut on_a, mut on_b) = (subscribed(&a, "s").await, subscribed(&b, "s").await);
+
+    redis.pause();
+    fifty_arrive_at_once(&a, &mut on_a).await;
+    // Noticed within 3 s (a ping or a publish unanswered); 6 s leaves room for a busy machine.
+    until_redis_connected(&a, false, Duration::from_secs(6)).await;
+    until_redis_connected(&b, false, Duration::from_secs(6)).await;
+
+    redis.resume();
+    until_redis_connected(&a, true, Duration::from_secs(10)).await;
+    let (probes, mut on_b_received) = cross_node_again(&a, &mut on_b).await;
+    assert_eq!(
+        the_rest(&mut on_a).await,
+        probes,
+        "A's client: each probe once, nothing again"
+    );
+    on_b_received.extend(the_rest(&mut on_b).await);
+    assert_no_repeats(&on_b_received);
+}
+
+#[tokio::test]
+async fn a_killed_redis_delays_no_local_broadcast_and_a_new_one_on_the_same_port_is_used() {
+    let mut redis = RedisServer::start().await;
+    let port = redis.port;
+    let (a, b) = (start(node(&redis)).await, start(node(&redis)).await);
+    let (mut on_a, mut on_b) = (subscribed(&a, "s").await, subscribed(&b, "s").await);
+
+    redis.stop();
+    fifty_arrive_at_once(&a, &mut on_a).await;
+    on_b.expect_silence(QUIET).await;
+    until_redis_connected(&a, false, Duration::from_secs(6)).await;
+    assert!(
+        a.stats().redis.unwrap().dropped > 0,
+        "what Redis lost is counted"
+    );
+
+    let _redis = RedisServer::start_on(port).await;
+    until_redis_connected(&a, true, Duration::from_secs(10)).await;
+    let (probes, mut on_b_received) = cross_node_again(&a, &mut on_b).await;
+    assert_eq!(
+        the_rest(&mut on_a).await,
+        probes,
+        "A's client: each probe once, nothing again"
+    );
+    on_b_received.extend(the_rest(&mut on_b).await);
+    assert_no_repeats(&on_b_received);
+    // And the other way round: B's broadcasts reach A.
+    let (_, on_a_received) = cross_node_again(&b, &mut on_a).await;
+    assert_no_repeats(&on_a_received);
+}
+
+#[tokio::test]
+async fn a_stalled_redis_fills_the_bounded_queue_and_the_overflow_is_counted() {
+    let redis = RedisServer::start().await;
+    let a = start(node(&redis)).await;
+    let mut on_a = subscribed(&a, "s").await;
+    assert_eq!(
+        a.stats().redis,
+        Some(RedisStats {
+            connected: true,
+            dropped: 0
+        })
+    );
+
+    redis.pause();
+    let published = 15_000;
+    for n in 0..published {
+        a.publish(Publication::new("nobody", n.to_string()).unwrap());
+    }
+    // One batch (at most 256) may be in flight; the queue holds the next 10,000.
+    let dropped = a.stats().redis.unwrap().dropped;
+    assert!(
+        dropped >= published - QUEUE_CAPACITY as u64 - 256,
+        "dropped {dropped}"
+    );
+    // Local delivery is not held up behind the full queue.
+    a.publish(Publication::new("s", "1".into()).unwrap());
+    assert_eq!(on_a.next_json().await["message"], 1);
+    redis.resume();
 }
 
 #[tokio::test]
@@ -181,5 +295,24 @@ async fn an_unreachable_redis_fails_the_start_clearly() {
         .expect("start fails")
         .to_string();
     assert!(error.contains("cannot reach Redis"), "{error}");
+    assert!(!error.contains("secretpw"), "{error}");
+}
+
+#[tokio::test]
+async fn a_stalled_redis_at_start_fails_it_within_seconds_instead_of_hanging() {
+    let redis = RedisServer::start().await;
+    redis.pause();
+    let config = Config {
+        redis_url: Some(format!("redis://:secretpw@127.0.0.1:{}", redis.port)),
+        ..node(&redis)
+    };
+    let error = tokio::time::timeout(Duration::from_secs(10), CableServer::start(config))
+        .await
+        .expect("start gives up on a Redis that does not answer")
+        .err()
+        .expect("start fails")
+        .to_string();
+    assert!(error.contains("cannot reach Redis"), "{error}");
+    assert!(error.contains("no reply within 2 s"), "{error}");
     assert!(!error.contains("secretpw"), "{error}");
 }

@@ -11,8 +11,8 @@ pub use publication::{Publication, PublicationError};
 use self::redis::RedisPublisher;
 use crate::hub::Hub;
 
-/// Where a broadcast made on this node goes: straight to this node's subscribers, or through
-/// Redis to every node's.
+/// Where a broadcast made on this node goes: to this node's subscribers, and with Redis pub/sub to
+/// every other node's.
 pub struct Broker {
     hub: Arc<Hub>,
     redis: Option<RedisPublisher>,
@@ -23,16 +23,13 @@ impl Broker {
         Broker { hub, redis }
     }
 
+    /// Delivers to this node's subscribers at once, then (with pub/sub) queues the publication
+    /// for the other nodes, never waiting for Redis. This node skips its own copy when Redis
+    /// echoes it back, so local delivery is exactly once.
     pub fn publish(&self, publication: Publication) {
-        match &self.redis {
-            Some(redis) => {
-                if let Err(unsent) = redis.publish(publication) {
-                    unsent.deliver(&self.hub);
-                }
-            }
-            None => {
-                publication.deliver(&self.hub);
-            }
+        publication.deliver(&self.hub);
+        if let Some(redis) = &self.redis {
+            redis.publish(publication);
         }
     }
 }

@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::broadcast::redis::{self as redis_bridge, RedisTasks};
+use crate::broadcast::redis::{self as redis_bridge, RedisHealth, RedisStats, RedisTasks};
 use crate::broadcast::{Broker, Publication};
 use crate::config::{Config, ConfigError, Settings};
 use crate::hub::Hub;
@@ -52,6 +52,8 @@ pub struct CableServer {
     accept_loop: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// Redis subscription and publishing, when configured; stopped with the server.
     redis: std::sync::Mutex<Option<RedisTasks>>,
+    /// Redis connection state and counters; kept after shutdown for a last `stats()`.
+    redis_health: Option<Arc<RedisHealth>>,
 }
 
 /// Counts for monitoring and tests.
@@ -60,6 +62,9 @@ pub struct ServerStats {
     pub connections: usize,
     pub streams: usize,
     pub subscriptions: usize,
+    /// With Redis configured: whether it is connected, and publications dropped on their way to
+    /// the other nodes.
+    pub redis: Option<RedisStats>,
 }
 
 #[derive(Debug)]
@@ -143,11 +148,13 @@ impl CableServer {
             pending,
         });
         let accept_loop = tokio::spawn(accept::accept(listener, Arc::clone(&shared)));
+        let redis_health = redis.as_ref().map(RedisTasks::health);
         Ok(CableServer {
             shared,
             local_addr,
             accept_loop: std::sync::Mutex::new(Some(accept_loop)),
             redis: std::sync::Mutex::new(redis),
+            redis_health,
         })
     }
 
@@ -176,6 +183,7 @@ impl CableServer {
             connections: self.shared.connections.load(Ordering::Relaxed),
             streams: hub.streams,
             subscriptions: hub.subscriptions,
+            redis: self.redis_health.as_ref().map(|health| health.stats()),
         }
     }
 

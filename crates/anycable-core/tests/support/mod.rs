@@ -271,6 +271,26 @@ impl RedisServer {
         }
     }
 
+    /// Freezes the server (SIGSTOP): its sockets stay open but nothing answers, like a Redis
+    /// stuck on a slow disk or a long-running command.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Thaws a paused server (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let process = self.process.as_ref().expect("redis-server is running");
+        let status = std::process::Command::new("kill")
+            .args([signal, &process.id().to_string()])
+            .status()
+            .expect("kill(1) runs");
+        assert!(status.success(), "kill {signal} redis-server");
+    }
+
     /// `PUBLISH channel payload`, as an application would.
     pub async fn publish(&self, channel: &str, payload: &str) -> i64 {
         let client = redis::Client::open(self.url()).unwrap();
