@@ -1,0 +1,209 @@
+// The README's promises about the cable server's defaults and options, each checked against a real
+// server with real sockets.
+import { test, describe } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { broadcastKey, createCableServer, generateToken, signStream } from '../index.mjs'
+import { SECRET, startServer, client, token, collect, until } from './support/cable.mjs'
+import { rawClient } from './support/raw-cable.mjs'
+
+const INDEX = fileURLToPath(new URL('../index.js', import.meta.url))
+
+/** Whether nothing listens on 127.0.0.1:`port` (so a test may take it). */
+async function portIsFree(port) {
+  const probe = createServer()
+  const free = await new Promise(resolve => {
+    probe.once('error', () => resolve(false))
+    probe.listen(port, '127.0.0.1', () => resolve(true))
+  })
+  if (free) await new Promise(resolve => probe.close(resolve))
+  return free
+}
+
+const pubsub = stream => ({ channel: '$pubsub', signed_stream_name: signStream(stream, SECRET) })
+
+describe('defaults', () => {
+  test('with no host, port or path the server listens on ws://127.0.0.1:8080/cable', async t => {
+    if (!(await portIsFree(8080))) {
+      // Someone else has 8080: check the default host and path on any free port instead.
+      const { url } = await startServer(t)
+      assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+\/cable$/)
+      t.diagnostic('port 8080 is taken here: checked the default host and path only')
+      return
+    }
+    const server = createCableServer({ secret: SECRET })
+    const info = await server.listen()
+    t.after(() => server.close())
+    assert.equal(info.url, 'ws://127.0.0.1:8080/cable')
+    assert.equal(info.port, 8080)
+    const raw = rawClient(t, info.url, token())
+    await raw.welcomed()
+  })
+
+  test('pings arrive every 3 s, the first within [1.5, 4.5) s of the welcome', async t => {
+    const { url } = await startServer(t)
+    const raw = rawClient(t, url, token())
+    const welcome = await raw.welcomed()
+    const pings = () => raw.frames.filter(frame => frame.type === 'ping')
+    await raw.frame(() => pings().length >= 2, 10_000, 'two pings')
+    const [first, second] = pings()
+    const firstAfter = (first.at - welcome.at) / 1000
+    const gap = (second.at - first.at) / 1000
+    assert.ok(firstAfter >= 1.4 && firstAfter < 4.6, `first ping ${firstAfter.toFixed(2)} s after the welcome`)
+    // Tight enough to tell 3 s from 2 s or 4 s, loose enough for a busy 2-core machine.
+    assert.ok(gap > 2.5 && gap < 3.6, `pings ${gap.toFixed(2)} s apart`)
+    assert.ok(Math.abs(first.message - Date.now() / 1000) < 10, 'a ping carries the unix time in seconds')
+  })
+
+  test('maxMessageSize: a 65,536-byte frame is accepted, a 65,537-byte one closes with 1009', async t => {
+    const { url } = await startServer(t, { publicStreams: true })
+    const identifier = JSON.stringify({ channel: '$pubsub', stream_name: 'big' })
+    const command = padding => JSON.stringify({ command: 'subscribe', identifier, padding })
+    const sized = bytes => command('x'.repeat(bytes - command('').length))
+    assert.equal(Buffer.byteLength(sized(65_536)), 65_536)
+
+    const raw = rawClient(t, url, token())
+    await raw.welcomed()
+    raw.send(sized(65_536))
+    assert.equal((await raw.frame(f => f.identifier === identifier)).type, 'confirm_subscription')
+
+    raw.send(sized(65_537))
+    assert.equal((await raw.closed).code, 1009)
+  })
+})
+
+describe('secrets', () => {
+  test('jwtSecret takes precedence over secret', async t => {
+    const { url } = await startServer(t, { secret: 'common-secret', jwtSecret: 'jwt-only-secret' })
+    const withCommon = rawClient(t, url, generateToken({ user_id: 1 }, { secret: 'common-secret' }))
+    const refused = await withCommon.frame(f => f.type === 'disconnect' || f.type === 'welcome')
+    assert.deepEqual([refused.type, refused.reason], ['disconnect', 'unauthorized'])
+    const withJwtSecret = rawClient(t, url, generateToken({ user_id: 1 }, { secret: 'jwt-only-secret' }))
+    await withJwtSecret.welcomed()
+  })
+
+  test('streamsSecret takes precedence over secret', async t => {
+    const { url } = await startServer(t, { streamsSecret: 'streams-only-secret' })
+    const raw = rawClient(t, url, token())
+    await raw.welcomed()
+    const common = await raw.subscribe({ channel: '$pubsub', signed_stream_name: signStream('room', SECRET) })
+    assert.equal(common.type, 'reject_subscription')
+    const own = await raw.subscribe({ channel: '$pubsub', signed_stream_name: signStream('room', 'streams-only-secret') })
+    assert.equal(own.type, 'confirm_subscription')
+  })
+})
+
+describe('paths', () => {
+  test('a custom broadcastPath takes publications; the default path is then 404', async t => {
+    const { url, port } = await startServer(t, { broadcastPath: '/custom/broadcasts' })
+    const cable = client(t, url, { auth: { token: token() } })
+    const channel = cable.streamFromSigned(signStream('news', SECRET))
+    const messages = collect(channel)
+    await channel.ensureSubscribed()
+    const post = (path, text) =>
+      fetch(`http://127.0.0.1:${port}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${broadcastKey(SECRET)}` },
+        body: JSON.stringify({ stream: 'news', data: JSON.stringify({ text }) }),
+      })
+    assert.equal((await post('/_broadcast', 'default')).status, 404)
+    assert.equal((await post('/custom/broadcasts', 'custom')).status, 201)
+    await until(() => messages.length === 1, 5000, 'the broadcast')
+    assert.deepEqual(messages, [{ text: 'custom' }])
+  })
+
+  test('a custom healthPath answers 200; /health is then 404', async t => {
+    const { port } = await startServer(t, { healthPath: '/up' })
+    assert.equal((await fetch(`http://127.0.0.1:${port}/up`)).status, 200)
+    assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 404)
+  })
+
+  test('a custom path serves the cable there; /cable is then 404', async t => {
+    const { url, port } = await startServer(t, { path: '/ws' })
+    assert.match(url, /\/ws$/)
+    await rawClient(t, url, token()).welcomed()
+    assert.equal((await fetch(`http://127.0.0.1:${port}/cable`)).status, 404)
+  })
+})
+
+describe('the Node process', () => {
+  /** A child process that listens, optionally closes after `closeAfter` ms, and reports. */
+  function child(t, closeAfter) {
+    const script = `
+      const { createCableServer } = require(${JSON.stringify(INDEX)})
+      const server = createCableServer({ port: 0, secret: 's' })
+      server.listen().then(() => {
+        console.log('listening')
+        ${closeAfter === undefined ? '' : `setTimeout(() => server.close().then(() => console.log('closed')), ${closeAfter})`}
+      })`
+    const process_ = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+    t.after(() => process_.kill('SIGKILL'))
+    let output = ''
+    const waiters = []
+    process_.stdout.on('data', chunk => {
+      output += chunk
+      for (const waiter of waiters) waiter()
+    })
+    const printed = line =>
+      new Promise((resolve, reject) => {
+        const check = () => output.includes(line) && resolve(performance.now())
+        waiters.push(check)
+        check()
+        process_.once('exit', () => reject(new Error(`exited before printing ${line}: ${output}`)))
+      })
+    const exited = new Promise(resolve => process_.once('exit', code => resolve({ code, at: performance.now() })))
+    return { process: process_, printed, exited }
+  }
+
+  test('a listening server keeps the process alive', async t => {
+    const node = child(t)
+    await node.printed('listening')
+    const early = await Promise.race([node.exited, new Promise(resolve => setTimeout(resolve, 1000))])
+    assert.equal(early, undefined, 'the process exited while the server was listening')
+    assert.equal(node.process.exitCode, null)
+  })
+
+  test('after close() the process exits on its own', async t => {
+    const node = child(t, 200)
+    const closedAt = await node.printed('closed')
+    const { code, at } = await Promise.race([
+      node.exited,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('still running 5 s after close()')), 5000)),
+    ])
+    assert.equal(code, 0)
+    assert.ok(at - closedAt < 5000)
+  })
+})
+
+test('too_slow: a client that never reads is disconnected; the others receive every broadcast', async t => {
+  const { server, url } = await startServer(t)
+  const slow = rawClient(t, url, token())
+  await slow.welcomed()
+  assert.equal((await slow.subscribe(pubsub('flood'))).type, 'confirm_subscription')
+  slow.ws.pause()
+
+  const cable = client(t, url, { auth: { token: token() } })
+  const channel = cable.streamFromSigned(signStream('flood', SECRET))
+  const received = collect(channel)
+  await channel.ensureSubscribed()
+  assert.equal(server.stats().connections, 2)
+
+  // Rounds of broadcasts paced by the reading client, so only the stalled one falls behind.
+  const padding = 'x'.repeat(16 * 1024)
+  let sent = 0
+  const deadline = Date.now() + 60_000
+  while (server.stats().connections === 2) {
+    assert.ok(Date.now() < deadline, `the stalled client was still connected after ${sent} broadcasts`)
+    for (let i = 0; i < 64; i++) server.broadcast('flood', { n: sent++, padding })
+    await until(() => received.length === sent || server.stats().connections < 2, 20_000, `broadcast ${sent}`)
+  }
+  await until(() => received.length === sent, 20_000, 'every broadcast at the reading client')
+  assert.deepEqual(
+    received.map(message => message.n),
+    Array.from({ length: sent }, (_, n) => n),
+  )
+  assert.equal(cable.state, 'connected')
+  t.diagnostic(`the stalled client was disconnected after ${sent} broadcasts of 16 KiB`)
+})
