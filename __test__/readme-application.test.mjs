@@ -1,0 +1,137 @@
+// The README's promises about application channels: at most rpcConcurrency calls in flight, each
+// session's commands in order without blocking other sessions, and the 5 s rpcTimeout default.
+import { test, describe } from 'node:test'
+import assert from 'node:assert/strict'
+import http from 'node:http'
+import { Readable } from 'node:stream'
+import { Application, Channel, handler } from './support/serverless-js.mjs'
+import { startServer, token, until, sleep } from './support/cable.mjs'
+import { rawClient } from './support/raw-cable.mjs'
+
+/** An application whose channel records what runs when, and for how long calls overlap. */
+function probeApp() {
+  const log = { inFlight: 0, maxInFlight: 0, steps: {} }
+  class ProbeChannel extends Channel {
+    async subscribed(handle, params) {
+      log.inFlight++
+      log.maxInFlight = Math.max(log.maxInFlight, log.inFlight)
+      try {
+        if (params.hang) await new Promise(() => {})
+        await sleep(params.hold ?? 0)
+      } finally {
+        log.inFlight--
+      }
+      handle.streamFrom(`probe:${params.room}`)
+    }
+
+    async step(handle, params, data) {
+      const session = (log.steps[data.who] ??= { started: [], finished: [], inFlight: 0, maxInFlight: 0 })
+      session.started.push(data.n)
+      session.maxInFlight = Math.max(session.maxInFlight, ++session.inFlight)
+      await sleep(data.minDelay + Math.random() * data.jitter)
+      session.inFlight--
+      session.finished.push(data.n)
+    }
+
+    async quick(handle) {
+      handle.transmit({ quick: true })
+    }
+  }
+  const app = new Application()
+  app.registerChannel('probe', new ProbeChannel())
+  return { app, log }
+}
+
+/** serverless-js's own `handler` behind node:http, as a Next.js route would serve it. */
+async function rpcEndpoint(app) {
+  const server = http.createServer(async (req, res) => {
+    const request = new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers: req.headers, body: Readable.toWeb(req), duplex: 'half' })
+    let result
+    try {
+      result = await handler(request, app)
+    } catch (error) {
+      result = { status: 0, error_msg: error.message }
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result))
+  })
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
+  const close = () => {
+    server.close()
+    server.closeAllConnections()
+  }
+  return { url: `http://127.0.0.1:${server.address().port}/api/anycable`, close }
+}
+
+/** `count` welcomed raw clients. */
+async function clients(t, url, count) {
+  const all = Array.from({ length: count }, (_, i) => rawClient(t, url, token({ user_id: i })))
+  await Promise.all(all.map(client => client.welcomed()))
+  return all
+}
+
+const probe = params => ({ channel: 'probe', ...params })
+
+for (const mode of ['in-process', 'rpcHost']) {
+  describe(`application calls (${mode})`, () => {
+    async function setup(t, options = {}) {
+      const { app, log } = probeApp()
+      const endpoint = mode === 'rpcHost' ? await rpcEndpoint(app) : undefined
+      const { url } = await startServer(t, { ...(endpoint ? { rpcHost: endpoint.url } : { application: app }), ...options })
+      // After the cable server's close (hooks run in order), so sessions can still call disconnect.
+      if (endpoint) t.after(endpoint.close)
+      return { url, log }
+    }
+
+    test('rpcConcurrency: 2 bounds the calls in flight to 2, and every call completes', async t => {
+      const { url, log } = await setup(t, { rpcConcurrency: 2 })
+      const all = await clients(t, url, 6)
+      const answers = await Promise.all(all.map((client, i) => client.subscribe(probe({ room: i, hold: 300 }), 15_000)))
+      assert.deepEqual(
+        answers.map(answer => answer.type),
+        Array(6).fill('confirm_subscription'),
+      )
+      assert.equal(log.maxInFlight, 2)
+    })
+
+    test('rpcConcurrency defaults to 64', async t => {
+      const { url, log } = await setup(t)
+      const all = await clients(t, url, 70)
+      const answers = await Promise.all(all.map((client, i) => client.subscribe(probe({ room: i, hold: 1500 }), 20_000)))
+      assert.ok(answers.every(answer => answer.type === 'confirm_subscription'))
+      assert.equal(log.maxInFlight, 64)
+    })
+
+    test("a session's commands reach the application one at a time, in order; other sessions go on meanwhile", async t => {
+      const { url, log } = await setup(t)
+      const [busy, other] = await clients(t, url, 2)
+      const identifier = JSON.stringify(probe({ room: 'order' }))
+      for (const client of [busy, other]) assert.equal((await client.subscribe(probe({ room: 'order' }))).type, 'confirm_subscription')
+
+      const perform = (client, data) => client.send({ command: 'message', identifier, data: JSON.stringify(data) })
+      // Back to back, each taking 20-80 ms: ~1 s for the busy session's twenty.
+      for (let n = 0; n < 20; n++) perform(busy, { action: 'step', who: 'busy', n, minDelay: 20, jitter: 60 })
+      await until(() => log.steps.busy?.started.length > 0, 5000, 'the first step')
+      perform(other, { action: 'quick' })
+      await other.frame(frame => frame.message?.quick === true, 5000, 'the other session’s reply')
+      assert.ok(log.steps.busy.finished.length < 20, 'the other session waited for the busy one')
+
+      await until(() => log.steps.busy.finished.length === 20, 10_000, 'all twenty steps')
+      const inOrder = Array.from({ length: 20 }, (_, n) => n)
+      assert.deepEqual(log.steps.busy.started, inOrder)
+      assert.deepEqual(log.steps.busy.finished, inOrder)
+      assert.equal(log.steps.busy.maxInFlight, 1)
+    })
+  })
+}
+
+test('rpcTimeout defaults to 5 s: a call that never answers gets the client a reject after ~5 s', async t => {
+  const { app } = probeApp()
+  const { url } = await startServer(t, { application: app })
+  const [client] = await clients(t, url, 1)
+  const started = performance.now()
+  const answer = await client.subscribe(probe({ room: 'hang', hang: true }), 15_000)
+  const elapsed = (performance.now() - started) / 1000
+  assert.equal(answer.type, 'reject_subscription')
+  assert.ok(elapsed >= 4.5 && elapsed < 8, `rejected after ${elapsed.toFixed(2)} s`)
+  assert.equal((await client.subscribe(probe({ room: 'after' }))).type, 'confirm_subscription', 'the session goes on')
+})
