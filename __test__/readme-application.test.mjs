@@ -4,8 +4,10 @@ import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import { Readable } from 'node:stream'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { Application, Channel, handler } from './support/serverless-js.mjs'
-import { startServer, token, until, sleep } from './support/cable.mjs'
+import { SECRET, startServer, token, until, sleep } from './support/cable.mjs'
 import { rawClient } from './support/raw-cable.mjs'
 
 /** An application whose channel records what runs when, and for how long calls overlap. */
@@ -134,4 +136,30 @@ test('rpcTimeout defaults to 5 s: a call that never answers gets the client a re
   assert.equal(answer.type, 'reject_subscription')
   assert.ok(elapsed >= 4.5 && elapsed < 8, `rejected after ${elapsed.toFixed(2)} s`)
   assert.equal((await client.subscribe(probe({ room: 'after' }))).type, 'confirm_subscription', 'the session goes on')
+})
+
+test('a failing call gets the client a reject and a line on stderr, without the token', async t => {
+  const failing = http.createServer((req, res) => res.writeHead(500).end('boom'))
+  await new Promise(resolve => failing.listen(0, '127.0.0.1', resolve))
+  t.after(() => failing.close())
+  const bin = fileURLToPath(new URL('../bin/anycable-rs.js', import.meta.url))
+  const child = spawn(process.execPath, [bin, '--port=0', `--rpc_host=http://127.0.0.1:${failing.address().port}/api/anycable`], {
+    env: { PATH: process.env.PATH, ANYCABLE_SECRET: SECRET },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.after(() => child.kill('SIGKILL'))
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', chunk => (stdout += chunk))
+  child.stderr.on('data', chunk => (stderr += chunk))
+  await until(() => /listening on/.test(stdout), 10_000, 'the start-up line')
+  const url = /listening on (ws:\/\/\S+)/.exec(stdout)[1]
+
+  const jwt = token({ user_id: 'stderr' })
+  const client = rawClient(t, url, jwt)
+  await client.welcomed()
+  assert.equal((await client.subscribe(probe({ room: 'x' }))).type, 'reject_subscription')
+  await until(() => stderr.includes('\n'), 5000, 'a line on stderr')
+  assert.match(stderr, /subscribe failed/)
+  assert.ok(!stderr.includes(jwt) && !stderr.includes(SECRET), stderr)
 })

@@ -95,6 +95,33 @@ describe('secrets', () => {
   })
 })
 
+describe('public', () => {
+  const publish = (port, headers = {}) =>
+    fetch(`http://127.0.0.1:${port}/_broadcast`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ stream: 'open', data: JSON.stringify({ text: 'hi' }) }),
+    })
+
+  test('public = noauth + publicStreams + HTTP broadcasts without a key when none is configured', async t => {
+    const server = createCableServer({ port: 0, public: true })
+    const { url, port } = await server.listen()
+    t.after(() => server.close())
+    const anonymous = rawClient(t, url)
+    await anonymous.welcomed()
+    assert.equal((await anonymous.subscribe({ channel: '$pubsub', stream_name: 'open' })).type, 'confirm_subscription')
+    assert.equal((await publish(port)).status, 201)
+    assert.deepEqual((await anonymous.frame(f => f.identifier !== undefined && f.message !== undefined)).message, { text: 'hi' })
+  })
+
+  test('with a secret, public still requires the broadcast key', async t => {
+    const { url, port } = await startServer(t, { public: true })
+    await rawClient(t, url).welcomed()
+    assert.equal((await publish(port)).status, 401)
+    assert.equal((await publish(port, { authorization: `Bearer ${broadcastKey(SECRET)}` })).status, 201)
+  })
+})
+
 describe('paths', () => {
   test('a custom broadcastPath takes publications; the default path is then 404', async t => {
     const { url, port } = await startServer(t, { broadcastPath: '/custom/broadcasts' })
