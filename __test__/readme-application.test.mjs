@@ -39,8 +39,43 @@ function probeApp() {
       handle.transmit({ quick: true })
     }
   }
+  /** Every part of an answer the README says is honoured, driven by the client's performs. */
+  class FeaturesChannel extends Channel {
+    async subscribed(handle) {
+      handle.streamFrom('features:a').streamFrom('features:b')
+      handle.state = { count: 0 }
+      handle.transmit({ hello: true })
+    }
+
+    async bump(handle) {
+      handle.state.count++
+      handle.transmit({ count: handle.state.count })
+    }
+
+    async remember(handle, params, data) {
+      handle.env.cstate = { ...handle.env.cstate, note: data.note }
+      handle.transmit({ remembered: true })
+    }
+
+    async recall(handle) {
+      handle.transmit({ note: handle.env.cstate?.note })
+    }
+
+    async stopA(handle) {
+      handle.stopStreamFrom('features:a').transmit({ stopped: 'a' })
+    }
+
+    async stopAll(handle) {
+      handle.stopAllStreams().transmit({ stopped: 'all' })
+    }
+
+    async leave(handle) {
+      handle.delegate.close()
+    }
+  }
   const app = new Application()
   app.registerChannel('probe', new ProbeChannel())
+  app.registerChannel('features', new FeaturesChannel())
   return { app, log }
 }
 
@@ -78,11 +113,53 @@ for (const mode of ['in-process', 'rpcHost']) {
     async function setup(t, options = {}) {
       const { app, log } = probeApp()
       const endpoint = mode === 'rpcHost' ? await rpcEndpoint(app) : undefined
-      const { url } = await startServer(t, { ...(endpoint ? { rpcHost: endpoint.url } : { application: app }), ...options })
+      const { server, url } = await startServer(t, { ...(endpoint ? { rpcHost: endpoint.url } : { application: app }), ...options })
       // After the cable server's close (hooks run in order), so sessions can still call disconnect.
       if (endpoint) t.after(endpoint.close)
-      return { url, log }
+      return { server, url, log }
     }
+
+    test('transmissions, streams, stopped streams, stop_streams, channel and connection state, disconnect', async t => {
+      const { server, url } = await setup(t)
+      const [client] = await clients(t, url, 1)
+      const identifier = JSON.stringify({ channel: 'features' })
+      const messages = () => client.frames.filter(frame => frame.identifier === identifier && frame.message).map(frame => frame.message)
+      const perform = action => client.send({ command: 'message', identifier, data: JSON.stringify(action) })
+      /** Broadcasts to both streams, then a marker on b; resolves with what arrived. */
+      const broadcastBoth = async mark => {
+        const before = messages().length
+        server.broadcast('features:a', { mark, on: 'a' })
+        server.broadcast('features:b', { mark, on: 'b' })
+        server.broadcast('features:b', { mark, last: true })
+        await client.frame(frame => frame.identifier === identifier && frame.message?.mark === mark && frame.message.last, 5000, `marker ${mark}`)
+        return messages().slice(before).filter(message => !message.last)
+      }
+      const reply = async (action, key) => {
+        const before = messages().length
+        perform(action)
+        await until(() => messages().slice(before).some(message => key in message), 5000, `the reply to ${action.action}`)
+        return messages().slice(before).find(message => key in message)
+      }
+
+      assert.equal((await client.subscribe({ channel: 'features' })).type, 'confirm_subscription')
+      await client.frame(frame => frame.message?.hello === true, 5000, 'the transmission')
+      assert.deepEqual(await broadcastBoth(1), [{ mark: 1, on: 'a' }, { mark: 1, on: 'b' }])
+
+      assert.deepEqual(await reply({ action: 'bump' }, 'count'), { count: 1 })
+      assert.deepEqual(await reply({ action: 'bump' }, 'count'), { count: 2 }, 'channel state (istate) comes back')
+      await reply({ action: 'remember', note: 'kept' }, 'remembered')
+      assert.deepEqual(await reply({ action: 'recall' }, 'note'), { note: 'kept' }, 'connection state (cstate) comes back')
+
+      await reply({ action: 'stopA' }, 'stopped')
+      assert.deepEqual(await broadcastBoth(2), [{ mark: 2, on: 'b' }])
+      await reply({ action: 'stopAll' }, 'stopped')
+      server.broadcast('features:b', { mark: 3 })
+      assert.deepEqual(await reply({ action: 'bump' }, 'count'), { count: 3 })
+      assert.ok(!messages().some(message => message.mark === 3), 'no stream after stop_streams')
+
+      perform({ action: 'leave' })
+      await client.closed
+    })
 
     test('rpcConcurrency: 2 bounds the calls in flight to 2, and every call completes', async t => {
       const { url, log } = await setup(t, { rpcConcurrency: 2 })
