@@ -187,8 +187,8 @@ for (const mode of ['in-process', 'rpcHost']) {
       for (const client of [busy, other]) assert.equal((await client.subscribe(probe({ room: 'order' }))).type, 'confirm_subscription')
 
       const perform = (client, data) => client.send({ command: 'message', identifier, data: JSON.stringify(data) })
-      // Back to back, each taking 20-80 ms: ~1 s for the busy session's twenty.
-      for (let n = 0; n < 20; n++) perform(busy, { action: 'step', who: 'busy', n, minDelay: 20, jitter: 60 })
+      // Back to back, each taking 40-120 ms: ~1.6 s for the busy session's twenty.
+      for (let n = 0; n < 20; n++) perform(busy, { action: 'step', who: 'busy', n, minDelay: 40, jitter: 80 })
       await until(() => log.steps.busy?.started.length > 0, 5000, 'the first step')
       perform(other, { action: 'quick' })
       await other.frame(frame => frame.message?.quick === true, 5000, 'the other session’s reply')

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { broadcastKey, generateToken } from '../index.mjs'
-import { SECRET, token } from './support/cable.mjs'
+import { SECRET, client, next, token } from './support/cable.mjs'
 import { rawClient } from './support/raw-cable.mjs'
 import { freePort } from './support/redis.mjs'
 
@@ -236,4 +236,14 @@ test('the start-up line never contains a configured secret or key', async t => {
   const fromEnv = run(t, ['--port=0'], { ANYCABLE_SECRET: 'env-secret-1', ANYCABLE_BROADCAST_KEY: 'env-secret-2' })
   await fromEnv.listening
   assert.ok(!/env-secret/.test(fromEnv.output()), fromEnv.output())
+})
+
+test('SIGINT tells every client to reconnect and exits 0', async t => {
+  const cli = run(t, ['--port=0'], { ANYCABLE_SECRET: SECRET })
+  const cable = client(t, await cli.listening, { auth: { token: token() } })
+  await cable.connect()
+  const disconnected = next(cable, 'disconnect')
+  cli.child.kill('SIGINT')
+  assert.equal((await disconnected).reason, 'server_restart')
+  assert.equal(await cli.exited, 0)
 })
