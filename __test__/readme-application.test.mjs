@@ -73,7 +73,13 @@ function probeApp() {
       handle.delegate.close()
     }
   }
-  const app = new Application()
+  class ProbeApplication extends Application {
+    async connect(handle) {
+      log.connects = (log.connects ?? 0) + 1
+      handle.identifiedBy({ anonymous: true })
+    }
+  }
+  const app = new ProbeApplication()
   app.registerChannel('probe', new ProbeChannel())
   app.registerChannel('features', new FeaturesChannel())
   return { app, log }
@@ -239,4 +245,19 @@ test('a failing call gets the client a reject and a line on stderr, without the 
   await until(() => stderr.includes('\n'), 5000, 'a line on stderr')
   assert.match(stderr, /subscribe failed/)
   assert.ok(!stderr.includes(jwt) && !stderr.includes(SECRET), stderr)
+})
+
+test('tokenless connections call connect, unless enforceJwt', async t => {
+  const open = probeApp()
+  const { url: openUrl } = await startServer(t, { application: open.app })
+  await rawClient(t, openUrl).welcomed()
+  assert.equal(open.log.connects, 1)
+
+  const enforced = probeApp()
+  const { url } = await startServer(t, { application: enforced.app, enforceJwt: true })
+  const refused = rawClient(t, url)
+  const answer = await refused.frame(frame => frame.type === 'disconnect' || frame.type === 'welcome')
+  assert.deepEqual([answer.type, answer.reason], ['disconnect', 'unauthorized'])
+  await rawClient(t, url, token()).welcomed()
+  assert.equal(enforced.log.connects, undefined, 'connect never called')
 })

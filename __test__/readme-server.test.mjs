@@ -109,6 +109,21 @@ test('unknown commands, unknown identifiers and duplicate subscribes are ignored
   await bystander.frame(frame => frame.message === 'still here', 5000, 'the bystander’s broadcast')
 })
 
+test('the token is read from the X-JID header, then the sub-protocol, then ?jid=', async t => {
+  const { url } = await startServer(t)
+  const good = token()
+  const bad = generateToken({ user_id: 1 }, { secret: 'not-the-secret' })
+  const outcome = async (subProtocol, { header, query } = {}) => {
+    const raw = rawClient(t, query ? `${url}?jid=${query}` : url, subProtocol, header ? { headers: { 'x-jid': header } } : {})
+    return (await raw.frame(f => f.type === 'welcome' || f.type === 'disconnect')).type
+  }
+  assert.equal(await outcome(bad, { header: good }), 'welcome', 'the header beats the sub-protocol')
+  assert.equal(await outcome(good, { header: bad }), 'disconnect', 'the header beats the sub-protocol')
+  assert.equal(await outcome(good, { query: bad }), 'welcome', 'the sub-protocol beats the query')
+  assert.equal(await outcome(bad, { query: good }), 'disconnect', 'the sub-protocol beats the query')
+  assert.equal(await outcome(undefined, { query: good }), 'welcome')
+})
+
 describe('secrets', () => {
   test('jwtSecret takes precedence over secret', async t => {
     const { url } = await startServer(t, { secret: 'common-secret', jwtSecret: 'jwt-only-secret' })

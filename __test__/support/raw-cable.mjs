@@ -2,12 +2,12 @@
 import WebSocket from 'ws'
 
 /**
- * Opens a connection with `token` (sub-protocol transport, or none) and records every frame.
- * Closed after the test.
+ * Opens a connection with `token` (sub-protocol transport, or none) and records every frame;
+ * `options` go to `ws` (e.g. `headers`). Closed after the test.
  */
-export function rawClient(t, url, token) {
+export function rawClient(t, url, token, options = {}) {
   const protocols = ['actioncable-v1-json', ...(token ? [`anycable-token.${token}`] : [])]
-  const ws = new WebSocket(url, protocols)
+  const ws = new WebSocket(url, protocols, options)
   const frames = []
   const waiters = new Set()
   const closed = new Promise(resolve => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })))
