@@ -2,14 +2,10 @@
 // server with real sockets.
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { broadcastKey, createCableServer, generateToken, signStream } from '../index.mjs'
-import { SECRET, startServer, client, token, collect, until, sleep } from './support/cable.mjs'
+import { SECRET, startServer, client, token, collect, until } from './support/cable.mjs'
 import { rawClient } from './support/raw-cable.mjs'
-
-const INDEX = fileURLToPath(new URL('../index.js', import.meta.url))
 
 /** Whether nothing listens on 127.0.0.1:`port` (so a test may take it). */
 async function portIsFree(port) {
@@ -21,8 +17,6 @@ async function portIsFree(port) {
   if (free) await new Promise(resolve => probe.close(resolve))
   return free
 }
-
-const pubsub = stream => ({ channel: '$pubsub', signed_stream_name: signStream(stream, SECRET) })
 
 describe('defaults', () => {
   test('with no host, port or path the server listens on ws://127.0.0.1:8080/cable', async t => {
@@ -72,41 +66,6 @@ describe('defaults', () => {
     raw.send(sized(65_537))
     assert.equal((await raw.closed).code, 1009)
   })
-})
-
-test('unknown commands, unknown identifiers and duplicate subscribes are ignored; nobody is disturbed', async t => {
-  const { server, url } = await startServer(t)
-  const bystander = rawClient(t, url, token())
-  await bystander.welcomed()
-  await bystander.subscribe(pubsub('calm'))
-  const odd = rawClient(t, url, token())
-  await odd.welcomed()
-  const subscribed = JSON.stringify(pubsub('odd'))
-  await odd.subscribe(pubsub('odd'))
-  const ignored = [
-    { command: 'bogus', identifier: subscribed },
-    { command: 'history', identifier: subscribed, history: { since: 0 } },
-    { identifier: subscribed },
-    { command: 'message', identifier: JSON.stringify(pubsub('never-subscribed')), data: '{"action":"x"}' },
-    { command: 'unsubscribe', identifier: JSON.stringify(pubsub('never-subscribed')) },
-    { command: 'subscribe', identifier: subscribed },
-  ]
-  for (const command of ignored) odd.send(command)
-  // Still served, in order: a subscribe sent after them is answered, broadcasts arrive once.
-  assert.equal((await odd.subscribe(pubsub('after'))).type, 'confirm_subscription')
-  server.broadcast('odd', 'once')
-  server.broadcast('after', 'last')
-  await odd.frame(frame => frame.message === 'last', 5000, 'the last broadcast')
-  assert.deepEqual(
-    odd.frames.filter(frame => frame.message === 'once').length,
-    1,
-    'a duplicate subscribe does not double delivery',
-  )
-  const answers = odd.frames.filter(frame => frame.identifier === subscribed && /subscription/.test(frame.type ?? ''))
-  assert.equal(answers.length, 1, `one answer to the duplicated subscribe: ${JSON.stringify(answers)}`)
-  assert.equal(odd.ws.readyState, odd.ws.OPEN)
-  server.broadcast('calm', 'still here')
-  await bystander.frame(frame => frame.message === 'still here', 5000, 'the bystander’s broadcast')
 })
 
 test('the token is read from the X-JID header, then the sub-protocol, then ?jid=', async t => {
@@ -203,85 +162,4 @@ describe('paths', () => {
     await rawClient(t, url, token()).welcomed()
     assert.equal((await fetch(`http://127.0.0.1:${port}/cable`)).status, 404)
   })
-})
-
-describe('the Node process', () => {
-  /** A child process that listens, optionally closes after `closeAfter` ms, and reports. */
-  function child(t, closeAfter) {
-    const script = `
-      const { createCableServer } = require(${JSON.stringify(INDEX)})
-      const server = createCableServer({ port: 0, secret: 's' })
-      server.listen().then(() => {
-        console.log('listening')
-        ${closeAfter === undefined ? '' : `setTimeout(() => server.close().then(() => console.log('closed')), ${closeAfter})`}
-      })`
-    const process_ = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
-    t.after(() => process_.kill('SIGKILL'))
-    let output = ''
-    const waiters = []
-    process_.stdout.on('data', chunk => {
-      output += chunk
-      for (const waiter of waiters) waiter()
-    })
-    const printed = line =>
-      new Promise((resolve, reject) => {
-        const check = () => output.includes(line) && resolve(performance.now())
-        waiters.push(check)
-        check()
-        process_.once('exit', () => reject(new Error(`exited before printing ${line}: ${output}`)))
-      })
-    const exited = new Promise(resolve => process_.once('exit', code => resolve({ code, at: performance.now() })))
-    return { process: process_, printed, exited }
-  }
-
-  test('a listening server keeps the process alive', async t => {
-    const node = child(t)
-    await node.printed('listening')
-    const early = await Promise.race([node.exited, new Promise(resolve => setTimeout(resolve, 1000))])
-    assert.equal(early, undefined, 'the process exited while the server was listening')
-    assert.equal(node.process.exitCode, null)
-  })
-
-  test('after close() the process exits on its own', async t => {
-    const node = child(t, 200)
-    const closedAt = await node.printed('closed')
-    const { code, at } = await Promise.race([
-      node.exited,
-      new Promise((_, reject) => setTimeout(() => reject(new Error('still running 5 s after close()')), 5000)),
-    ])
-    assert.equal(code, 0)
-    assert.ok(at - closedAt < 5000)
-  })
-})
-
-test('too_slow: a client that never reads is disconnected; the others receive every broadcast', async t => {
-  const { server, url } = await startServer(t)
-  const slow = rawClient(t, url, token())
-  await slow.welcomed()
-  assert.equal((await slow.subscribe(pubsub('flood'))).type, 'confirm_subscription')
-  slow.ws.pause()
-
-  const cable = client(t, url, { auth: { token: token() } })
-  const channel = cable.streamFromSigned(signStream('flood', SECRET))
-  const received = collect(channel)
-  await channel.ensureSubscribed()
-  assert.equal(server.stats().connections, 2)
-
-  // Rounds of broadcasts paced by the reading client, so only the stalled one falls behind.
-  const padding = 'x'.repeat(16 * 1024)
-  let sent = 0
-  const deadline = Date.now() + 60_000
-  while (server.stats().connections === 2) {
-    assert.ok(Date.now() < deadline, `the stalled client was still connected after ${sent} broadcasts`)
-    for (let i = 0; i < 64; i++) server.broadcast('flood', { n: sent++, padding })
-    await until(() => received.length === sent || server.stats().connections < 2, 20_000, `broadcast ${sent}`)
-    await sleep(50)
-  }
-  await until(() => received.length === sent, 20_000, 'every broadcast at the reading client')
-  assert.deepEqual(
-    received.map(message => message.n),
-    Array.from({ length: sent }, (_, n) => n),
-  )
-  assert.equal(cable.state, 'connected')
-  t.diagnostic(`the stalled client was disconnected after ${sent} broadcasts of 16 KiB`)
 })
