@@ -2,12 +2,12 @@
 // flags over the environment, --help, and a start-up line that never shows a secret.
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { broadcastKey, generateToken } from '../index.mjs'
-import { SECRET, client, next, token } from './support/cable.mjs'
+import { SECRET, client, next, token, until } from './support/cable.mjs'
 import { rawClient } from './support/raw-cable.mjs'
 import { freePort } from './support/redis.mjs'
 
@@ -246,4 +246,14 @@ test('SIGINT tells every client to reconnect and exits 0', async t => {
   cli.child.kill('SIGINT')
   assert.equal((await disconnected).reason, 'server_restart')
   assert.equal(await cli.exited, 0)
+})
+
+test('--dev prints a one-liner that mints a token the printed URL accepts', async t => {
+  const cli = run(t, ['--dev', '--port=0'])
+  const url = await cli.listening
+  await until(() => /mint a token: .*\n/.test(cli.output()), 5000, 'the one-liner')
+  const oneLiner = /mint a token: (.*)\n/.exec(cli.output())[1]
+  // Run as a user would paste it, in the project that has anycable-rs.
+  const minted = execFileSync('sh', ['-c', oneLiner], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' }).trim()
+  await rawClient(t, url, minted).welcomed()
 })
