@@ -112,6 +112,22 @@ async function clients(t, url, count) {
   return all
 }
 
+/** The CLI serving with `args`; resolves once it listens, with its URL and what it wrote to stderr. */
+async function cliServer(t, args) {
+  const bin = fileURLToPath(new URL('../bin/anycable-rs.js', import.meta.url))
+  const child = spawn(process.execPath, [bin, '--port=0', ...args], {
+    env: { PATH: process.env.PATH, ANYCABLE_SECRET: SECRET },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.after(() => child.kill('SIGKILL'))
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', chunk => (stdout += chunk))
+  child.stderr.on('data', chunk => (stderr += chunk))
+  await until(() => /listening on/.test(stdout), 10_000, 'the start-up line')
+  return { url: /listening on (ws:\/\/\S+)/.exec(stdout)[1], stderr: () => stderr }
+}
+
 const probe = params => ({ channel: 'probe', ...params })
 
 for (const mode of ['in-process', 'rpcHost']) {
@@ -225,26 +241,15 @@ test('a failing call gets the client a reject and a line on stderr, without the 
   const failing = http.createServer((req, res) => res.writeHead(500).end('boom'))
   await new Promise(resolve => failing.listen(0, '127.0.0.1', resolve))
   t.after(() => failing.close())
-  const bin = fileURLToPath(new URL('../bin/anycable-rs.js', import.meta.url))
-  const child = spawn(process.execPath, [bin, '--port=0', `--rpc_host=http://127.0.0.1:${failing.address().port}/api/anycable`], {
-    env: { PATH: process.env.PATH, ANYCABLE_SECRET: SECRET },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  t.after(() => child.kill('SIGKILL'))
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', chunk => (stdout += chunk))
-  child.stderr.on('data', chunk => (stderr += chunk))
-  await until(() => /listening on/.test(stdout), 10_000, 'the start-up line')
-  const url = /listening on (ws:\/\/\S+)/.exec(stdout)[1]
+  const cli = await cliServer(t, [`--rpc_host=http://127.0.0.1:${failing.address().port}/api/anycable`])
 
   const jwt = token({ user_id: 'stderr' })
-  const client = rawClient(t, url, jwt)
+  const client = rawClient(t, cli.url, jwt)
   await client.welcomed()
   assert.equal((await client.subscribe(probe({ room: 'x' }))).type, 'reject_subscription')
-  await until(() => stderr.includes('\n'), 5000, 'a line on stderr')
-  assert.match(stderr, /subscribe failed/)
-  assert.ok(!stderr.includes(jwt) && !stderr.includes(SECRET), stderr)
+  await until(() => cli.stderr().includes('\n'), 5000, 'a line on stderr')
+  assert.match(cli.stderr(), /subscribe failed/)
+  assert.ok(!cli.stderr().includes(jwt) && !cli.stderr().includes(SECRET), cli.stderr())
 })
 
 test('tokenless connections call connect, unless enforceJwt', async t => {
@@ -260,4 +265,20 @@ test('tokenless connections call connect, unless enforceJwt', async t => {
   assert.deepEqual([answer.type, answer.reason], ['disconnect', 'unauthorized'])
   await rawClient(t, url, token()).welcomed()
   assert.equal(enforced.log.connects, undefined, 'connect never called')
+})
+
+test('the CLI: --rpc_timeout bounds a call to --rpc_host', async t => {
+  const hanging = http.createServer(() => {})
+  await new Promise(resolve => hanging.listen(0, '127.0.0.1', resolve))
+  t.after(() => {
+    hanging.close()
+    hanging.closeAllConnections()
+  })
+  const cli = await cliServer(t, ['--rpc_timeout=0.5', `--rpc_host=http://127.0.0.1:${hanging.address().port}/api/anycable`])
+  const client = rawClient(t, cli.url, token())
+  await client.welcomed()
+  const started = performance.now()
+  assert.equal((await client.subscribe(probe({ room: 'x' }), 10_000)).type, 'reject_subscription')
+  const elapsed = (performance.now() - started) / 1000
+  assert.ok(elapsed >= 0.4 && elapsed < 3, `rejected after ${elapsed.toFixed(2)} s`)
 })

@@ -151,3 +151,28 @@ test('the Redis password never appears in the logs, also when Redis goes away an
   assert.ok(!output.includes(password), output)
   t.diagnostic(output.trim().split('\n').slice(1).join(' | '))
 })
+
+test('the CLI: --redis_channel / ANYCABLE_REDIS_CHANNEL with --broadcast_adapter=redis and REDIS_URL', async t => {
+  const redis = await startRedis(t)
+  const subscribers = channel =>
+    Number(execFileSync('redis-cli', ['-p', String(redis.port), 'PUBSUB', 'NUMSUB', channel], { encoding: 'utf8' }).trim().split('\n')[1])
+  for (const [args, env] of [
+    [['--redis_channel=from-flag'], { ANYCABLE_REDIS_CHANNEL: 'from-env' }],
+    [[], { ANYCABLE_REDIS_CHANNEL: 'from-env' }],
+  ]) {
+    const child = spawn(process.execPath, [BIN, '--port=0', '--broadcast_adapter=redis', ...args], {
+      env: { PATH: process.env.PATH, ANYCABLE_SECRET: SECRET, REDIS_URL: redis.url, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    t.after(() => child.kill('SIGKILL'))
+    let output = ''
+    child.stdout.on('data', chunk => (output += chunk))
+    await until(() => /listening on/.test(output), 10_000, 'the start-up line')
+    assert.match(output, /redis broadcasts: on/)
+    const expected = args.length ? 'from-flag' : 'from-env'
+    await until(() => subscribers(expected) === 1, 5000, `a subscription to ${expected}`)
+    assert.equal(subscribers('__anycable__'), 0)
+    child.kill('SIGKILL')
+    await new Promise(resolve => child.once('exit', resolve))
+  }
+})
