@@ -207,15 +207,16 @@ describe('each flag and variable maps to its option', () => {
 
   test('--ping_interval, --max_message_size and --allowed_origins (and their variables)', async t => {
     for (const [args, env] of [
-      [['--ping_interval=0.2', '--max_message_size=100', '--allowed_origins=https://app.example'], {}],
-      [[], { ANYCABLE_PING_INTERVAL: '0.2', ANYCABLE_MAX_MESSAGE_SIZE: '100', ANYCABLE_ALLOWED_ORIGINS: 'https://app.example' }],
+      [['--ping_interval=1', '--max_message_size=1024', '--allowed_origins=https://app.example'], {}],
+      [[], { ANYCABLE_PING_INTERVAL: '1', ANYCABLE_MAX_MESSAGE_SIZE: '1024', ANYCABLE_ALLOWED_ORIGINS: 'https://app.example' }],
     ]) {
       const cli = run(t, ['--port=0', ...args], { ANYCABLE_SECRET: SECRET, ...env })
       const url = await cli.listening
       const raw = rawClient(t, url, token())
       await raw.welcomed()
-      await raw.frame(frame => frame.type === 'ping', 2000, 'a ping within 2 s')
-      raw.send({ command: 'subscribe', identifier: 'x'.repeat(100) })
+      // Two pings within 4 s: at the default 3 s interval the second comes after 4.5 s at the earliest.
+      await raw.frame(() => raw.frames.filter(frame => frame.type === 'ping').length >= 2, 4000, 'two pings within 4 s')
+      raw.send({ command: 'subscribe', identifier: 'x'.repeat(1024) })
       assert.equal((await raw.closed).code, 1009)
       assert.equal(await upgradeStatus(url, 'https://evil.example'), 403)
       assert.equal(await upgradeStatus(url, 'https://app.example'), 101)
