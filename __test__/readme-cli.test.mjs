@@ -78,14 +78,18 @@ async function startupLine(t, args, env = {}) {
   return cli.output().split('\n').find(line => line.includes('listening on'))
 }
 
-test('--help lists every flag the README documents and exits 0', async t => {
+test('--help lists exactly the flags the README documents, and exits 0', async t => {
   const cli = run(t, ['--help'])
   assert.equal(await cli.exited, 0)
-  for (const flag of documentedFlags()) assert.match(cli.output(), new RegExp(`--${flag}\\b`), `--${flag} in --help`)
+  // The flags are the line after "Flags (or ANYCABLE_<FLAG> variables):"; --dev, --demo, --help follow.
+  const line = /variables\):\n(.*)\n/.exec(cli.output())?.[1]
+  assert.ok(line, cli.output())
+  assert.deepEqual(line.match(/--[a-z_]+/g).map(flag => flag.slice(2)).sort(), documentedFlags().sort())
 })
 
 test('every documented flag is accepted, as a flag and as ANYCABLE_<FLAG>', async t => {
-  // A value each flag accepts without needing anything else running.
+  // A value each flag accepts without needing anything else running (some name flags that other
+  // work on issue 12 adds, so this table is complete once it is merged).
   const values = {
     host: '127.0.0.1',
     port: '0',
@@ -112,6 +116,15 @@ test('every documented flag is accepted, as a flag and as ANYCABLE_<FLAG>', asyn
     broadcast_adapter: 'http',
     redis_channel: '__anycable__',
     pubsub: 'none',
+    public_streams_prefix: 'public/',
+    max_subscriptions: '1000',
+    max_outgoing_bytes: '1048576',
+    command_rate: '100',
+    handshake_timeout: '10',
+    max_pending_connections: '1024',
+    max_connections: '100',
+    headers: 'cookie',
+    rpc_concurrency: '64',
   }
   const flags = documentedFlags()
   assert.deepEqual(flags.filter(flag => !(flag in values)), [], 'a test value for every documented flag')
