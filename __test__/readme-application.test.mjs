@@ -12,13 +12,15 @@ import { rawClient } from './support/raw-cable.mjs'
 
 /** An application whose channel records what runs when, and for how long calls overlap. */
 function probeApp() {
-  const log = { inFlight: 0, maxInFlight: 0, steps: {} }
+  const log = { inFlight: 0, maxInFlight: 0, steps: {}, hung: [] }
   class ProbeChannel extends Channel {
     async subscribed(handle, params) {
       log.inFlight++
       log.maxInFlight = Math.max(log.maxInFlight, log.inFlight)
       try {
-        if (params.hang) await new Promise(() => {})
+        // Held where the test can reach it, as a real pending call is (an unreachable promise that
+        // can never settle is garbage-collected, and the call then fails before rpcTimeout).
+        if (params.hang) await new Promise(resolve => log.hung.push(resolve))
         await sleep(params.hold ?? 0)
       } finally {
         log.inFlight--
@@ -226,13 +228,14 @@ for (const mode of ['in-process', 'rpcHost']) {
 }
 
 test('rpcTimeout defaults to 5 s: a call that never answers gets the client a reject after ~5 s', async t => {
-  const { app } = probeApp()
+  const { app, log } = probeApp()
   const { url } = await startServer(t, { application: app })
   const [client] = await clients(t, url, 1)
   const started = performance.now()
   const answer = await client.subscribe(probe({ room: 'hang', hang: true }), 15_000)
   const elapsed = (performance.now() - started) / 1000
   assert.equal(answer.type, 'reject_subscription')
+  assert.equal(log.hung.length, 1, 'the call reached the application and is still pending')
   assert.ok(elapsed >= 4.5 && elapsed < 8, `rejected after ${elapsed.toFixed(2)} s`)
   assert.equal((await client.subscribe(probe({ room: 'after' }))).type, 'confirm_subscription', 'the session goes on')
 })
