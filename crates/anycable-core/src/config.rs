@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::broadcast::redis::RedisSettings;
 use crate::keys::{broadcast_key, rpc_key};
+use crate::option_range::{Count, Seconds};
 use crate::rpc::{HttpTransport, Rpc, Transport};
 use crate::streams::StreamSigner;
 use crate::token::{Algorithm, Identificator, Ttl};
@@ -169,12 +170,8 @@ impl Config {
         if self.jwt_param.is_empty() {
             return Err(ConfigError("jwtParam must not be empty".into()));
         }
-        if self.ping_interval.is_zero() {
-            return Err(ConfigError("pingInterval must be positive".into()));
-        }
-        if self.max_message_size == 0 {
-            return Err(ConfigError("maxMessageSize must be positive".into()));
-        }
+        Seconds::PING_INTERVAL.check(self.ping_interval)?;
+        Count::MAX_MESSAGE_SIZE.check(self.max_message_size)?;
         if self.outgoing_queue == 0 {
             return Err(ConfigError(
                 "the outgoing queue must hold at least one frame".into(),
@@ -209,11 +206,8 @@ impl Config {
             )),
             (None, None) => None,
         };
-        if self.rpc_concurrency == 0 || self.rpc_timeout.is_zero() {
-            return Err(ConfigError(
-                "RPC concurrency and timeout must be positive".into(),
-            ));
-        }
+        Count::RPC_CONCURRENCY.check(self.rpc_concurrency)?;
+        Seconds::RPC_TIMEOUT.check(self.rpc_timeout)?;
         let rpc =
             transport.map(|transport| Rpc::new(transport, self.rpc_concurrency, self.rpc_timeout));
         let redis_adapter = match self.broadcast_adapter.as_str() {
@@ -339,6 +333,51 @@ mod tests {
         .resolve()
         .unwrap();
         assert!(settings.noauth && settings.public_streams && settings.broadcast_open);
+    }
+
+    #[test]
+    fn numeric_options_out_of_range_are_refused_by_name() {
+        let cases = [
+            (
+                Config {
+                    ping_interval: Duration::from_secs(u64::MAX),
+                    ..Config::default()
+                },
+                "pingInterval",
+            ),
+            (
+                Config {
+                    rpc_timeout: Duration::from_secs(3601),
+                    ..Config::default()
+                },
+                "rpcTimeout",
+            ),
+            (
+                Config {
+                    rpc_timeout: Duration::ZERO,
+                    ..Config::default()
+                },
+                "rpcTimeout",
+            ),
+            (
+                Config {
+                    rpc_concurrency: 0,
+                    ..Config::default()
+                },
+                "rpcConcurrency",
+            ),
+            (
+                Config {
+                    max_message_size: u32::MAX as usize + 1,
+                    ..Config::default()
+                },
+                "maxMessageSize",
+            ),
+        ];
+        for (config, name) in cases {
+            let error = config.resolve().err().expect(name);
+            assert!(error.0.starts_with(name), "{name}: {error}");
+        }
     }
 
     #[test]
