@@ -9,6 +9,7 @@ mod bound_fn;
 mod errors;
 mod js_string;
 mod keys;
+mod one_off;
 mod server;
 mod streams;
 mod token;
