@@ -11,6 +11,8 @@ const isPort = value => Number.isInteger(value) && value >= 0 && value <= 65535
 const isPositive = value => typeof value === 'number' && Number.isFinite(value) && value > 0
 const isPositiveInteger = value => Number.isInteger(value) && value > 0 && value <= 2 ** 32 - 1
 const isStringList = value => Array.isArray(value) && value.every(isString)
+/** Seconds options share their range with the core (`option_range.rs`): 10 ms to an hour. */
+const isSeconds = value => typeof value === 'number' && value >= 0.01 && value <= 3600
 
 /** Option name -> [check, what it must be]. Names and meanings are the AnyCable server's flags. */
 const OPTIONS = {
@@ -30,13 +32,13 @@ const OPTIONS = {
   broadcastKey: [isString, 'a string'],
   broadcastPath: [isString, 'a string'],
   allowedOrigins: [value => isStringList(value) || isString(value), 'an array of strings or a comma-separated string'],
-  pingInterval: [isPositive, 'a positive number of seconds'],
-  maxMessageSize: [isPositiveInteger, 'a positive integer of bytes'],
+  pingInterval: [isSeconds, 'a number of seconds from 0.01 to 3600'],
+  maxMessageSize: [isPositiveInteger, 'an integer number of bytes from 1 to 4294967295'],
   healthPath: [isString, 'a string'],
   application: [isApplication, 'a serverless-js Application (buildHandle, handleOpen, handleCommand, handleClose, encodeIdentifiers, decodeIdentifiers)'],
   rpcHost: [isString, 'an http:// URL'],
-  rpcTimeout: [isPositive, 'a positive number of seconds'],
-  rpcConcurrency: [isPositiveInteger, 'a positive integer'],
+  rpcTimeout: [isSeconds, 'a number of seconds from 0.01 to 3600'],
+  rpcConcurrency: [isPositiveInteger, 'an integer from 1 to 4294967295'],
   redisUrl: [isString, 'a redis:// URL'],
   broadcastAdapter: [value => value === 'http' || value === 'redis', '"http" or "redis"'],
   redisChannel: [isString, 'a string'],
@@ -48,7 +50,8 @@ function nativeOptions(options) {
   const checked = {}
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue
-    const rule = OPTIONS[name]
+    // Own names only: `__proto__` or `constructor` must be unknown options, not Object's members.
+    const rule = Object.hasOwn(OPTIONS, name) ? OPTIONS[name] : undefined
     if (!rule) throw new TypeError(`unknown createCableServer option "${name}"`)
     const [valid, expected] = rule
     if (!valid(value)) throw new TypeError(`option "${name}" must be ${expected}`)
