@@ -89,11 +89,12 @@ test('bad flags exit 2 with usage', async t => {
   }
 })
 
-/** Runs the CLI expecting it to refuse its arguments: resolves `{ code, output }`. */
+/** Runs the CLI expecting it to refuse its arguments: resolves `{ code, output }`, where code is
+ * `'listening'` if it started serving instead. */
 async function refused(t, args, env = {}) {
   const cli = run(t, args, env)
-  cli.listening.catch(() => {})
-  return { code: await cli.exited, output: cli.output() }
+  const code = await Promise.race([cli.exited, cli.listening.then(() => 'listening', () => cli.exited)])
+  return { code, output: cli.output() }
 }
 
 test('a flag is never taken as the value of the flag before it', async t => {
