@@ -329,7 +329,7 @@ fn expires_at_beyond_the_longest_ttl_or_not_finite_is_refused() {
 #[test]
 fn tokens_no_verifier_would_accept_are_not_issued() {
     let fits = |pad: usize| hs256().issue(&format!(r#"{{"pad":"{}"}}"#, "x".repeat(pad)), None);
-    let mut pad = 5_000;
+    let mut pad = 5_900;
     while fits(pad + 1).is_ok() {
         pad += 1;
     }
