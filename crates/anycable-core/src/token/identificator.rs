@@ -75,6 +75,7 @@ impl Identificator {
     }
 
     /// A token for `identifiers` (a JSON text, stored as the `ext` string) expiring `ttl` from now.
+    /// Unchecked, for tests and benchmarks; what issues tokens for callers uses [`Self::issue`].
     pub fn generate(&self, identifiers: &str) -> String {
         let now = unix_now();
         self.generate_with(identifiers, now, now + self.ttl.seconds())
