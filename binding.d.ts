@@ -49,6 +49,9 @@ export declare function broadcastKey(secret: string): string
  */
 export declare function createIdentificator(secret: string, ttl: number | string, algorithm?: string | undefined | null): { ttl: number, generate(identifiers: string, expiresAt?: number): string, verify(token: string): string | TokenFailure }
 
+/** A token for `identifiers` (JSON text) signed with `secret`; see `createIdentificator`. */
+export declare function generateTokenOnce(secret: string, ttl: number | string, algorithm: string | undefined | null, identifiers: string, expiresAt?: number | undefined | null): string
+
 /** Where a started server listens. */
 export interface ListenInfo {
   /** `ws://host:port/path`, for clients. */
@@ -152,3 +155,6 @@ export interface TokenFailure {
 
 /** The stream name inside a signed name, or `null` if the signature does not match. */
 export declare function verifyStream(signed: string, secret: string): string | null
+
+/** The `ext` text of `token` if it is valid for `secret`, or why it was refused. */
+export declare function verifyTokenOnce(secret: string, token: string): string | TokenFailure

@@ -26,8 +26,9 @@ export interface Identificator<I extends Identifiers = Identifiers> {
   verifyAndFetch(token: string): Promise<I | null>
   /** Resolves `true` for a valid token; rejects with a `TokenError` otherwise. */
   verify(token: string): Promise<true>
+  /** As `generateToken`; throws `TypeError` for identifiers that would make a token over 8 KiB. */
   generateTokenSync(identifiers: I): string
-  /** The identifiers of a valid token; throws `TokenError` otherwise. */
+  /** The identifiers of a valid token; throws `TokenError` otherwise (`unauthorized` for an `ext` that is not JSON). */
   verifyTokenSync(token: string): I
 }
 
@@ -43,16 +44,25 @@ export interface GenerateTokenOptions {
   secret: string
   /** Lifetime; default one hour. Ignored when `expiresAt` is given. */
   ttl?: Ttl
-  /** Absolute expiry: seconds since the epoch, or a Date. */
+  /**
+   * Absolute expiry: seconds since the epoch, or a valid Date; from 0 (a past time makes an expired
+   * token) to now + 10^9 s (~31 years). Anything else is a `TypeError`.
+   */
   expiresAt?: number | Date
   /** Default `HS256`. */
   algorithm?: Algorithm
 }
 
-/** A token for `identifiers`, signed with `options.secret`. */
+/**
+ * A token for `identifiers`, signed with `options.secret`. Throws `TypeError` for bad options (unknown
+ * names included) and for identifiers that would make a token over 8 KiB, which no verifier accepts.
+ */
 export declare function generateToken(identifiers: Identifiers, options: GenerateTokenOptions): string
 
-/** The identifiers of a valid token (HS256, HS384 or HS512); throws `TokenError` otherwise. */
+/**
+ * The identifiers of a valid token (HS256, HS384 or HS512); throws `TokenError` otherwise. The
+ * options may also carry `generateToken`'s names, which verification ignores.
+ */
 export declare function verifyToken<I extends Identifiers = Identifiers>(token: string, options: { secret: string }): I
 
 /** Signs a stream name (Rails `MessageVerifier`, SHA256, JSON) for `$pubsub` / Turbo subscriptions. */
@@ -68,7 +78,7 @@ export declare function broadcastKey(secret: string): string
 export interface CableServerOptions {
   /** Default `127.0.0.1`. */
   host?: string
-  /** Default 8080; 0 picks any free port. */
+  /** Default 8080; 0 picks any free port; 0 to 65535. */
   port?: number
   /** The WebSocket endpoint; default `/cable`. */
   path?: string
@@ -104,9 +114,9 @@ export interface CableServerOptions {
    * `scheme://host[:port]` only that scheme; `*.example.com` matches subdomains (whole labels).
    */
   allowedOrigins?: string[] | string
-  /** Seconds between pings; default 3. */
+  /** Seconds between pings; default 3; 0.01 to 3600. */
   pingInterval?: number
-  /** Largest client frame in bytes; default 65536. */
+  /** Largest client frame in bytes; default 65536; 1 to 4294967295. */
   maxMessageSize?: number
   /** Subscriptions one connection may hold; more get `reject_subscription`; default 1000. */
   maxSubscriptions?: number
@@ -124,9 +134,9 @@ export interface CableServerOptions {
   application?: ServerlessApplication
   /** Base URL of an AnyCable RPC-over-HTTP endpoint (`POST {rpcHost}/connect|command|disconnect`). */
   rpcHost?: string
-  /** Seconds an application call may take before the client gets a reject / unauthorized; default 5. */
+  /** Seconds an application call may take before the client gets a reject / unauthorized; default 5; 0.01 to 3600. */
   rpcTimeout?: number
-  /** Application calls in flight at once; default 64. */
+  /** Application calls in flight at once; default 64; 1 to 4294967295. */
   rpcConcurrency?: number
   /** Redis for the broadcast adapter and pub/sub; default `redis://localhost:6379`. */
   redisUrl?: string

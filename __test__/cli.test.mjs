@@ -88,3 +88,55 @@ test('bad flags exit 2 with usage', async t => {
     assert.equal(await cli.exited, 2, args.join(' '))
   }
 })
+
+/** Runs the CLI expecting it to refuse its arguments: resolves `{ code, output }`, where code is
+ * `'listening'` if it started serving instead. */
+async function refused(t, args, env = {}) {
+  const cli = run(t, args, env)
+  const code = await Promise.race([cli.exited, cli.listening.then(() => 'listening', () => cli.exited)])
+  return { code, output: cli.output() }
+}
+
+test('a flag is never taken as the value of the flag before it', async t => {
+  const { code, output } = await refused(t, ['--secret', '--port=0'], { ANYCABLE_SECRET: SECRET })
+  assert.equal(code, 2, output)
+  assert.match(output, /--secret needs a value, got the flag --port/)
+  assert.doesNotMatch(output, /listening/)
+  // The explicit form keeps working for a value that starts with --.
+  const cli = run(t, ['--secret=--not-a-flag', '--port', '0'])
+  assert.match(await cli.listening, /^ws:\/\/127\.0\.0\.1:\d+\/cable$/)
+  assert.doesNotMatch(cli.output(), /--not-a-flag/)
+})
+
+test('--rpc_concurrency and ANYCABLE_RPC_CONCURRENCY are read and validated', async t => {
+  const cli = run(t, ['--port=0', '--rpc_concurrency', '2'], { ANYCABLE_RPC_HOST: 'http://127.0.0.1:9/rpc' })
+  assert.match(await cli.listening, /^ws:\/\//)
+  const fromFlag = await refused(t, ['--port=0', '--rpc_concurrency=0'])
+  assert.equal(fromFlag.code, 2, fromFlag.output)
+  assert.match(fromFlag.output, /rpcConcurrency.*from 1 to 4294967295/)
+  const fromEnv = await refused(t, ['--port=0'], { ANYCABLE_RPC_CONCURRENCY: '4294967296' })
+  assert.equal(fromEnv.code, 2, fromEnv.output)
+  assert.match(fromEnv.output, /rpcConcurrency/)
+})
+
+test('numeric flags are held to the ranges of their options', async t => {
+  const cases = [
+    [['--ping_interval=1e20'], /pingInterval.*from 0\.01 to 3600/],
+    [['--rpc_timeout=0'], /rpcTimeout.*from 0\.01 to 3600/],
+    [['--max_message_size=4294967296'], /maxMessageSize/],
+    [['--port=70000'], /port/],
+  ]
+  const results = await Promise.all(cases.map(([args]) => refused(t, ['--port=0', ...args])))
+  results.forEach(({ code, output }, i) => {
+    assert.equal(code, 2, output)
+    assert.match(output, cases[i][1])
+  })
+})
+
+test('flag names are looked up as own names only', async t => {
+  for (const arg of ['--__proto__=1', '--constructor=1', '--to_string']) {
+    const { code, output } = await refused(t, ['--port=0', arg])
+    assert.equal(code, 2, output)
+    assert.match(output, /unknown argument/)
+  }
+})

@@ -110,7 +110,8 @@ describe('identificator', () => {
 
   test('tokens over 8 KiB are unauthorized', () => {
     const idf = identificator(SECRET, '1h')
-    const big = idf.generateTokenSync({ pad: 'x'.repeat(8 * 1024) })
+    // Signed here: generateToken refuses to make such a token.
+    const big = handMade({ ext: JSON.stringify({ pad: 'x'.repeat(8 * 1024) }), exp: now() + 60 })
     throwsWith(() => idf.verifyTokenSync(big), 'unauthorized', /8 KiB/)
     throwsWith(() => idf.verifyTokenSync('a'.repeat(1 << 20)), 'unauthorized', /8 KiB/)
   })
@@ -201,5 +202,98 @@ describe('generateToken / verifyToken helpers', () => {
     assert.throws(() => generateToken({}, { secret: SECRET, expiresAt: NaN }), TypeError)
     assert.throws(() => verifyToken('x.y.z', {}), TypeError)
     assert.throws(() => verifyToken(undefined, { secret: SECRET }), TypeError)
+  })
+})
+
+describe('the verify contract', () => {
+  const notJson = () => handMade({ ext: '{user_id: 42', exp: now() + 60 })
+
+  test('a validly signed token whose ext is not JSON is unauthorized, never a SyntaxError', async () => {
+    const idf = identificator(SECRET, 60)
+    throwsWith(() => idf.verifyTokenSync(notJson()), 'unauthorized', /ext claim is not JSON/)
+    await rejectsWith(idf.verify(notJson()), 'unauthorized')
+    throwsWith(() => verifyToken(notJson(), { secret: SECRET }), 'unauthorized', /ext claim is not JSON/)
+    assert.equal(await idf.verifyToken(notJson()), null)
+    assert.equal(await idf.verifyAndFetch(notJson()), null)
+  })
+
+  test('an ext of JSON that is not an object is returned as parsed, as serverless-js does', async () => {
+    const idf = identificator(SECRET, 60)
+    for (const [ext, value] of [['42', 42], ['[1,"a"]', [1, 'a']], ['"s"', 's'], ['null', null]]) {
+      const token = handMade({ ext, exp: now() + 60 })
+      assert.deepEqual(idf.verifyTokenSync(token), value)
+      assert.deepEqual(await idf.verifyToken(token), value)
+      assert.deepEqual(verifyToken(token, { secret: SECRET }), value)
+    }
+  })
+
+  test('identifiers whose toJSON gives no JSON object are TypeErrors', async () => {
+    const idf = identificator(SECRET, 60)
+    for (const toJSON of [() => undefined, () => 42, () => 'user', () => [1]]) {
+      const identifiers = { user_id: 1, toJSON }
+      assert.throws(() => idf.generateTokenSync(identifiers), TypeError, String(toJSON))
+      await assert.rejects(idf.generateToken(identifiers), TypeError)
+      assert.throws(() => generateToken(identifiers, { secret: SECRET }), /identifiers must serialize to a JSON object/)
+    }
+    assert.deepEqual(idf.verifyTokenSync(idf.generateTokenSync({ toJSON: () => ({ id: 7 }) })), { id: 7 })
+  })
+
+  test('option names are own names: __proto__ is an unknown option, inherited values are not options', () => {
+    const withProto = JSON.parse(`{"secret": "${SECRET}", "__proto__": {"ttl": 1}}`)
+    for (const call of [() => generateToken({}, withProto), () => verifyToken('a.b.c', withProto)]) {
+      assert.throws(call, error => error instanceof TypeError && error.message.startsWith('unknown token option "__proto__"'))
+    }
+    assert.throws(() => generateToken({}, { secret: SECRET, tll: 60 }), /unknown token option "tll"/)
+    Object.prototype.expiresAt = 1
+    try {
+      assert.equal(decode(generateToken({}, { secret: SECRET })).claims.exp - now() >= 3599, true)
+    } finally {
+      delete Object.prototype.expiresAt
+    }
+  })
+})
+
+describe('what a token may be at generation', () => {
+  const idf = identificator(SECRET, 60)
+  const generators = {
+    generateTokenSync: (ids, options) => idf.generateTokenSync(ids, options),
+    'generateToken(ids, { secret })': (ids, options) => generateToken(ids, { secret: SECRET, ...options }),
+  }
+
+  test('expiresAt must be finite, from 0 to now + the longest ttl (~31 years)', () => {
+    const longest = 1e9
+    for (const expiresAt of [1e300, Infinity, -Infinity, -1, now() + longest + 100, new Date(NaN), new Date(8.64e15)]) {
+      assert.throws(
+        () => generateToken({}, { secret: SECRET, expiresAt }),
+        error => error instanceof TypeError && /expiresAt must be/.test(error.message),
+        String(expiresAt),
+      )
+    }
+    const far = now() + longest - 100
+    assert.equal(decode(generateToken({}, { secret: SECRET, expiresAt: far })).claims.exp, far)
+    assert.equal(decode(generateToken({}, { secret: SECRET, expiresAt: 0 })).claims.exp, 0)
+  })
+
+  test('a token longer than the 8 KiB every verifier accepts is a TypeError, not a token', async () => {
+    const padded = length => ({ pad: 'x'.repeat(length) })
+    for (const [name, generate] of Object.entries(generators)) {
+      // Grow the identifiers a byte at a time: the longest token made must verify, the next must be refused.
+      let longest
+      let longestPad
+      let refusal
+      for (let length = 5950; length < 6200 && !refusal; length++) {
+        try {
+          longest = generate(padded(length))
+          longestPad = length
+        } catch (error) {
+          refusal = error
+        }
+      }
+      assert.ok(refusal instanceof TypeError, `${name}: ${refusal ?? 'an over-long token was generated'}`)
+      assert.match(refusal.message, /over the 8192-byte limit/)
+      assert.ok(longest.length <= 8192 && longest.length > 8188, `${name}: ${longest.length}`)
+      assert.deepEqual(verifyToken(longest, { secret: SECRET }), padded(longestPad))
+    }
+    await assert.rejects(idf.generateToken(padded(7000)), /over the 8192-byte limit/)
   })
 })

@@ -33,6 +33,7 @@ const FLAGS = {
   health_path: ['healthPath', 'string'],
   rpc_host: ['rpcHost', 'string'],
   rpc_timeout: ['rpcTimeout', 'number'],
+  rpc_concurrency: ['rpcConcurrency', 'integer'],
   redis_url: ['redisUrl', 'string'],
   broadcast_adapter: ['broadcastAdapter', 'string'],
   redis_channel: ['redisChannel', 'string'],
@@ -89,13 +90,18 @@ function parse(argv, env) {
     }
     const match = /^--([a-z_-]+)(?:=(.*))?$/s.exec(arg)
     const flag = match?.[1].replace(/-/g, '_')
-    if (!match || !FLAGS[flag]) throw new UsageError(`unknown argument "${arg}"`)
+    if (!match || !Object.hasOwn(FLAGS, flag)) throw new UsageError(`unknown argument "${arg}"`)
     const [name, kind] = FLAGS[flag]
     let raw = match[2]
     if (raw === undefined) {
       if (kind === 'boolean') raw = 'true'
       else if (i + 1 < argv.length) raw = argv[++i]
       else throw new UsageError(`--${flag} needs a value`)
+      // `--secret --port=0` forgot the secret; taking `--port=0` as it would hide that. `--secret=--x`
+      // stays possible. Only the flag name is echoed: the text after `=` may be a secret.
+      if (raw.startsWith('--')) {
+        throw new UsageError(`--${flag} needs a value, got the flag ${raw.split('=')[0]} (write --${flag}=<value> for a value starting with --)`)
+      }
     }
     options[name] = convert(flag, kind, raw)
   }

@@ -14,13 +14,17 @@ function loadBinding() {
 
 const native = loadBinding()
 
+/** A native argument error (status InvalidArg) as the TypeError it is; others unchanged. */
+function argumentError(error) {
+  return error && error.code === 'InvalidArg' ? new TypeError(error.message) : error
+}
+
 /** Native argument errors (status InvalidArg) surface as the TypeError they are. */
 function nativeCall(call) {
   try {
     return call()
   } catch (error) {
-    if (error && error.code === 'InvalidArg') throw new TypeError(error.message)
-    throw error
+    throw argumentError(error)
   }
 }
 
@@ -30,4 +34,4 @@ function isPlainObject(value) {
   return proto === Object.prototype || proto === null
 }
 
-module.exports = { native, nativeCall, isPlainObject }
+module.exports = { native, nativeCall, argumentError, isPlainObject }

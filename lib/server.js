@@ -8,7 +8,8 @@ const { isApplication, createDispatch } = require('./application.js')
 const isString = value => typeof value === 'string'
 const isBoolean = value => typeof value === 'boolean'
 const isPort = value => Number.isInteger(value) && value >= 0 && value <= 65535
-const isPositive = value => typeof value === 'number' && Number.isFinite(value) && value > 0
+/** Seconds options share their ranges with the core (`option_range.rs`): from 10 ms to `max`. */
+const isSeconds = max => value => typeof value === 'number' && value >= 0.01 && value <= max
 const isPositiveInteger = value => Number.isInteger(value) && value > 0 && value <= 2 ** 32 - 1
 const isStringList = value => Array.isArray(value) && value.every(isString)
 const isCount = value => Number.isInteger(value) && value >= 0 && value <= 2 ** 32 - 1
@@ -37,23 +38,23 @@ const OPTIONS = {
   broadcastKey: [isString, 'a string'],
   broadcastPath: [isString, 'a string'],
   allowedOrigins: [value => isStringList(value) || isString(value), 'an array of strings or a comma-separated string'],
-  pingInterval: [isPositive, 'a positive number of seconds'],
-  maxMessageSize: [isPositiveInteger, 'a positive integer of bytes'],
-  maxSubscriptions: [isPositiveInteger, 'a positive integer'],
-  maxOutgoingBytes: [isPositiveInteger, 'a positive integer of bytes'],
-  commandRate: [isPositiveInteger, 'a positive integer of commands per second'],
+  pingInterval: [isSeconds(3600), 'a number of seconds from 0.01 to 3600'],
+  maxMessageSize: [isPositiveInteger, 'an integer number of bytes from 1 to 4294967295'],
+  maxSubscriptions: [isPositiveInteger, 'an integer from 1 to 4294967295'],
+  maxOutgoingBytes: [isPositiveInteger, 'an integer number of bytes from 1 to 4294967295'],
+  commandRate: [isPositiveInteger, 'an integer number of commands per second from 1 to 4294967295'],
   healthPath: [isString, 'a string'],
   application: [isApplication, 'a serverless-js Application (buildHandle, handleOpen, handleCommand, handleClose, encodeIdentifiers, decodeIdentifiers)'],
   rpcHost: [isString, 'an http:// URL'],
-  rpcTimeout: [isPositive, 'a positive number of seconds'],
-  rpcConcurrency: [isPositiveInteger, 'a positive integer'],
+  rpcTimeout: [isSeconds(3600), 'a number of seconds from 0.01 to 3600'],
+  rpcConcurrency: [isPositiveInteger, 'an integer from 1 to 4294967295'],
   redisUrl: [isString, 'a redis:// URL'],
   broadcastAdapter: [value => value === 'http' || value === 'redis', '"http" or "redis"'],
   redisChannel: [isString, 'a string'],
   pubsub: [value => value === 'none' || value === 'redis', '"none" or "redis"'],
-  handshakeTimeout: [value => isPositive(value) && value <= 86_400, 'a positive number of seconds, at most 86400'],
-  maxPendingConnections: [isPositiveInteger, 'a positive integer'],
-  maxConnections: [isCount, 'a non-negative integer (0 = unlimited)'],
+  handshakeTimeout: [isSeconds(86_400), 'a number of seconds from 0.01 to 86400'],
+  maxPendingConnections: [isPositiveInteger, 'an integer from 1 to 4294967295'],
+  maxConnections: [isCount, 'an integer from 0 (unlimited) to 4294967295'],
   headers: [value => isStringList(value) || isString(value), 'an array of header names or a comma-separated string'],
 }
 
@@ -62,7 +63,8 @@ function nativeOptions(options) {
   const checked = {}
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue
-    const rule = OPTIONS[name]
+    // Own names only: `__proto__` or `constructor` must be unknown options, not Object's members.
+    const rule = Object.hasOwn(OPTIONS, name) ? OPTIONS[name] : undefined
     if (!rule) throw new TypeError(`unknown createCableServer option "${name}"`)
     const [valid, expected] = rule
     if (!valid(value)) throw new TypeError(`option "${name}" must be ${expected}`)

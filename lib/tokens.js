@@ -2,7 +2,7 @@
 
 // Tokens and signed streams: argument checks that must throw TypeError, the Promise API, and
 // TokenError. Token and signing work happens in the native core.
-const { native, nativeCall, isPlainObject } = require('./native.js')
+const { native, nativeCall, argumentError, isPlainObject } = require('./native.js')
 
 const TOKEN_ERROR_CODES = new Set(['token_expired', 'unauthorized'])
 
@@ -33,29 +33,67 @@ function encodeIdentifiers(identifiers) {
   if (!isPlainObject(identifiers)) {
     throw new TypeError('identifiers must be a plain object, such as { user_id: 42 }')
   }
+  let json
   try {
-    return JSON.stringify(identifiers)
+    json = JSON.stringify(identifiers)
   } catch (error) {
     throw new TypeError(`identifiers must be JSON-serializable: ${error.message}`)
   }
+  // A toJSON method can turn the object into anything, undefined included.
+  if (typeof json !== 'string' || json.charCodeAt(0) !== 0x7b) {
+    throw new TypeError(`identifiers must serialize to a JSON object, got ${json}`)
+  }
+  return json
 }
 
-function createNative(secret, ttl, algorithm) {
+const EXT_NOT_JSON = 'token ext claim is not JSON'
+
+/** The identifiers in a valid token's ext text, or `undefined` when that text is not JSON. */
+function parseIdentifiers(ext) {
+  try {
+    return JSON.parse(ext)
+  } catch {
+    return undefined
+  }
+}
+
+/** Native argument errors as TypeError, without a closure per call on the generate path. */
+function generateWith(core, ext, expiresAt) {
+  try {
+    return core.generate(ext, expiresAt)
+  } catch (error) {
+    throw argumentError(error)
+  }
+}
+
+const ALGORITHMS = new Set(['HS256', 'HS384', 'HS512'])
+
+function checkIdentificatorArguments(secret, ttl, algorithm) {
   requireSecret(secret)
   if (typeof ttl !== 'number' && typeof ttl !== 'string') {
     throw new TypeError('ttl must be a number of seconds or a span such as "1h"')
   }
-  if (algorithm !== undefined && typeof algorithm !== 'string') {
-    throw new TypeError('algorithm must be "HS256", "HS384" or "HS512"')
+  if (algorithm !== undefined && !ALGORITHMS.has(algorithm)) {
+    throw new TypeError(`algorithm must be "HS256", "HS384" or "HS512", got ${typeof algorithm === 'string' ? JSON.stringify(algorithm) : typeof algorithm}`)
   }
+}
+
+function createNative(secret, ttl, algorithm) {
+  checkIdentificatorArguments(secret, ttl, algorithm)
   return nativeCall(() => native.createIdentificator(secret, ttl, algorithm))
+}
+
+/** The identifiers of `result` (the native verify's answer); throws TokenError for a refusal. */
+function identifiersOrThrow(result) {
+  if (typeof result !== 'string') throw new TokenError(result.code, result.message)
+  const identifiers = parseIdentifiers(result)
+  if (identifiers === undefined) throw new TokenError('unauthorized', EXT_NOT_JSON)
+  return identifiers
 }
 
 function verifyWith(core, token) {
   requireToken(token)
-  const result = core.verify(token)
-  if (typeof result === 'string') return JSON.parse(result)
-  throw new TokenError(result.code, result.message)
+  return identifiersOrThrow(core.verify(token))
 }
 
 /**
@@ -64,12 +102,13 @@ function verifyWith(core, token) {
  */
 function identificator(secret, ttl) {
   const core = createNative(secret, ttl)
-  const generateTokenSync = identifiers => core.generate(encodeIdentifiers(identifiers))
+  const generateTokenSync = identifiers => generateWith(core, encodeIdentifiers(identifiers))
   const verifyTokenSync = token => verifyWith(core, token)
   const verifyToken = async token => {
     requireToken(token)
     const result = core.verify(token)
-    return typeof result === 'string' ? JSON.parse(result) : null
+    // A valid token whose ext is not JSON is as unusable as a bad one: null, never a SyntaxError.
+    return typeof result === 'string' ? (parseIdentifiers(result) ?? null) : null
   }
   return {
     ttl: core.ttl,
@@ -89,29 +128,72 @@ const DEFAULT_TTL = 3600
 
 function expiresAtSeconds(expiresAt) {
   if (expiresAt === undefined) return undefined
-  if (expiresAt instanceof Date) return Math.floor(expiresAt.getTime() / 1000)
+  if (expiresAt instanceof Date) {
+    const time = expiresAt.getTime()
+    if (Number.isNaN(time)) throw new TypeError('expiresAt must be a valid Date, got an Invalid Date')
+    return time / 1000
+  }
+  // The range (0 to now + the longest ttl, ~31 years; finite) is checked natively.
   if (typeof expiresAt === 'number') return expiresAt
   throw new TypeError('expiresAt must be seconds since the epoch or a Date')
 }
 
-function requireOptions(options) {
+/** The options of the one-off helpers; a null prototype, so `__proto__` is just an unknown name. */
+const TOKEN_OPTIONS = Object.assign(Object.create(null), { secret: true, ttl: true, expiresAt: true, algorithm: true })
+
+/** The options' own values; inherited properties are never read as options. */
+function tokenOptions(options) {
   if (!isPlainObject(options)) throw new TypeError('options must be an object with a secret')
+  for (const name of Object.keys(options)) {
+    if (!TOKEN_OPTIONS[name]) {
+      throw new TypeError(`unknown token option "${name}" (expected secret, ttl, expiresAt, algorithm)`)
+    }
+  }
+  const own = name => (Object.hasOwn(options, name) ? options[name] : undefined)
+  const ttl = own('ttl')
+  return { secret: own('secret'), ttl: ttl === undefined ? DEFAULT_TTL : ttl, expiresAt: own('expiresAt'), algorithm: own('algorithm') }
+}
+
+/**
+ * Native identificators the one-off helpers reuse, by (algorithm, ttl, secret). The first few
+ * configurations a process uses stay (never more, so never more secrets); any other goes
+ * through a native call that builds its keys for that call alone. A native object per call
+ * cost ~10 µs and left memory that Node frees only after the event loop turns.
+ */
+const CACHED_CONFIGURATIONS = 4
+const identificatorCache = new Map()
+
+/** The cached identificator for these options, or `undefined` when the cache is full. */
+function cachedIdentificator(secret, ttl, algorithm) {
+  checkIdentificatorArguments(secret, ttl, algorithm)
+  // Unambiguous: the algorithm and ttl type are from fixed sets, the ttl text is length-prefixed.
+  const ttlText = String(ttl)
+  const key = `${algorithm ?? 'HS256'} ${typeof ttl} ${ttlText.length} ${ttlText} ${secret}`
+  let core = identificatorCache.get(key)
+  if (core === undefined && identificatorCache.size < CACHED_CONFIGURATIONS) {
+    core = createNative(secret, ttl, algorithm)
+    identificatorCache.set(key, core)
+  }
+  return core
 }
 
 /** A token for `identifiers`, signed with `options.secret`; expires after `ttl` (default 1h) or at `expiresAt`. */
 function generateToken(identifiers, options) {
-  requireOptions(options)
-  const { secret, ttl = DEFAULT_TTL, expiresAt, algorithm } = options
-  const core = createNative(secret, ttl, algorithm)
+  const { secret, ttl, expiresAt, algorithm } = tokenOptions(options)
+  const core = cachedIdentificator(secret, ttl, algorithm)
   const ext = encodeIdentifiers(identifiers)
-  return nativeCall(() => core.generate(ext, expiresAtSeconds(expiresAt)))
+  const exp = expiresAtSeconds(expiresAt)
+  if (core !== undefined) return generateWith(core, ext, exp)
+  return nativeCall(() => native.generateTokenOnce(secret, ttl, algorithm, ext, exp))
 }
 
 /** The identifiers of a valid token; throws `TokenError` otherwise. */
 function verifyToken(token, options) {
-  requireOptions(options)
+  const { secret } = tokenOptions(options)
   requireToken(token)
-  return verifyWith(createNative(options.secret, DEFAULT_TTL), token)
+  const core = cachedIdentificator(secret, DEFAULT_TTL, undefined)
+  if (core !== undefined) return identifiersOrThrow(core.verify(token))
+  return identifiersOrThrow(native.verifyTokenOnce(secret, token))
 }
 
 /** Signs a stream name so clients can subscribe to it through the `$pubsub` channel. */

@@ -42,11 +42,11 @@ pub fn with_bounded_string<const LIMIT: usize, R>(
 
 /// Reads as many UTF-16 units of a JS string as `buffer` holds, less one (napi counts a
 /// terminating NUL in the size).
-fn read_units<'b>(
+fn read_units(
     env: sys::napi_env,
     value: sys::napi_value,
-    buffer: &'b mut [MaybeUninit<u16>],
-) -> Result<&'b [u16]> {
+    buffer: &mut [MaybeUninit<u16>],
+) -> Result<&[u16]> {
     let mut written = 0;
     check_status!(unsafe {
         sys::napi_get_value_string_utf16(

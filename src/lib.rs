@@ -10,6 +10,7 @@ mod errors;
 mod js_string;
 mod keys;
 mod lifecycle;
+mod one_off;
 mod server;
 mod streams;
 mod token;

@@ -1,6 +1,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use anycable_core::option_range::Seconds;
 use anycable_core::rpc::Transport;
 use anycable_core::{CableServer, Config, Publication};
 use napi::bindgen_prelude::PromiseRaw;
@@ -75,19 +76,19 @@ impl ServerOptions {
                 .map_err(|_| invalid_arg(format!("port must be 0-65535, got {port}")))?,
             None => defaults.port,
         };
-        let seconds = |name: &str, value: Option<f64>, default: Duration| match value {
-            Some(seconds) if seconds.is_finite() && seconds > 0.0 => {
-                Ok(Duration::from_secs_f64(seconds))
-            }
-            Some(seconds) => Err(invalid_arg(format!(
-                "{name} must be a positive number of seconds, got {seconds}"
-            ))),
+        // Through the option's range, so no number of seconds can panic as a Duration.
+        let seconds = |range: Seconds, value: Option<f64>, default: Duration| match value {
+            Some(seconds) => range.duration(seconds).map_err(invalid_arg),
             None => Ok(default),
         };
-        let ping_interval = seconds("pingInterval", self.ping_interval, defaults.ping_interval)?;
-        let rpc_timeout = seconds("rpcTimeout", self.rpc_timeout, defaults.rpc_timeout)?;
+        let ping_interval = seconds(
+            Seconds::PING_INTERVAL,
+            self.ping_interval,
+            defaults.ping_interval,
+        )?;
+        let rpc_timeout = seconds(Seconds::RPC_TIMEOUT, self.rpc_timeout, defaults.rpc_timeout)?;
         let handshake_timeout = seconds(
-            "handshakeTimeout",
+            Seconds::HANDSHAKE_TIMEOUT,
             self.handshake_timeout,
             defaults.handshake_timeout,
         )?;

@@ -44,6 +44,28 @@ pub fn create_identificator<'env>(
     ttl: Either<f64, String>,
     algorithm: Option<String>,
 ) -> Result<Object<'env>> {
+    let identificator = Arc::new(build_identificator(&secret, ttl, algorithm)?);
+
+    let mut bound = Object::new(env)?;
+    bound.set("ttl", identificator.ttl().seconds() as f64)?;
+    bound.set(
+        "generate",
+        bind(env, "generate", Arc::clone(&identificator), generate_call)?,
+    )?;
+    let verifier = Verifier {
+        identificator,
+        identifiers: Cell::default(),
+    };
+    bound.set("verify", bind(env, "verify", verifier, verify_call)?)?;
+    Ok(bound)
+}
+
+/// The identificator for `secret`, `ttl` (seconds or a span) and `algorithm` (default HS256).
+pub(crate) fn build_identificator(
+    secret: &str,
+    ttl: Either<f64, String>,
+    algorithm: Option<String>,
+) -> Result<Identificator> {
     let ttl = match ttl {
         Either::A(seconds) => Ttl::from_seconds(seconds),
         Either::B(span) => Ttl::parse(&span),
@@ -57,21 +79,7 @@ pub fn create_identificator<'env>(
             ))
         })?,
     };
-    let identificator =
-        Arc::new(Identificator::new(secret.as_bytes(), ttl, algorithm).map_err(invalid_arg)?);
-
-    let mut bound = Object::new(env)?;
-    bound.set("ttl", ttl.seconds() as f64)?;
-    bound.set(
-        "generate",
-        bind(env, "generate", Arc::clone(&identificator), generate_call)?,
-    )?;
-    let verifier = Verifier {
-        identificator,
-        identifiers: Cell::default(),
-    };
-    bound.set("verify", bind(env, "verify", verifier, verify_call)?)?;
-    Ok(bound)
+    Identificator::new(secret.as_bytes(), ttl, algorithm).map_err(invalid_arg)
 }
 
 fn generate_call(
@@ -129,22 +137,15 @@ fn js_text(env: sys::napi_env, text: &str) -> Result<sys::napi_value> {
     Ok(value)
 }
 
-fn generate(
+/// A token issued now; `expires_at` and an over-long token are argument errors (TypeError in JS).
+pub(crate) fn generate(
     identificator: &Identificator,
     identifiers: &str,
     expires_at: Option<f64>,
 ) -> Result<Latin1String> {
-    let token = match expires_at {
-        None => identificator.generate(identifiers),
-        Some(exp) if exp.is_finite() && exp >= 0.0 => {
-            identificator.generate_expiring_at(identifiers, exp.floor() as u64)
-        }
-        Some(exp) => {
-            return Err(invalid_arg(format!(
-                "expiresAt must be seconds since the epoch, got {exp}"
-            )))
-        }
-    };
+    let token = identificator
+        .issue(identifiers, expires_at)
+        .map_err(invalid_arg)?;
     // Tokens are base64url and dots: ASCII, so Latin-1 is exact and the cheapest to hand back.
     Ok(Latin1String::from(token))
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::broadcast::redis::RedisSettings;
 use crate::keys::{broadcast_key, rpc_key};
+use crate::option_range::{Count, Seconds};
 use crate::rpc::{HttpTransport, Rpc, Transport};
 use crate::server::origin::AllowedOrigins;
 use crate::streams::StreamSigner;
@@ -122,10 +123,6 @@ impl Default for Config {
     }
 }
 
-/// The longest `handshake_timeout`: a day is already no deadline, and timers cannot take any
-/// duration.
-const MAX_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(86_400);
-
 /// An option that cannot work, with the option's name in the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError(pub String);
@@ -210,12 +207,8 @@ impl Config {
         if self.jwt_param.is_empty() {
             return Err(ConfigError("jwtParam must not be empty".into()));
         }
-        if self.ping_interval.is_zero() {
-            return Err(ConfigError("pingInterval must be positive".into()));
-        }
-        if self.max_message_size == 0 {
-            return Err(ConfigError("maxMessageSize must be positive".into()));
-        }
+        Seconds::PING_INTERVAL.check(self.ping_interval)?;
+        Count::MAX_MESSAGE_SIZE.check(self.max_message_size)?;
         if self.outgoing_queue == 0 {
             return Err(ConfigError(
                 "the outgoing queue must hold at least one frame".into(),
@@ -251,11 +244,8 @@ impl Config {
             )),
             (None, None) => None,
         };
-        if self.rpc_concurrency == 0 || self.rpc_timeout.is_zero() {
-            return Err(ConfigError(
-                "RPC concurrency and timeout must be positive".into(),
-            ));
-        }
+        Count::RPC_CONCURRENCY.check(self.rpc_concurrency)?;
+        Seconds::RPC_TIMEOUT.check(self.rpc_timeout)?;
         let rpc =
             transport.map(|transport| Rpc::new(transport, self.rpc_concurrency, self.rpc_timeout));
         let redis_adapter = match self.broadcast_adapter.as_str() {
@@ -287,16 +277,9 @@ impl Config {
             ::redis::Client::open(redis.url.as_str())
                 .map_err(|e| ConfigError(format!("invalid redisUrl: {e}")))?;
         }
-        if self.handshake_timeout.is_zero() || self.handshake_timeout > MAX_HANDSHAKE_TIMEOUT {
-            return Err(ConfigError(
-                "handshakeTimeout must be positive and at most 86400 seconds".into(),
-            ));
-        }
-        if self.max_pending_connections == 0 {
-            return Err(ConfigError(
-                "maxPendingConnections must be at least 1".into(),
-            ));
-        }
+        Seconds::HANDSHAKE_TIMEOUT.check(self.handshake_timeout)?;
+        Count::MAX_PENDING_CONNECTIONS.check(self.max_pending_connections)?;
+        Count::MAX_CONNECTIONS.check(self.max_connections)?;
         let headers = application_header_names(&self.headers)?;
         if self.enforce_jwt && identificator.is_none() {
             return Err(ConfigError(
@@ -338,14 +321,9 @@ impl Config {
 
     /// The per-connection bounds must each leave a client room to work.
     fn check_bounds(&self) -> Result<(), ConfigError> {
-        let positive = [
-            ("maxSubscriptions", self.max_subscriptions as u64),
-            ("maxOutgoingBytes", self.max_outgoing_bytes as u64),
-            ("commandRate", u64::from(self.command_rate)),
-        ];
-        if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
-            return Err(ConfigError(format!("{name} must be positive")));
-        }
+        Count::MAX_SUBSCRIPTIONS.check(self.max_subscriptions)?;
+        Count::MAX_OUTGOING_BYTES.check(self.max_outgoing_bytes)?;
+        Count::COMMAND_RATE.check(self.command_rate as usize)?;
         if self.public_streams_prefix.iter().any(String::is_empty) {
             // An empty prefix would quietly make every name public again.
             return Err(ConfigError(
@@ -431,6 +409,51 @@ mod tests {
         .resolve()
         .unwrap();
         assert!(settings.noauth && settings.public_streams && settings.broadcast_open);
+    }
+
+    #[test]
+    fn numeric_options_out_of_range_are_refused_by_name() {
+        let cases = [
+            (
+                Config {
+                    ping_interval: Duration::from_secs(u64::MAX),
+                    ..Config::default()
+                },
+                "pingInterval",
+            ),
+            (
+                Config {
+                    rpc_timeout: Duration::from_secs(3601),
+                    ..Config::default()
+                },
+                "rpcTimeout",
+            ),
+            (
+                Config {
+                    rpc_timeout: Duration::ZERO,
+                    ..Config::default()
+                },
+                "rpcTimeout",
+            ),
+            (
+                Config {
+                    rpc_concurrency: 0,
+                    ..Config::default()
+                },
+                "rpcConcurrency",
+            ),
+            (
+                Config {
+                    max_message_size: u32::MAX as usize + 1,
+                    ..Config::default()
+                },
+                "maxMessageSize",
+            ),
+        ];
+        for (config, name) in cases {
+            let error = config.resolve().err().expect(name);
+            assert!(error.0.starts_with(name), "{name}: {error}");
+        }
     }
 
     #[test]

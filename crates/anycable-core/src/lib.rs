@@ -7,6 +7,7 @@ pub mod config;
 pub mod hub;
 pub mod identity;
 pub mod keys;
+pub mod option_range;
 pub mod protocol;
 pub mod rpc;
 mod secret;
@@ -21,4 +22,6 @@ pub use keys::{broadcast_key, rpc_key, secrets_match};
 pub use secret::EmptySecret;
 pub use server::{CableServer, ServerError, ServerStats};
 pub use streams::StreamSigner;
-pub use token::{Algorithm, Identificator, Invalid, TokenError, Ttl, TtlError, MAX_TOKEN_LEN};
+pub use token::{
+    Algorithm, Identificator, Invalid, IssueError, TokenError, Ttl, TtlError, MAX_TOKEN_LEN,
+};

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::claims::{IssuedClaims, ReceivedClaims};
 use super::clock::unix_now;
 use super::hmac_keys::HmacKeys;
-use super::{Algorithm, Invalid, TokenError, Ttl};
+use super::{Algorithm, Invalid, IssueError, TokenError, Ttl};
 use crate::secret::EmptySecret;
 
 /// Tokens longer than this are refused before any parsing: no real identifiers need more,
@@ -75,14 +75,34 @@ impl Identificator {
     }
 
     /// A token for `identifiers` (a JSON text, stored as the `ext` string) expiring `ttl` from now.
+    /// Unchecked, for tests and benchmarks; what issues tokens for callers uses [`Self::issue`].
     pub fn generate(&self, identifiers: &str) -> String {
         let now = unix_now();
         self.generate_with(identifiers, now, now + self.ttl.seconds())
     }
 
-    /// A token issued now that expires at `exp` (seconds since the epoch) instead of after the ttl.
-    pub fn generate_expiring_at(&self, identifiers: &str, exp: u64) -> String {
-        self.generate_with(identifiers, unix_now(), exp)
+    /// A token issued now for callers: expiring after the ttl, or at `expires_at` (seconds since
+    /// the epoch, fractions rounded down; a past time gives an already expired token, as tests
+    /// of expiry want). Refuses an `expires_at` beyond what a ttl may reach and a token longer
+    /// than [`MAX_TOKEN_LEN`], which no verifier would accept.
+    pub fn issue(&self, identifiers: &str, expires_at: Option<f64>) -> Result<String, IssueError> {
+        let now = unix_now();
+        let exp = match expires_at {
+            None => now + self.ttl.seconds(),
+            Some(seconds) => {
+                let latest = now + Ttl::LONGEST.seconds();
+                // NaN and infinities fail the range too.
+                if !(0.0..=latest as f64).contains(&seconds) {
+                    return Err(IssueError::ExpiresAt { seconds, latest });
+                }
+                seconds as u64
+            }
+        };
+        let token = self.generate_with(identifiers, now, exp);
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(IssueError::TooLong { len: token.len() });
+        }
+        Ok(token)
     }
 
     /// A token issued at `iat` and expiring at `exp` (both seconds since the epoch).

@@ -7,12 +7,14 @@ mod clock;
 mod error;
 mod hmac_keys;
 mod identificator;
+mod issue_error;
 mod json_scan;
 mod ttl;
 
 pub use algorithm::Algorithm;
 pub use error::{Invalid, TokenError};
 pub use identificator::{Identificator, MAX_TOKEN_LEN};
+pub use issue_error::IssueError;
 pub use ttl::{Ttl, TtlError};
 
 #[cfg(test)]

@@ -287,3 +287,61 @@ fn overlong_tokens_are_refused_before_parsing() {
 fn an_empty_secret_is_refused() {
     assert!(Identificator::new(b"", hs256().ttl(), Algorithm::HS256).is_err());
 }
+
+#[test]
+fn issued_tokens_expire_after_the_ttl_or_at_expires_at() {
+    let ttl_token = hs256().issue(IDS, None).unwrap();
+    let exp = |token: &str| -> u64 {
+        let payload = token.split('.').nth(1).unwrap();
+        let claims: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        claims["exp"].as_u64().unwrap()
+    };
+    assert!(exp(&ttl_token).abs_diff(unix_now() + 3600) <= 1);
+    let at = hs256().issue(IDS, Some(2_000_000_000.9)).unwrap();
+    assert_eq!(exp(&at), 2_000_000_000);
+    // A past expiry is allowed: it mints an already expired token.
+    let past = hs256().issue(IDS, Some(1.0)).unwrap();
+    assert_eq!(hs256().verify(&past), Err(TokenError::Expired));
+}
+
+#[test]
+fn expires_at_beyond_the_longest_ttl_or_not_finite_is_refused() {
+    let beyond = (unix_now() + Ttl::LONGEST.seconds() + 5) as f64;
+    for bad in [
+        1e300,
+        beyond,
+        -1.0,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ] {
+        let result = hs256().issue(IDS, Some(bad));
+        assert!(
+            matches!(result, Err(IssueError::ExpiresAt { .. })),
+            "{bad}: {result:?}"
+        );
+    }
+    let latest = (unix_now() + Ttl::LONGEST.seconds() - 5) as f64;
+    assert!(hs256().issue(IDS, Some(latest)).is_ok());
+}
+
+#[test]
+fn tokens_no_verifier_would_accept_are_not_issued() {
+    let fits = |pad: usize| hs256().issue(&format!(r#"{{"pad":"{}"}}"#, "x".repeat(pad)), None);
+    let mut pad = 5_900;
+    while fits(pad + 1).is_ok() {
+        pad += 1;
+    }
+    let longest = fits(pad).unwrap();
+    assert!(longest.len() <= MAX_TOKEN_LEN && longest.len() > MAX_TOKEN_LEN - 4);
+    assert_eq!(
+        hs256().verify(&longest).unwrap(),
+        format!(r#"{{"pad":"{}"}}"#, "x".repeat(pad))
+    );
+    let error = fits(pad + 1).unwrap_err();
+    assert!(
+        matches!(error, IssueError::TooLong { len } if len > MAX_TOKEN_LEN),
+        "{error}"
+    );
+}

@@ -28,6 +28,9 @@ const YEAR: f64 = 365.25 * DAY;
 const MAX_SECONDS: f64 = 1.0e9;
 
 impl Ttl {
+    /// The longest ttl, which also bounds how far ahead an explicit expiry may be.
+    pub const LONGEST: Ttl = Ttl(MAX_SECONDS as u64);
+
     pub fn seconds(self) -> u64 {
         self.0
     }
