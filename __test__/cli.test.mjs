@@ -1,34 +1,10 @@
 // `npx anycable-rs`: flags and ANYCABLE_* variables, the start-up line, graceful signals.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { signStream } from '../index.mjs'
 import { client, next, token, SECRET } from './support/cable.mjs'
+import { runCli as run } from './support/cli.mjs'
 
-const BIN = fileURLToPath(new URL('../bin/anycable-rs.js', import.meta.url))
-
-/** Starts the CLI and resolves once it printed its listening line. */
-function run(t, args, env = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  t.after(() => child.kill('SIGKILL'))
-  let output = ''
-  const exited = new Promise(resolve => child.once('exit', code => resolve(code)))
-  const listening = new Promise((resolve, reject) => {
-    const onData = chunk => {
-      output += chunk
-      const match = /listening on (ws:\/\/\S+)/.exec(output)
-      if (match) resolve(match[1])
-    }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    exited.then(code => reject(new Error(`exited with ${code}: ${output}`)))
-  })
-  return { child, listening, exited, output: () => output }
-}
 
 test('flags and environment configure the server; secrets are never printed', async t => {
   const cli = run(t, ['--port=0', '--public_streams', '--turbo_streams=true'], {

@@ -2,10 +2,9 @@
 // the option, and each option reaching the server.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { createCableServer } from '../index.mjs'
 import { client, startServer, token, SECRET } from './support/cable.mjs'
+import { runCli } from './support/cli.mjs'
 
 test('the bound options are TypeErrors naming the option when invalid', () => {
   const invalid = {
@@ -67,27 +66,12 @@ test('commandRate: a burst of subscribes beyond the rate waits for the budget', 
 })
 
 test('the CLI takes the bounds as flags and ANYCABLE_* variables', async t => {
-  const bin = fileURLToPath(new URL('../bin/anycable-rs.js', import.meta.url))
-  const child = spawn(
-    process.execPath,
-    [bin, '--port=0', '--public_streams', '--max_subscriptions=2', '--command_rate=50', '--max_outgoing_bytes=65536'],
-    {
-      env: { PATH: process.env.PATH, ANYCABLE_SECRET: SECRET, ANYCABLE_PUBLIC_STREAMS_PREFIX: 'public/,open/' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+  const cli = runCli(
+    t,
+    ['--port=0', '--public_streams', '--max_subscriptions=2', '--command_rate=50', '--max_outgoing_bytes=65536'],
+    { ANYCABLE_SECRET: SECRET, ANYCABLE_PUBLIC_STREAMS_PREFIX: 'public/,open/' },
   )
-  t.after(() => child.kill('SIGKILL'))
-  let output = ''
-  const url = await new Promise((resolve, reject) => {
-    const onData = chunk => {
-      output += chunk
-      const match = /listening on (ws:\/\/\S+)/.exec(output)
-      if (match) resolve(match[1])
-    }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    child.once('exit', code => reject(new Error(`exited with ${code}: ${output}`)))
-  })
+  const url = await cli.listening
   const cable = client(t, url, { auth: { token: token() } })
   assert.equal(await subscribed(cable, 'chat/42'), false, 'outside the prefixes')
   assert.equal(await subscribed(cable, 'public/a'), true)

@@ -2,7 +2,7 @@
 // flags over the environment, --help, and a start-up line that never shows a secret.
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
@@ -10,8 +10,7 @@ import { broadcastKey, generateToken } from '../index.mjs'
 import { SECRET, client, next, token, until } from './support/cable.mjs'
 import { rawClient } from './support/raw-cable.mjs'
 import { freePort } from './support/redis.mjs'
-
-const BIN = fileURLToPath(new URL('../bin/anycable-rs.js', import.meta.url))
+import { runCli as run } from './support/cli.mjs'
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 
 /** The flags the README's command-line section lists. */
@@ -21,28 +20,6 @@ const documentedFlags = () => {
   return list.match(/--[a-z_]+/g).map(flag => flag.slice(2))
 }
 
-/** Runs the CLI; `listening` resolves with the URL of its start-up line. */
-function run(t, args, env = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  t.after(() => child.kill('SIGKILL'))
-  let output = ''
-  const exited = new Promise(resolve => child.once('exit', code => resolve(code)))
-  const listening = new Promise((resolve, reject) => {
-    const onData = chunk => {
-      output += chunk
-      const match = /listening on (ws:\/\/\S+)/.exec(output)
-      if (match) resolve(match[1])
-    }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    exited.then(code => reject(new Error(`exited with ${code}: ${output}`)))
-  })
-  listening.catch(() => {})
-  return { child, listening, exited, output: () => output }
-}
 
 /** The HTTP status a WebSocket upgrade from a browser at `origin` gets. */
 function upgradeStatus(url, origin) {

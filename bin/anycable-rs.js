@@ -139,8 +139,21 @@ async function main() {
   // In demo mode the cable server listens on loopback behind the demo page's port.
   const demoAddress = demo && { port: options.port ?? 8080, host: options.host ?? 'localhost' }
   const server = createCableServer(demo ? { ...options, host: '127.0.0.1', port: 0 } : options)
-  const { url, port } = await server.listen()
   let demoServer
+  let stopping = false
+  const stop = async signal => {
+    if (stopping) return
+    stopping = true
+    console.log(`${signal}: closing connections (clients are told to reconnect)`)
+    await demoServer?.close()
+    await server.close()
+    process.exit(0)
+  }
+  // Before listening: native threads welcome clients while this one may still be descheduled,
+  // so a signal can come as soon as the port is open.
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+  const { url, port } = await server.listen()
   if (demo) {
     demoServer = await startDemo({ cable: server, cablePort: port, secret: options.secret, ...demoAddress })
     const cableUrl = `${demoServer.url.replace(/^http/, 'ws')}cable`
@@ -155,17 +168,6 @@ async function main() {
       `mint a token: node -e "console.log(require('anycable-rs').generateToken({ user_id: 1 }, { secret: process.argv[1] }))" ${devSecret}`,
     )
   }
-  let stopping = false
-  const stop = async signal => {
-    if (stopping) return
-    stopping = true
-    console.log(`${signal}: closing connections (clients are told to reconnect)`)
-    await demoServer?.close()
-    await server.close()
-    process.exit(0)
-  }
-  process.on('SIGINT', stop)
-  process.on('SIGTERM', stop)
 }
 
 main().catch(error => {
