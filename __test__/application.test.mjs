@@ -1,11 +1,9 @@
 // serverless-js Applications answering channels: in-process and over RPC-over-HTTP, with real clients.
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
-import http from 'node:http'
 import { createHmac } from 'node:crypto'
-import { Readable } from 'node:stream'
 import WebSocket from 'ws'
-import { handler } from './support/serverless-js.mjs'
+import { rpcEndpoint } from './support/rpc-endpoint.mjs'
 import { createChatApp } from './support/chat-app.mjs'
 import { broadcastKey, createCableServer } from '../index.mjs'
 import { SECRET, startServer, client, token, collect, until, sleep } from './support/cable.mjs'
@@ -18,36 +16,6 @@ const withCookie = cookie =>
     }
   }
 
-/**
- * The chat app behind a real HTTP server running serverless-js's own `handler`, answering errors
- * the way serverless-js's README route handlers do. Closed after the cable server (hooks run in
- * order), so sessions can still call `disconnect` while the server shuts down.
- */
-async function rpcEndpoint(t, app, { fail = false } = {}) {
-  const requests = []
-  const server = http.createServer(async (req, res) => {
-    requests.push({ path: req.url, sid: req.headers['x-anycable-meta-sid'], authorization: req.headers.authorization })
-    if (fail) {
-      res.writeHead(500).end('boom')
-      return
-    }
-    const request = new Request(`http://127.0.0.1${req.url}`, {
-      method: req.method,
-      headers: req.headers,
-      body: Readable.toWeb(req),
-      duplex: 'half',
-    })
-    let result
-    try {
-      result = await handler(request, app)
-    } catch (error) {
-      result = { status: 0, error_msg: error.message }
-    }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result))
-  })
-  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
-  return { url: `http://127.0.0.1:${server.address().port}/api/anycable`, close: () => server.close(), requests }
-}
 
 const chatIdentifier = roomId => ({ roomId })
 
@@ -55,7 +23,7 @@ for (const mode of ['in-process', 'rpcHost']) {
   describe(`the serverless-js chat example (${mode})`, () => {
     async function setup(t, extra = {}) {
       const chat = createChatApp()
-      const endpoint = mode === 'rpcHost' ? await rpcEndpoint(t, chat.app) : undefined
+      const endpoint = mode === 'rpcHost' ? await rpcEndpoint(chat.app) : undefined
       const options = endpoint ? { rpcHost: endpoint.url } : { application: chat.app }
       const started = await startServer(t, { ...options, ...extra })
       if (endpoint) t.after(endpoint.close)
@@ -147,7 +115,7 @@ for (const mode of ['in-process', 'rpcHost']) {
 
 test('an RPC endpoint answering 500 gets tokenless clients unauthorized and subscriptions rejected', async t => {
   const chat = createChatApp()
-  const endpoint = await rpcEndpoint(t, chat.app, { fail: true })
+  const endpoint = await rpcEndpoint(chat.app, { fail: true })
   const { url, server } = await startServer(t, { rpcHost: endpoint.url })
   t.after(endpoint.close)
   const tokenless = client(t, url, { websocketAuthStrategy: 'param', websocketImplementation: withCookie('user=carol') })
@@ -162,7 +130,7 @@ test('an RPC endpoint answering 500 gets tokenless clients unauthorized and subs
 
 test('RPC requests carry the session id and the rpc-cable key derived from the secret', async t => {
   const chat = createChatApp()
-  const endpoint = await rpcEndpoint(t, chat.app)
+  const endpoint = await rpcEndpoint(chat.app)
   const { url } = await startServer(t, { rpcHost: endpoint.url })
   t.after(endpoint.close)
   const cable = client(t, url, { auth: { token: token({ username: 'ann' }) } })

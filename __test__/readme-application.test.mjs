@@ -3,10 +3,10 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
-import { Readable } from 'node:stream'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { Application, Channel, handler } from './support/serverless-js.mjs'
+import { Application, Channel } from './support/serverless-js.mjs'
+import { rpcEndpoint } from './support/rpc-endpoint.mjs'
 import { SECRET, startServer, token, until, sleep } from './support/cable.mjs'
 import { rawClient } from './support/raw-cable.mjs'
 
@@ -85,26 +85,6 @@ function probeApp() {
   app.registerChannel('probe', new ProbeChannel())
   app.registerChannel('features', new FeaturesChannel())
   return { app, log }
-}
-
-/** serverless-js's own `handler` behind node:http, as a Next.js route would serve it. */
-async function rpcEndpoint(app) {
-  const server = http.createServer(async (req, res) => {
-    const request = new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers: req.headers, body: Readable.toWeb(req), duplex: 'half' })
-    let result
-    try {
-      result = await handler(request, app)
-    } catch (error) {
-      result = { status: 0, error_msg: error.message }
-    }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result))
-  })
-  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
-  const close = () => {
-    server.close()
-    server.closeAllConnections()
-  }
-  return { url: `http://127.0.0.1:${server.address().port}/api/anycable`, close }
 }
 
 /** `count` welcomed raw clients. */

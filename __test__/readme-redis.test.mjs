@@ -5,8 +5,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { createCableServer, signStream } from '../index.mjs'
-import { SECRET, client, token, collect, until } from './support/cable.mjs'
+import { createCableServer } from '../index.mjs'
+import { SECRET, client, until, subscriber } from './support/cable.mjs'
 import { startRedis, freePort } from './support/redis.mjs'
 
 const BIN = fileURLToPath(new URL('../bin/anycable-rs.js', import.meta.url))
@@ -18,13 +18,6 @@ async function listening(t, options) {
   return { server, ...info }
 }
 
-async function subscriber(t, url, stream) {
-  const cable = client(t, url, { auth: { token: token() } })
-  const channel = cable.streamFromSigned(signStream(stream, SECRET))
-  const messages = collect(channel)
-  await channel.ensureSubscribed()
-  return messages
-}
 
 /** The redis-server's clients other than the asking redis-cli, as `CLIENT LIST` fields. */
 function redisClients(redis) {

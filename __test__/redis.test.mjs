@@ -4,8 +4,8 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { broadcaster } from './support/serverless-js.mjs'
-import { broadcastKey, createCableServer, signStream } from '../index.mjs'
-import { SECRET, client, token, collect, until, sleep } from './support/cable.mjs'
+import { broadcastKey, createCableServer } from '../index.mjs'
+import { SECRET, until, sleep, subscriber } from './support/cable.mjs'
 import { startRedis } from './support/redis.mjs'
 
 const BIN = fileURLToPath(new URL('../bin/anycable-rs.js', import.meta.url))
@@ -36,13 +36,6 @@ async function localNode(t, redis) {
   return { server, ...info }
 }
 
-async function subscriber(t, url, stream) {
-  const cable = client(t, url, { auth: { token: token() } })
-  const channel = cable.streamFromSigned(signStream(stream, SECRET))
-  const messages = collect(channel)
-  await channel.ensureSubscribed()
-  return messages
-}
 
 test('broadcasts from server.broadcast, /_broadcast and redis-cli PUBLISH reach every node exactly once, in order', async t => {
   const redis = await startRedis(t)

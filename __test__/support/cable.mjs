@@ -1,7 +1,7 @@
 // Real AnyCable JS clients (@anycable/core over `ws`) against a real embedded server.
 import WebSocket from 'ws'
 import { createCable } from '@anycable/core'
-import { createCableServer, generateToken } from '../../index.mjs'
+import { createCableServer, generateToken, signStream } from '../../index.mjs'
 
 export const SECRET = 'node-test-secret'
 
@@ -47,6 +47,15 @@ export function next(emitter, event, ms = 5000) {
 export function collect(channel) {
   const messages = []
   channel.on('message', message => messages.push(message))
+  return messages
+}
+
+/** A client subscribed to the signed `stream`; resolves with the messages it will collect. */
+export async function subscriber(t, url, stream) {
+  const cable = client(t, url, { auth: { token: token() } })
+  const channel = cable.streamFromSigned(signStream(stream, SECRET))
+  const messages = collect(channel)
+  await channel.ensureSubscribed()
   return messages
 }
 
