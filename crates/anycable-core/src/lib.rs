@@ -6,6 +6,7 @@ pub mod channels;
 pub mod config;
 pub mod hub;
 pub mod identity;
+mod json_object;
 pub mod keys;
 pub mod protocol;
 pub mod rpc;
