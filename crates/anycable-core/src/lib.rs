@@ -4,6 +4,9 @@
 pub mod broadcast;
 pub mod channels;
 pub mod config;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hub;
 pub mod identity;
 mod json_object;

@@ -14,7 +14,8 @@ use std::time::Duration;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
@@ -231,6 +232,7 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
                 tokio::spawn(serve_connection(stream, Arc::clone(&shared)));
             }
             // Out of file descriptors and the like: back off instead of spinning.
@@ -239,8 +241,11 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
-    let _ = stream.set_nodelay(true);
+/// Serves one accepted connection: any byte stream, so the fuzz targets can drive it in memory.
+async fn serve_connection<S>(stream: S, shared: Arc<Shared>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let mut shutdown = shared.shutdown.subscribe();
     let service = {
         let shared = Arc::clone(&shared);
@@ -279,5 +284,16 @@ impl Drop for ConnectionGuard {
         if self.0.connections.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.0.drained.notify_waiters();
         }
+    }
+}
+
+#[cfg(feature = "fuzzing")]
+impl CableServer {
+    /// Serves `stream` as a connection the listener accepted (for the `http` fuzz target).
+    pub async fn serve_stream<S>(&self, stream: S)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        serve_connection(stream, Arc::clone(&self.shared)).await;
     }
 }

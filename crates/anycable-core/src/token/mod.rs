@@ -15,5 +15,9 @@ pub use error::{Invalid, TokenError};
 pub use identificator::{Identificator, MAX_TOKEN_LEN};
 pub use ttl::{Ttl, TtlError};
 
+/// The claims reader against serde_json, for the `claims` fuzz target.
+#[cfg(feature = "fuzzing")]
+pub(crate) use claims::oracle::disagreement as claims_disagreement;
+
 #[cfg(test)]
 mod tests;
