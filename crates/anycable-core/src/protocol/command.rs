@@ -128,7 +128,7 @@ mod tests {
             "not json",
             "{",
             "[]",
-            r#"["subscribe","x"]"#,
+            r#"["subscribe","x",null]"#,
             r#"["message","x","\"data\""]"#,
             "42",
             r#""subscribe""#,
