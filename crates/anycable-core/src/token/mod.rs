@@ -15,7 +15,7 @@ pub use error::{Invalid, TokenError};
 pub use identificator::{Identificator, MAX_TOKEN_LEN};
 pub use ttl::{Ttl, TtlError};
 
-/// The claims reader against serde_json, for the `claims` fuzz target.
+/// The claims reader against serde_json, for the `token` fuzz target.
 #[cfg(feature = "fuzzing")]
 pub(crate) use claims::oracle::disagreement as claims_disagreement;
 
