@@ -4,8 +4,12 @@
 pub mod broadcast;
 pub mod channels;
 pub mod config;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hub;
 pub mod identity;
+mod json_object;
 pub mod keys;
 pub mod option_range;
 pub mod protocol;

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::hub::Hub;
+use crate::json_object::Object;
 
 /// One message for one stream, ready for the hub: `message` is the JSON the clients receive.
 #[derive(Debug)]
@@ -87,13 +88,15 @@ impl Publication {
     /// One publication or a JSON array of them.
     pub fn parse_batch(body: &[u8]) -> Result<Vec<Publication>, PublicationError> {
         let is_batch = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
-        let wire: Vec<WirePublication> = if is_batch {
+        let wire: Vec<Object<WirePublication>> = if is_batch {
             serde_json::from_slice(body)
         } else {
             serde_json::from_slice(body).map(|one| vec![one])
         }
         .map_err(|error| PublicationError(format!("invalid publication: {error}")))?;
-        wire.into_iter().map(Publication::from_wire).collect()
+        wire.into_iter()
+            .map(|Object(wire)| Publication::from_wire(wire))
+            .collect()
     }
 
     fn from_wire(wire: WirePublication) -> Result<Publication, PublicationError> {
@@ -153,6 +156,8 @@ mod tests {
             br#"{"stream":"a"}"#,
             br#"{"data":"1"}"#,
             br#"[{"stream":"a","data":"1"},{"stream":"b","data":2}]"#,
+            br#"[["a","1"]]"#,
+            br#"[{"stream":"a","data":"1"},["b","2",{"exclude_socket":"sid"}]]"#,
             b"not json",
             b"",
         ] {

@@ -1,6 +1,8 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::json_object::Object;
+
 /// A command from the client. Identifiers stay raw strings: they are echoed byte for byte.
 #[derive(Debug)]
 pub enum Command {
@@ -37,7 +39,7 @@ struct Raw {
 
 impl Command {
     pub fn parse(text: &str) -> Result<Command, MalformedCommand> {
-        let raw: Raw = serde_json::from_str(text).map_err(|_| MalformedCommand)?;
+        let Object(raw): Object<Raw> = serde_json::from_str(text).map_err(|_| MalformedCommand)?;
         let (Some(command), Some(identifier)) = (raw.command, raw.identifier) else {
             return Ok(Command::Unknown);
         };
@@ -126,6 +128,8 @@ mod tests {
             "not json",
             "{",
             "[]",
+            r#"["subscribe","x",null]"#,
+            r#"["message","x","\"data\""]"#,
             "42",
             r#""subscribe""#,
             r#"{"command":42}"#,

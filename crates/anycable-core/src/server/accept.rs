@@ -23,6 +23,7 @@ pub(super) async fn accept(listener: TcpListener, shared: Arc<Shared>) {
     loop {
         let error = match listener.accept().await {
             Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
                 // Registered here, in accept order, so "oldest" means first accepted.
                 let pending = shared.pending.register();
                 tokio::spawn(serve_connection(stream, pending, Arc::clone(&shared)));

@@ -16,7 +16,8 @@ use std::time::Duration;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
@@ -243,9 +244,12 @@ async fn listen(host: &str, port: u16) -> std::io::Result<TcpListener> {
 }
 
 /// Serves one connection's HTTP requests until it upgrades (the session takes the socket over),
-/// ends, times out, or is closed to make room (`pending` evicted).
-async fn serve_connection(stream: TcpStream, pending: Pending, shared: Arc<Shared>) {
-    let _ = stream.set_nodelay(true);
+/// ends, times out, or is closed to make room (`pending` evicted). Any byte stream, so the fuzz
+/// targets can drive it in memory.
+async fn serve_connection<S>(stream: S, pending: Pending, shared: Arc<Shared>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let mut shutdown = shared.shutdown.subscribe();
     let service = {
         let shared = Arc::clone(&shared);
@@ -296,5 +300,17 @@ impl Drop for ConnectionGuard {
         if self.0.connections.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.0.drained.notify_waiters();
         }
+    }
+}
+
+#[cfg(feature = "fuzzing")]
+impl CableServer {
+    /// Serves `stream` as a connection the listener accepted (for the `http` fuzz target).
+    pub async fn serve_stream<S>(&self, stream: S)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let pending = self.shared.pending.register();
+        serve_connection(stream, pending, Arc::clone(&self.shared)).await;
     }
 }

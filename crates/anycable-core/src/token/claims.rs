@@ -140,6 +140,10 @@ fn time_claim(claim: &Option<Claim<f64>>) -> Result<Option<f64>, Invalid> {
     }
 }
 
+#[cfg(any(test, feature = "fuzzing"))]
+#[path = "claims_oracle.rs"]
+pub(super) mod oracle;
+
 #[cfg(test)]
 #[path = "claims_tests.rs"]
 mod tests;

@@ -7,6 +7,7 @@ use super::claims::{IssuedClaims, ReceivedClaims};
 use super::clock::unix_now;
 use super::hmac_keys::HmacKeys;
 use super::{Algorithm, Invalid, IssueError, TokenError, Ttl};
+use crate::json_object::Object;
 use crate::secret::EmptySecret;
 
 /// Tokens longer than this are refused before any parsing: no real identifiers need more,
@@ -224,7 +225,8 @@ fn parse_algorithm(encoded_header: &str) -> Result<Algorithm, Invalid> {
     let json = URL_SAFE_NO_PAD
         .decode_to_vec(encoded_header)
         .map_err(|_| Invalid::Malformed)?;
-    let header: Header = serde_json::from_slice(&json).map_err(|_| Invalid::Malformed)?;
+    let Object(header): Object<Header> =
+        serde_json::from_slice(&json).map_err(|_| Invalid::Malformed)?;
     header
         .alg
         .and_then(|alg| alg.parse().ok())

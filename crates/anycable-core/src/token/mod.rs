@@ -17,5 +17,9 @@ pub use identificator::{Identificator, MAX_TOKEN_LEN};
 pub use issue_error::IssueError;
 pub use ttl::{Ttl, TtlError};
 
+/// The claims reader against serde_json, for the `token` fuzz target.
+#[cfg(feature = "fuzzing")]
+pub(crate) use claims::oracle::disagreement as claims_disagreement;
+
 #[cfg(test)]
 mod tests;

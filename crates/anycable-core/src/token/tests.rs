@@ -218,6 +218,18 @@ fn only_hmac_algorithms_are_accepted() {
 }
 
 #[test]
+fn a_header_that_is_not_a_json_object_is_malformed() {
+    let claims = format!(r#"{{"ext":{}}}"#, serde_json::to_string(IDS).unwrap());
+    for header in [r#"["HS256"]"#, r#"["HS256","JWT"]"#, r#""HS256""#] {
+        assert_eq!(
+            verify_now(&with_header(header, &claims)),
+            Err(Invalid::Malformed.into()),
+            "{header}"
+        );
+    }
+}
+
+#[test]
 fn the_algorithm_is_bound_to_the_signature() {
     let token = identificator(Algorithm::HS512).generate_with(IDS, NOW, NOW + 60);
     let (_, rest) = token.split_once('.').unwrap();
