@@ -22,9 +22,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# Each fuzz target for 20 s over its seeds and the corpus so far; a crash or a hang fails the run.
+bash scripts/fuzz.sh 20
 cargo test --workspace
 # The load generator's smoke test (__test__/loadgen.test.mjs) runs the debug build.
 cargo build -p anycable-loadgen
 node --test __test__/
-# Each fuzz target for 20 s over its seeds and the corpus so far; a crash or a hang fails the run.
-bash scripts/fuzz.sh 20
