@@ -5,47 +5,18 @@
 const { randomBytes } = require('node:crypto')
 const { createCableServer } = require('../index.js')
 const { startDemo } = require('../lib/demo.js')
+const { SERVER_OPTIONS } = require('../lib/options.js')
 
-/** flag -> [option name, kind]. Environment: ANYCABLE_ + the flag upper-cased. */
-const FLAGS = {
-  host: ['host', 'string'],
-  port: ['port', 'integer'],
-  path: ['path', 'string'],
-  secret: ['secret', 'string'],
-  jwt_secret: ['jwtSecret', 'string'],
-  jwt_param: ['jwtParam', 'string'],
-  enforce_jwt: ['enforceJwt', 'boolean'],
-  noauth: ['noauth', 'boolean'],
-  streams_secret: ['streamsSecret', 'string'],
-  public_streams: ['publicStreams', 'boolean'],
-  public_streams_prefix: ['publicStreamsPrefix', 'string'],
-  public: ['public', 'boolean'],
-  turbo_streams: ['turboStreams', 'boolean'],
-  streams_whisper: ['streamsWhisper', 'boolean'],
-  broadcast_key: ['broadcastKey', 'string'],
-  broadcast_path: ['broadcastPath', 'string'],
-  allowed_origins: ['allowedOrigins', 'string'],
-  ping_interval: ['pingInterval', 'number'],
-  max_message_size: ['maxMessageSize', 'integer'],
-  max_subscriptions: ['maxSubscriptions', 'integer'],
-  max_outgoing_bytes: ['maxOutgoingBytes', 'integer'],
-  command_rate: ['commandRate', 'integer'],
-  health_path: ['healthPath', 'string'],
-  rpc_host: ['rpcHost', 'string'],
-  rpc_timeout: ['rpcTimeout', 'number'],
-  rpc_concurrency: ['rpcConcurrency', 'integer'],
-  redis_url: ['redisUrl', 'string'],
-  broadcast_adapter: ['broadcastAdapter', 'string'],
-  redis_channel: ['redisChannel', 'string'],
-  pubsub: ['pubsub', 'string'],
-  handshake_timeout: ['handshakeTimeout', 'number'],
-  max_pending_connections: ['maxPendingConnections', 'integer'],
-  max_connections: ['maxConnections', 'integer'],
-  headers: ['headers', 'string'],
-}
+/** How a flag's text becomes a value, by the option's declared type. */
+const KIND_OF_TYPE = { boolean: 'boolean', integer: 'integer', seconds: 'number' }
 
-/** Extra environment names that mean the same as a flag. */
-const ENV_ALIASES = { port: ['PORT'], jwt_param: ['ANYCABLE_ID_PARAM'], redis_url: ['REDIS_URL'] }
+/** flag -> [option name, kind, environment variables], from the declaration in lib/options.js. */
+const FLAGS = Object.fromEntries(
+  SERVER_OPTIONS.filter(option => option.flag).map(({ name, flag, type, env = [] }) => [
+    flag,
+    [name, KIND_OF_TYPE[type] ?? 'string', [`ANYCABLE_${flag.toUpperCase()}`, ...env]],
+  ]),
+)
 
 const USAGE = `Usage: anycable-rs [--flag=value ...] [--dev] [--demo]
 
@@ -54,6 +25,17 @@ Serves the Action Cable protocol to AnyCable clients. Flags (or ANYCABLE_<FLAG> 
   --dev    no secret given: generate a development secret and print it (never in production)
   --demo   --dev, plus a chat page at / (http://localhost:8080/ by default) using @anycable/web
   --help   this text`
+
+/** `--help`: the usage, then one line per flag from its declaration. */
+const HELP = [
+  USAGE,
+  '',
+  'Flags in detail [default]:',
+  ...SERVER_OPTIONS.filter(option => option.flag).map(({ flag, doc, default: value }) => {
+    const shown = String(value ?? '') // an empty list or no default shows none
+    return `  --${flag.padEnd(24)} ${doc}${shown === '' ? '' : ` [${shown}]`}`
+  }),
+].join('\n')
 
 class UsageError extends Error {}
 
@@ -76,8 +58,8 @@ function parse(argv, env) {
   const options = {}
   let dev = false
   let demo = false
-  for (const [flag, [name, kind]] of Object.entries(FLAGS)) {
-    const variable = [`ANYCABLE_${flag.toUpperCase()}`, ...(ENV_ALIASES[flag] ?? [])].find(v => env[v] !== undefined && env[v] !== '')
+  for (const [flag, [name, kind, variables]] of Object.entries(FLAGS)) {
+    const variable = variables.find(v => env[v] !== undefined && env[v] !== '')
     if (variable) options[name] = convert(flag, kind, env[variable])
   }
   for (let i = 0; i < argv.length; i++) {
@@ -127,7 +109,7 @@ function describe(features) {
 async function main() {
   const parsed = parse(process.argv.slice(2), process.env)
   if (parsed.help) {
-    console.log(USAGE)
+    console.log(HELP)
     return
   }
   const { options, dev, demo } = parsed
