@@ -60,6 +60,12 @@ export interface ListenInfo {
   port: number
 }
 
+/**
+ * `Config::default()` as options, so `__test__/option-declaration.test.mjs` can hold the declared
+ * defaults in `lib/options.js` to the ones the core really uses.
+ */
+export declare function serverDefaults(): ServerOptions
+
 /** Which features a configuration turns on, for the start-up line (never the secrets). */
 export interface ServerFeatures {
   jwt: boolean

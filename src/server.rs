@@ -146,6 +146,50 @@ impl ServerOptions {
     }
 }
 
+/// `Config::default()` as options, so `__test__/option-declaration.test.mjs` can hold the declared
+/// defaults in `lib/options.js` to the ones the core really uses.
+#[napi]
+pub fn server_defaults() -> ServerOptions {
+    let defaults = Config::default();
+    let count = |n: usize| Some(u32::try_from(n).unwrap_or(u32::MAX));
+    ServerOptions {
+        host: Some(defaults.host),
+        port: Some(u32::from(defaults.port)),
+        path: Some(defaults.path),
+        secret: defaults.secret,
+        jwt_secret: defaults.jwt_secret,
+        jwt_param: Some(defaults.jwt_param),
+        enforce_jwt: Some(defaults.enforce_jwt),
+        noauth: Some(defaults.noauth),
+        streams_secret: defaults.streams_secret,
+        public_streams: Some(defaults.public_streams),
+        public_streams_prefix: Some(defaults.public_streams_prefix),
+        public: Some(defaults.public),
+        turbo_streams: Some(defaults.turbo_streams),
+        streams_whisper: Some(defaults.streams_whisper),
+        broadcast_key: defaults.broadcast_key,
+        broadcast_path: Some(defaults.broadcast_path),
+        allowed_origins: Some(defaults.allowed_origins),
+        ping_interval: Some(defaults.ping_interval.as_secs_f64()),
+        max_message_size: count(defaults.max_message_size),
+        max_subscriptions: count(defaults.max_subscriptions),
+        max_outgoing_bytes: count(defaults.max_outgoing_bytes),
+        command_rate: Some(defaults.command_rate),
+        health_path: Some(defaults.health_path),
+        rpc_host: defaults.rpc_host,
+        rpc_timeout: Some(defaults.rpc_timeout.as_secs_f64()),
+        rpc_concurrency: count(defaults.rpc_concurrency),
+        redis_url: defaults.redis_url,
+        broadcast_adapter: Some(defaults.broadcast_adapter),
+        redis_channel: Some(defaults.redis_channel),
+        pubsub: Some(defaults.pubsub),
+        handshake_timeout: Some(defaults.handshake_timeout.as_secs_f64()),
+        max_pending_connections: count(defaults.max_pending_connections),
+        max_connections: count(defaults.max_connections),
+        headers: Some(defaults.headers),
+    }
+}
+
 /// Where a started server listens.
 #[napi(object)]
 pub struct ListenInfo {
