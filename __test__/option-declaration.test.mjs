@@ -1,0 +1,116 @@
+// Every server option is declared once, in lib/options.js; these checks fail when anything written
+// elsewhere by hand (the TypeScript types, the napi struct and the Rust defaults and ranges behind
+// it, the README) disagrees with that declaration.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const { SERVER_OPTIONS } = require('../lib/options.js')
+const { NativeCableServer, serverDefaults } = require('../binding.js')
+
+const read = file => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8')
+const README = read('README.md')
+const sorted = names => [...names].sort()
+const declaredNames = sorted(SERVER_OPTIONS.map(option => option.name))
+/** Options the native layer takes: all but the JS-only ones (no CLI flag, e.g. `application`). */
+const nativeOptions = SERVER_OPTIONS.filter(option => option.flag)
+
+/** The member names of `export interface <name> { ... }` in a .d.ts file. */
+function interfaceMembers(source, name) {
+  const body = new RegExp(`export interface ${name} \\{\\n([^]*?)\\n\\}`).exec(source)?.[1]
+  assert.ok(body, `${name} is declared`)
+  return sorted([...body.matchAll(/^ {2}(\w+)\?:/gm)].map(match => match[1]))
+}
+
+/** The README section starting at `heading`, up to the next heading. */
+function readmeSection(heading) {
+  const start = README.indexOf(heading)
+  assert.ok(start >= 0, `the README has "${heading}"`)
+  const end = README.indexOf('\n#', start + heading.length)
+  return README.slice(start, end < 0 ? undefined : end)
+}
+
+/** README options table: option name -> its default cell. */
+function readmeOptionRows() {
+  const table = /\| option \| default \| meaning \|\n\|[-|]+\|\n((?:\|.*\|\n)+)/.exec(README)?.[1]
+  assert.ok(table, 'the README has the options table')
+  const rows = new Map()
+  for (const line of table.trim().split('\n')) {
+    const [, names, defaults] = line.split('|').map(cell => cell.trim())
+    for (const [, name] of names.matchAll(/`(\w+)`/g)) {
+      assert.ok(!rows.has(name), `${name} has one README row`)
+      rows.set(name, defaults)
+    }
+  }
+  return rows
+}
+
+test('every option is declared once, with a type the validation knows', () => {
+  assert.equal(new Set(declaredNames).size, declaredNames.length, 'option names are unique')
+  const flags = nativeOptions.map(option => option.flag)
+  assert.equal(new Set(flags).size, flags.length, 'flags are unique')
+  for (const option of SERVER_OPTIONS) {
+    assert.match(option.doc, /\S/, `${option.name} has a doc line`)
+    if (option.flag) assert.equal(option.flag.replace(/_(\w)/g, (_, c) => c.toUpperCase()), option.name, 'flag = snake_case name')
+  }
+})
+
+test('index.d.ts CableServerOptions declares exactly the declared options', () => {
+  assert.deepEqual(interfaceMembers(read('index.d.ts'), 'CableServerOptions'), declaredNames)
+})
+
+test('the napi ServerOptions (binding.d.ts, generated from src/server.rs) takes exactly the native options', () => {
+  assert.deepEqual(interfaceMembers(read('binding.d.ts'), 'ServerOptions'), sorted(nativeOptions.map(option => option.name)))
+})
+
+test('declared defaults are the Rust Config::default() values', () => {
+  const defaults = serverDefaults()
+  for (const option of nativeOptions) assert.deepEqual(defaults[option.name], option.default, option.name)
+  assert.deepEqual(sorted(Object.keys(defaults)), sorted(nativeOptions.filter(o => o.default !== undefined).map(o => o.name)))
+})
+
+test('declared ranges are the ones the Rust core holds options to', () => {
+  const accepts = (name, value) => assert.doesNotThrow(() => new NativeCableServer({ [name]: value }), `${name}: ${value}`)
+  const refuses = (name, value) =>
+    assert.throws(() => new NativeCableServer({ [name]: value }), error => error.code === 'InvalidArg' && error.message.includes(name), `${name}: ${value}`)
+  const numeric = nativeOptions.filter(option => option.type === 'integer' || option.type === 'seconds')
+  assert.ok(numeric.length >= 10)
+  for (const { name, type, min, max } of numeric) {
+    accepts(name, min)
+    accepts(name, max)
+    if (type === 'seconds') {
+      refuses(name, min / 2)
+      refuses(name, max + 1)
+    } else {
+      // Below 0 or above u32 the napi conversion itself wraps, so only ranges narrower than u32.
+      if (min > 0) refuses(name, min - 1)
+      if (max < 2 ** 32 - 1) refuses(name, max + 1)
+    }
+  }
+  for (const { name, values } of nativeOptions.filter(option => option.type === 'enum')) {
+    for (const value of values) accepts(name, value)
+    refuses(name, 'undeclared')
+  }
+})
+
+test('the README options table has one row per option, showing the declared default', () => {
+  const rows = readmeOptionRows()
+  assert.deepEqual(sorted(rows.keys()), declaredNames)
+  for (const { name, default: value } of SERVER_OPTIONS) {
+    if (['string', 'number'].includes(typeof value) && value !== '') {
+      assert.ok(rows.get(name).includes(`\`${value}\``), `${name}'s README default shows \`${value}\`: ${rows.get(name)}`)
+    }
+  }
+})
+
+test('the README command line section lists every flag and extra environment variable', () => {
+  const section = readmeSection('### Command line')
+  const list = /Flags are the AnyCable server's: ([^]*?),\s*each also read from/.exec(section)?.[1]
+  assert.ok(list, 'the README lists the flags')
+  assert.deepEqual(sorted(list.match(/--[a-z_]+/g).map(flag => flag.slice(2))), sorted(nativeOptions.map(option => option.flag)))
+  for (const variable of SERVER_OPTIONS.flatMap(option => option.env ?? [])) {
+    assert.ok(section.includes(`\`${variable}\``), `the README names ${variable}`)
+  }
+})
