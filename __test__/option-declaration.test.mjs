@@ -47,7 +47,7 @@ function readmeOptionRows() {
   return rows
 }
 
-test('every option is declared once, with a type the validation knows', () => {
+test('every option is declared once, with a doc line and its snake_case flag', () => {
   assert.equal(new Set(declaredNames).size, declaredNames.length, 'option names are unique')
   const flags = nativeOptions.map(option => option.flag)
   assert.equal(new Set(flags).size, flags.length, 'flags are unique')
