@@ -29,6 +29,9 @@ pub fn bind<S: 'static, const ARGS: usize>(
 ) -> Result<sys::napi_value> {
     let bound = Box::into_raw(Box::new(Bound { state, call }));
     let mut function = ptr::null_mut();
+    // SAFETY: `env` is the live env of the current call; `name` is valid UTF-8 of the length
+    // given (napi copies it); `trampoline` matches napi_callback; `bound` stays allocated until
+    // `release` (or the error path below) frees it; `function` is a valid out-pointer.
     let created = check_status!(unsafe {
         sys::napi_create_function(
             env.raw(),
@@ -40,6 +43,8 @@ pub fn bind<S: 'static, const ARGS: usize>(
         )
     })
     .and_then(|_| {
+        // SAFETY: `function` was just created in this env; the finalizer takes ownership of
+        // `bound` and `release` frees it exactly once, when the function is collected.
         check_status!(unsafe {
             sys::napi_add_finalizer(
                 env.raw(),
@@ -53,6 +58,8 @@ pub fn bind<S: 'static, const ARGS: usize>(
     });
     if let Err(error) = created {
         // No finalizer owns the state: free it here.
+        // SAFETY: `bound` came from Box::into_raw above and no finalizer was registered for it;
+        // a function created before the failure is never returned, so no JS code can call it.
         drop(unsafe { Box::from_raw(bound) });
         return Err(error);
     }
@@ -67,6 +74,8 @@ unsafe extern "C" fn trampoline<S, const ARGS: usize>(
         let mut argc = ARGS;
         let mut args = [ptr::null_mut(); ARGS];
         let mut data = ptr::null_mut();
+        // SAFETY: napi calls this with a live `env` and `info`; `args` holds `argc` (= ARGS)
+        // values, so napi writes no more than it has room for.
         check_status!(unsafe {
             sys::napi_get_cb_info(
                 env,
@@ -78,6 +87,10 @@ unsafe extern "C" fn trampoline<S, const ARGS: usize>(
             )
         })?;
         // napi_get_cb_info fills missing arguments with `undefined`.
+        // SAFETY: `data` is the `Bound<S, ARGS>` this function was created with in `bind`; it is
+        // freed only by `release`, after the function is collected, so it outlives this call.
+        // Only shared references are made: JS calls run on one thread, and state mutated through
+        // `&S` must use interior mutability (as `Cell` does).
         let bound = unsafe { &*data.cast::<Bound<S, ARGS>>() };
         (bound.call)(&bound.state, env, args)
     }))
@@ -88,6 +101,8 @@ unsafe extern "C" fn trampoline<S, const ARGS: usize>(
         ))
     });
     result.unwrap_or_else(|error| {
+        // SAFETY: `env` is the live env of this callback, and no exception is pending: the
+        // call returned an error instead of throwing.
         unsafe { JsError::from(error).throw_into(env) };
         ptr::null_mut()
     })
@@ -98,5 +113,7 @@ unsafe extern "C" fn release<S, const ARGS: usize>(
     data: *mut c_void,
     _hint: *mut c_void,
 ) {
+    // SAFETY: `data` is the Box::into_raw pointer `bind` registered this finalizer with; napi
+    // runs a finalizer once, so it is freed exactly once.
     drop(unsafe { Box::from_raw(data.cast::<Bound<S, ARGS>>()) });
 }

@@ -7,6 +7,8 @@ use napi::{check_status, sys, Result};
 /// napi-rs's `String` makes it measure and then encode UTF-8: for a 219-byte token that was
 /// ~260 ns against ~110 ns per call (benchmark/tokens.mjs).
 pub fn read_string(env: sys::napi_env, value: sys::napi_value) -> Result<String> {
+    // SAFETY: `env` and `value` are the live env and an argument of the current JS call; a
+    // non-string value is an error, not undefined behaviour.
     let text = unsafe { Utf16String::from_napi_value(env, value) }?;
     let mut bytes = vec![MaybeUninit::uninit(); text.len()];
     Ok(narrow_into(&text, &mut bytes)
@@ -48,6 +50,8 @@ fn read_units(
     buffer: &mut [MaybeUninit<u16>],
 ) -> Result<&[u16]> {
     let mut written = 0;
+    // SAFETY: `env` and `value` belong to the current JS call; napi writes at most
+    // `buffer.len()` units (the last a NUL) into `buffer`, and counts them into `written`.
     check_status!(unsafe {
         sys::napi_get_value_string_utf16(
             env,
@@ -64,6 +68,8 @@ fn read_units(
 /// Narrows ASCII `units` into `bytes` in one pass that also notes any unit outside ASCII;
 /// `None` if there was one.
 fn narrow_into<'b>(units: &[u16], bytes: &'b mut [MaybeUninit<u8>]) -> Option<&'b str> {
+    // The unchecked read below covers `units.len()` bytes: a shorter `bytes` would read past it.
+    assert!(bytes.len() >= units.len(), "narrowing buffer too short");
     let mut any_bits = 0u16;
     for (byte, &unit) in bytes.iter_mut().zip(units) {
         any_bits |= unit;
@@ -72,7 +78,8 @@ fn narrow_into<'b>(units: &[u16], bytes: &'b mut [MaybeUninit<u8>]) -> Option<&'
     if any_bits >= 0x80 {
         return None;
     }
-    // SAFETY: the first `units.len()` bytes were just written, all below 0x80: valid UTF-8.
+    // SAFETY: `bytes` holds at least `units.len()` bytes (asserted above), and the first
+    // `units.len()` were just written, all below 0x80: valid UTF-8.
     Some(unsafe {
         std::str::from_utf8_unchecked(std::slice::from_raw_parts(
             bytes.as_ptr().cast(),

@@ -3,6 +3,8 @@
 
 // `cargo test` builds this crate without napi's export registration, so everything looks unused.
 #![cfg_attr(test, allow(dead_code))]
+// Every `unsafe` block says why it holds.
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod application;
 mod bound_fn;

@@ -88,8 +88,10 @@ fn generate_call(
     [identifiers, expires_at]: [sys::napi_value; 2],
 ) -> Result<sys::napi_value> {
     let identifiers = read_string(env, identifiers)?;
+    // SAFETY: `env` and `expires_at` are the live env and an argument of the current JS call.
     let expires_at = unsafe { Option::<f64>::from_napi_value(env, expires_at) }?;
     let token = generate(identificator, &identifiers, expires_at)?;
+    // SAFETY: `env` is the live env of the current JS call.
     unsafe { Latin1String::to_napi_value(env, token) }
 }
 
@@ -119,6 +121,7 @@ fn verify_call(
             verifier.identifiers.set(identifiers);
             text
         }
+        // SAFETY: `env` is the live env of the current JS call.
         Err(error) => unsafe { TokenFailure::to_napi_value(env, error.into()) },
     }
 }
@@ -127,6 +130,8 @@ fn verify_call(
 fn js_text(env: sys::napi_env, text: &str) -> Result<sys::napi_value> {
     let mut value = std::ptr::null_mut();
     let (ptr, len) = (text.as_ptr().cast(), text.len() as isize);
+    // SAFETY: `ptr`/`len` are a live `&str` (V8 copies it); Latin-1 is chosen only for ASCII,
+    // whose bytes mean the same in Latin-1; `value` is a valid out-pointer.
     check_status!(unsafe {
         if text.is_ascii() {
             sys::napi_create_string_latin1(env, ptr, len, &mut value)

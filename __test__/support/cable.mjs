@@ -15,7 +15,10 @@ export async function startServer(t, options = {}) {
 
 export const token = (identifiers = { user_id: 1 }, ttl = 300) => generateToken(identifiers, { secret: SECRET, ttl })
 
-/** A client, disconnected after the test. `monitor: false` unless reconnecting is under test. */
+/**
+ * A client, disconnected after the test with its monitor and protocol timers stopped, so the file's
+ * process can exit at once. `monitor: false` unless reconnecting is under test.
+ */
 export function client(t, url, options = {}) {
   const cable = createCable(url, {
     websocketImplementation: WebSocket,
@@ -24,8 +27,47 @@ export function client(t, url, options = {}) {
     monitor: false,
     ...options,
   })
-  t.after(() => cable.disconnect())
+  const timers = protocolTimers(cable.protocol)
+  t.after(() => {
+    cable.disconnect()
+    cable.monitor?.dispose()
+    timers.clear()
+  })
   return cable
+}
+
+/**
+ * The timers `protocol` arms from now on, to clear after the test. @anycable/core's Action Cable
+ * protocol arms one on every subscribe (a 5 s retry), on a retry (its expiry) and on every
+ * unsubscribe (a cooldown), and keeps no handle: each file's process idled ~5 s after its last
+ * test waiting for them. Its methods call the global `setTimeout` synchronously, so each one
+ * runs with a `setTimeout` that records what it arms.
+ */
+function protocolTimers(protocol) {
+  const armed = new Set()
+  const arm = globalThis.setTimeout
+  const recording = (...args) => {
+    const timer = arm(...args)
+    armed.add(timer)
+    return timer
+  }
+  for (const method of ['subscribe', 'maybeExpireSubscribe', 'unsubscribe']) {
+    const original = protocol[method]
+    protocol[method] = function (...args) {
+      globalThis.setTimeout = recording
+      try {
+        return original.apply(this, args)
+      } finally {
+        globalThis.setTimeout = arm
+      }
+    }
+  }
+  return {
+    clear() {
+      for (const timer of armed) clearTimeout(timer)
+      armed.clear()
+    },
+  }
 }
 
 /** Resolves with the next `event` of `emitter`, or rejects after `ms`. */

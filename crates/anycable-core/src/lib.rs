@@ -1,6 +1,9 @@
 //! The anycable-rs core: everything an AnyCable-compatible server and its token issuers need,
 //! with no knowledge of Node.js. The napi layer in the root crate only converts values and delegates here.
 
+// Every `unsafe` block says why it holds.
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod broadcast;
 pub mod channels;
 pub mod config;

@@ -67,7 +67,8 @@ fn receive(fd: i32, buffer: &mut [u8]) -> io::Result<(usize, Option<u64>)> {
         return Err(io::Error::last_os_error());
     }
     let mut arrival = None;
-    // SAFETY: walking the control messages the kernel wrote, with the libc macros.
+    // SAFETY: walking the control messages the kernel wrote, with the libc macros, which stay
+    // within `msg_controllen`; an SCM_TIMESTAMPNS message carries a timespec, read unaligned.
     unsafe {
         let mut header = libc::CMSG_FIRSTHDR(&message);
         while !header.is_null() {

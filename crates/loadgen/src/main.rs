@@ -2,6 +2,9 @@
 //! bottleneck: N clients connect with a JWT (sub-protocol) and subscribe to one signed stream,
 //! then a publisher POSTs timestamped broadcasts. Prints one JSON object of measurements.
 
+// Every `unsafe` block says why it holds.
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 mod arrival;
 mod client;
 mod publisher;
