@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use serde_json::value::RawValue;
 
 use crate::protocol::{broadcast_frame, Frame};
-use crate::session::Outbox;
+use crate::outbox::Outbox;
 
 /// Identifies a session inside this process.
 pub type SessionId = u64;
@@ -128,7 +128,7 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::{Outbox, OutboxReceiver};
+    use crate::outbox::{Outbox, OutboxReceiver};
 
     fn raw(json: &str) -> Box<RawValue> {
         RawValue::from_string(json.into()).unwrap()

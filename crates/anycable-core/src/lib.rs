@@ -12,6 +12,7 @@ pub mod identity;
 mod json_object;
 pub mod keys;
 pub mod option_range;
+mod outbox;
 pub mod protocol;
 pub mod rpc;
 mod secret;

@@ -12,7 +12,7 @@ use crate::rpc::{
     CommandRequest, CommandResponse, ConnectRequest, DisconnectRequest, Env, EnvResponse, Rpc,
     RpcError, Status,
 };
-use crate::session::Outbox;
+use crate::outbox::Outbox;
 
 /// A command for the application, ready to send without borrowing the session.
 struct AppCall {
