@@ -6,8 +6,8 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::value::RawValue;
 
-use crate::protocol::{broadcast_frame, Frame};
 use crate::outbox::Outbox;
+use crate::protocol::{broadcast_frame, Frame};
 
 /// Identifies a session inside this process.
 pub type SessionId = u64;
