@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use anycable_core::rpc::{CallFuture, Method, RpcError, Transport};
+use anycable_core::{CallFuture, Method, RpcError, Transport};
 use napi::bindgen_prelude::{FnArgs, Function, Promise};
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi::{Result, Status};

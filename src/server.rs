@@ -1,8 +1,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anycable_core::option_range::Seconds;
-use anycable_core::rpc::Transport;
+use anycable_core::Seconds;
+use anycable_core::Transport;
 use anycable_core::{CableServer, Config, Publication};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::{Env, Result};

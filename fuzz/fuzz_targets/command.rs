@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use anycable_core::protocol::Command;
+use anycable_core::fuzzing::Command;
 use libfuzzer_sys::fuzz_target;
 use serde::de::IgnoredAny;
 use serde_json::{json, Map, Value};

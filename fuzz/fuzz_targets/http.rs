@@ -18,7 +18,7 @@
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use anycable_core::rpc::{CallFuture, Method, Transport};
+use anycable_core::{CallFuture, Method, Transport};
 use anycable_core::{CableServer, Config};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};

@@ -6,3 +6,6 @@
 pub fn claims_disagreement(payload: &[u8]) -> Option<String> {
     crate::token::claims_disagreement(payload)
 }
+
+/// The client command parser, for the `command` target.
+pub use crate::protocol::Command;

@@ -6,8 +6,8 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::value::RawValue;
 
+use crate::outbox::Outbox;
 use crate::protocol::{broadcast_frame, Frame};
-use crate::session::Outbox;
 
 /// Identifies a session inside this process.
 pub type SessionId = u64;
@@ -128,7 +128,7 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::{Outbox, OutboxReceiver};
+    use crate::outbox::{Outbox, OutboxReceiver};
 
     fn raw(json: &str) -> Box<RawValue> {
         RawValue::from_string(json.into()).unwrap()

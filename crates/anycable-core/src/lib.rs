@@ -1,34 +1,52 @@
 //! The anycable-rs core: everything an AnyCable-compatible server and its token issuers need,
 //! with no knowledge of Node.js. The napi layer in the root crate only converts values and delegates here.
+//!
+//! Modules are private; the public API is the list of re-exports below.
 
 // Every `unsafe` block says why it holds.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-pub mod broadcast;
-pub mod channels;
-pub mod config;
+mod broadcast;
+mod channels;
+mod config;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod hub;
-pub mod identity;
+mod hub;
+mod identity;
 mod json_object;
-pub mod keys;
-pub mod option_range;
-pub mod protocol;
-pub mod rpc;
+mod keys;
+mod option_range;
+mod outbox;
+mod protocol;
+mod rpc;
 mod secret;
-pub mod server;
-pub mod session;
-pub mod streams;
-pub mod token;
+mod server;
+mod session;
+mod streams;
+mod token;
 
+/// The Redis bridge's counters (in `ServerStats`) and its publish queue's length.
+pub use broadcast::redis::{RedisStats, QUEUE_CAPACITY};
+/// A publication (stream + data) to deliver, and why one was rejected.
 pub use broadcast::{Publication, PublicationError};
+/// The server's options as given, and why they were refused.
 pub use config::{Config, ConfigError};
+/// Key derivation from the application secret, and constant-time secret comparison.
 pub use keys::{broadcast_key, rpc_key, secrets_match};
+/// The accepted range of a seconds-valued option (for converting and checking JS numbers).
+pub use option_range::Seconds;
+/// Application channels over RPC: the transport an embedder implements, and the body size limit.
+pub use rpc::{CallFuture, Method, RpcError, Transport, MAX_RPC_RESPONSE_BYTES};
+/// A secret that must not be empty was empty.
 pub use secret::EmptySecret;
+/// The embedded cable server, its errors and its live counters.
 pub use server::{CableServer, ServerError, ServerStats};
+/// The longest channel identifier a client may subscribe with.
+pub use session::MAX_IDENTIFIER_BYTES;
+/// Signed stream names (`signed_stream_name`).
 pub use streams::StreamSigner;
+/// AnyCable JWT identification tokens: issue, verify, and their errors.
 pub use token::{
     Algorithm, Identificator, Invalid, IssueError, TokenError, Ttl, TtlError, MAX_TOKEN_LEN,
 };

@@ -5,8 +5,8 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use anycable_core::rpc::{CallFuture, Method, Transport};
 use anycable_core::{CableServer, Config, Publication};
+use anycable_core::{CallFuture, Method, Transport};
 use serde_json::{json, Value};
 use support::*;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;

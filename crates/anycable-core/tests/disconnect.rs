@@ -4,8 +4,8 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use anycable_core::rpc::{CallFuture, Method, Transport};
 use anycable_core::CableServer;
+use anycable_core::{CallFuture, Method, Transport};
 use serde_json::{json, Value};
 use support::*;
 

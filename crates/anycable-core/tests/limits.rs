@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use anycable_core::session::MAX_IDENTIFIER_BYTES;
+use anycable_core::MAX_IDENTIFIER_BYTES;
 use anycable_core::{CableServer, Config, Publication};
 use futures_util::StreamExt;
 use serde_json::{json, Value};

@@ -5,8 +5,8 @@ mod support;
 
 use std::time::Duration;
 
-use anycable_core::broadcast::redis::{RedisStats, QUEUE_CAPACITY};
 use anycable_core::{CableServer, Config, Publication};
+use anycable_core::{RedisStats, QUEUE_CAPACITY};
 use serde_json::{json, Value};
 use support::*;
 

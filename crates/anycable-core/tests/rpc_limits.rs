@@ -5,8 +5,8 @@ mod support;
 
 use std::time::Duration;
 
-use anycable_core::rpc::MAX_RPC_RESPONSE_BYTES;
 use anycable_core::Config;
+use anycable_core::MAX_RPC_RESPONSE_BYTES;
 use serde_json::json;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -3,7 +3,7 @@
 mod command;
 mod frames;
 
-pub use command::{Command, MalformedCommand};
+pub use command::Command;
 pub use frames::{
     broadcast_frame, confirm, disconnect, ping, reject, welcome, DisconnectReason, Frame,
 };

@@ -1,17 +1,15 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, AUTHORIZATION, CONNECTION, CONTENT_TYPE};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::header::{HeaderValue, AUTHORIZATION, CONNECTION};
+use hyper::{Method, Request, StatusCode};
 
+use super::response::{owned_text, text, HttpResponse};
 use super::{websocket, Shared};
 use crate::broadcast::Publication;
 use crate::keys::secrets_match;
-
-pub type HttpResponse = Response<Full<Bytes>>;
 
 /// Largest broadcast request body accepted.
 const MAX_BROADCAST_BODY: usize = 16 * 1024 * 1024;
@@ -33,22 +31,6 @@ pub async fn route(
     } else {
         text(StatusCode::NOT_FOUND, "Not found")
     })
-}
-
-pub fn text(status: StatusCode, body: &'static str) -> HttpResponse {
-    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        "text/plain; charset=utf-8".parse().expect("valid header"),
-    );
-    response
-}
-
-fn owned_text(status: StatusCode, body: String) -> HttpResponse {
-    let mut response = text(status, "");
-    *response.body_mut() = Full::new(Bytes::from(body));
-    response
 }
 
 /// `POST /_broadcast`: AnyCable's HTTP broadcast endpoint, as serverless-js `broadcaster` calls it.

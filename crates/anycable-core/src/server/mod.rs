@@ -5,6 +5,7 @@ mod accept;
 mod http;
 pub mod origin;
 mod pending;
+mod response;
 mod websocket;
 
 use std::fmt;

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 
-use super::http::{text, HttpResponse};
+use super::response::{text, HttpResponse};
 use super::{ConnectionGuard, Shared};
 use crate::identity::{authenticate, find_token, select_protocol};
 use crate::rpc::Env;

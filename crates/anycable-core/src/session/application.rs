@@ -7,12 +7,12 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::{Exit, PendingReply, Session, Subscription};
+use crate::outbox::Outbox;
 use crate::protocol::{self, DisconnectReason};
 use crate::rpc::{
     CommandRequest, CommandResponse, ConnectRequest, DisconnectRequest, Env, EnvResponse, Rpc,
     RpcError, Status,
 };
-use crate::session::Outbox;
 
 /// A command for the application, ready to send without borrowing the session.
 struct AppCall {

@@ -4,7 +4,6 @@
 
 mod application;
 mod budget;
-mod outbox;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -23,7 +22,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
-pub use outbox::{Outbox, OutboxReceiver, Received};
+use crate::outbox::{Outbox, OutboxReceiver, Received};
 
 use crate::channels::{channel_of, is_stream_channel, resolve_stream};
 use crate::config::Settings;

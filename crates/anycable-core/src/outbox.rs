@@ -1,3 +1,6 @@
+//! A session's bounded outgoing queue: the hub pushes broadcast frames into it and the session
+//! pushes its own replies and drains it to the socket. Neither owns the concept, so it lives here.
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
