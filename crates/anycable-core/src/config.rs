@@ -1,15 +1,15 @@
 //! Server options with the AnyCable server's names, defaults and secret fallbacks, validated once
 //! into [`Settings`], which is what the rest of the server reads.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::broadcast::redis::RedisSettings;
+use crate::config_error::ConfigError;
 use crate::keys::{broadcast_key, rpc_key};
 use crate::option_range::{Count, Seconds};
+use crate::origin::AllowedOrigins;
 use crate::rpc::{HttpTransport, Rpc, Transport};
-use crate::server::origin::AllowedOrigins;
 use crate::streams::StreamSigner;
 use crate::token::{Algorithm, Identificator, Ttl};
 
@@ -122,18 +122,6 @@ impl Default for Config {
         }
     }
 }
-
-/// An option that cannot work, with the option's name in the message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(pub String);
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// Validated options with secrets resolved into ready keys.
 pub struct Settings {

@@ -9,6 +9,7 @@
 mod broadcast;
 mod channels;
 mod config;
+mod config_error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -17,6 +18,7 @@ mod identity;
 mod json_object;
 mod keys;
 mod option_range;
+mod origin;
 mod outbox;
 mod protocol;
 mod rpc;
@@ -30,8 +32,10 @@ mod token;
 pub use broadcast::redis::{RedisStats, QUEUE_CAPACITY};
 /// A publication (stream + data) to deliver, and why one was rejected.
 pub use broadcast::{Publication, PublicationError};
-/// The server's options as given, and why they were refused.
-pub use config::{Config, ConfigError};
+/// The server's options as given.
+pub use config::Config;
+/// Why an option was refused.
+pub use config_error::ConfigError;
 /// Key derivation from the application secret, and constant-time secret comparison.
 pub use keys::{broadcast_key, rpc_key, secrets_match};
 /// The accepted range of a seconds-valued option (for converting and checking JS numbers).

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 
 /// An option given in seconds, fractions allowed.
 #[derive(Debug, Clone, Copy)]

@@ -3,7 +3,6 @@
 
 mod accept;
 mod http;
-pub mod origin;
 mod pending;
 mod response;
 mod websocket;
@@ -24,7 +23,8 @@ use tokio::task::JoinHandle;
 
 use crate::broadcast::redis::{self as redis_bridge, RedisHealth, RedisStats, RedisTasks};
 use crate::broadcast::{Broker, Publication};
-use crate::config::{Config, ConfigError, Settings};
+use crate::config::{Config, Settings};
+use crate::config_error::ConfigError;
 use crate::hub::Hub;
 use crate::rpc::Transport;
 use pending::{Pending, PendingConnections};

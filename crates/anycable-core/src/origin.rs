@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 
 /// The parsed `allowedOrigins` list; empty allows every origin.
 #[derive(Debug, Clone, Default)]
