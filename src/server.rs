@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use anycable_core::Seconds;
 use anycable_core::Transport;
-use anycable_core::{CableServer, Config, Publication};
+use anycable_core::{BroadcastAuth, CableServer, Config, Publication};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::{Env, Result};
 use napi_derive::napi;
@@ -273,19 +273,20 @@ impl NativeCableServer {
             .clone()
             .resolve_with(self.application.clone())
             .map_err(invalid_arg)?;
-        let http_broadcast = match (&settings.broadcast_key, settings.broadcast_open) {
-            (Some(_), _) => "key",
-            (None, true) => "public",
-            (None, false) => "off",
+        let http_broadcast = match settings.broadcast_auth {
+            BroadcastAuth::Key(_) => "key",
+            BroadcastAuth::Open => "public",
+            BroadcastAuth::Disabled => "off",
         };
+        let channels = &settings.session.channels;
         Ok(ServerFeatures {
-            jwt: settings.identificator.is_some(),
-            enforce_jwt: settings.enforce_jwt,
-            noauth: settings.noauth,
-            signed_streams: settings.stream_signer.is_some(),
-            public_streams: settings.public_streams,
-            turbo_streams: settings.turbo_streams,
-            streams_whisper: settings.streams_whisper,
+            jwt: settings.identity.identificator.is_some(),
+            enforce_jwt: settings.identity.enforce_jwt,
+            noauth: settings.identity.noauth,
+            signed_streams: channels.stream_signer.is_some(),
+            public_streams: channels.public_streams,
+            turbo_streams: channels.turbo_streams,
+            streams_whisper: channels.streams_whisper,
             http_broadcast: http_broadcast.into(),
             application: match (&self.application, &self.config.rpc_host) {
                 (Some(_), _) => "in-process",

@@ -3,10 +3,24 @@
 
 use serde::Deserialize;
 
-use crate::config::Settings;
+use crate::streams::StreamSigner;
 
 pub const PUBSUB_CHANNEL: &str = "$pubsub";
 pub const TURBO_CHANNEL: &str = "Turbo::StreamsChannel";
+
+/// Which stream subscriptions the server grants, resolved from the options by `config`.
+pub struct ChannelSettings {
+    /// Verifies signed stream names; `None` rejects every signed subscription.
+    pub stream_signer: Option<StreamSigner>,
+    /// Allow `$pubsub` subscriptions to unsigned stream names.
+    pub public_streams: bool,
+    /// With public streams on, only plain names starting with one of these are public; empty = any.
+    pub public_streams_prefix: Vec<String>,
+    /// Serve `Turbo::StreamsChannel` with signed stream names.
+    pub turbo_streams: bool,
+    /// Allow whispers on signed streams (always allowed on public ones).
+    pub streams_whisper: bool,
+}
 
 /// What a successful stream subscription grants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,14 +49,14 @@ pub fn channel_of(identifier: &str) -> Option<String> {
 }
 
 /// Whether the server itself serves subscriptions with this identifier's channel.
-pub fn is_stream_channel(settings: &Settings, channel: &str) -> bool {
+pub fn is_stream_channel(settings: &ChannelSettings, channel: &str) -> bool {
     channel == PUBSUB_CHANNEL || (settings.turbo_streams && channel == TURBO_CHANNEL)
 }
 
 /// The stream a `$pubsub` / Turbo subscription may stream from, or `None` to reject it: a forged
 /// or unsigned name, a public name while public streams are off (or outside `publicStreamsPrefix`),
 /// or no streams secret.
-pub fn resolve_stream(settings: &Settings, identifier: &str) -> Option<StreamGrant> {
+pub fn resolve_stream(settings: &ChannelSettings, identifier: &str) -> Option<StreamGrant> {
     let parsed: StreamIdentifier = serde_json::from_str(identifier).ok()?;
     if !is_stream_channel(settings, &parsed.channel) {
         return None;
@@ -66,7 +80,7 @@ pub fn resolve_stream(settings: &Settings, identifier: &str) -> Option<StreamGra
 }
 
 /// Whether a plain stream name may be subscribed without a signature.
-fn is_public(settings: &Settings, stream: &str) -> bool {
+fn is_public(settings: &ChannelSettings, stream: &str) -> bool {
     settings.public_streams
         && (settings.public_streams_prefix.is_empty()
             || settings
@@ -78,18 +92,15 @@ fn is_public(settings: &Settings, stream: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::streams::StreamSigner;
     use serde_json::json;
 
-    fn settings(config: Config) -> Settings {
-        config.resolve().unwrap()
-    }
-
-    fn with_secret() -> Config {
-        Config {
-            secret: Some("s".into()),
-            ..Config::default()
+    fn with_secret() -> ChannelSettings {
+        ChannelSettings {
+            stream_signer: Some(StreamSigner::new(b"s").unwrap()),
+            public_streams: false,
+            public_streams_prefix: Vec::new(),
+            turbo_streams: false,
+            streams_whisper: false,
         }
     }
 
@@ -104,7 +115,7 @@ mod tests {
 
     #[test]
     fn signed_pubsub_streams_need_a_valid_signature() {
-        let s = settings(with_secret());
+        let s = with_secret();
         assert_eq!(
             resolve_stream(&s, &signed_id("$pubsub", "chat/1", b"s")),
             Some(StreamGrant {
@@ -124,7 +135,10 @@ mod tests {
     fn without_a_streams_secret_signed_names_are_rejected() {
         use base64::Engine;
         use hmac::{Hmac, Mac};
-        let s = settings(Config::default());
+        let s = ChannelSettings {
+            stream_signer: None,
+            ..with_secret()
+        };
         // What the reference server accepts without a secret: a name signed with the empty key.
         let encoded = base64::engine::general_purpose::STANDARD.encode("\"chat/1\"");
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"").unwrap();
@@ -140,14 +154,11 @@ mod tests {
 
     #[test]
     fn public_streams_only_when_enabled_and_always_whisperable() {
-        assert_eq!(
-            resolve_stream(&settings(with_secret()), &public_id("lobby")),
-            None
-        );
-        let s = settings(Config {
+        assert_eq!(resolve_stream(&with_secret(), &public_id("lobby")), None);
+        let s = ChannelSettings {
             public_streams: true,
             ..with_secret()
-        });
+        };
         assert_eq!(
             resolve_stream(&s, &public_id("lobby")),
             Some(StreamGrant {
@@ -159,11 +170,11 @@ mod tests {
 
     #[test]
     fn a_public_prefix_keeps_every_other_plain_name_private() {
-        let s = settings(Config {
+        let s = ChannelSettings {
             public_streams: true,
             public_streams_prefix: vec!["public/".into(), "lobby".into()],
             ..with_secret()
-        });
+        };
         for name in ["public/room", "lobby", "lobby/2"] {
             assert!(resolve_stream(&s, &public_id(name)).is_some(), "{name}");
         }
@@ -172,22 +183,22 @@ mod tests {
         }
         // Signed names are not affected by the prefix.
         assert!(resolve_stream(&s, &signed_id("$pubsub", "chat/1", b"s")).is_some());
-        let off = settings(Config {
+        let off = ChannelSettings {
             public_streams_prefix: vec!["public/".into()],
             ..with_secret()
-        });
+        };
         assert_eq!(resolve_stream(&off, &public_id("public/room")), None);
     }
 
     #[test]
     fn turbo_streams_only_when_enabled_and_only_signed() {
         let id = signed_id("Turbo::StreamsChannel", "gid://app/Room/1", b"s");
-        assert_eq!(resolve_stream(&settings(with_secret()), &id), None);
-        let s = settings(Config {
+        assert_eq!(resolve_stream(&with_secret(), &id), None);
+        let s = ChannelSettings {
             turbo_streams: true,
             public_streams: true,
             ..with_secret()
-        });
+        };
         assert_eq!(
             resolve_stream(&s, &id).map(|g| g.stream).as_deref(),
             Some("gid://app/Room/1")
@@ -198,10 +209,10 @@ mod tests {
 
     #[test]
     fn streams_whisper_allows_whispering_on_signed_streams() {
-        let s = settings(Config {
+        let s = ChannelSettings {
             streams_whisper: true,
             ..with_secret()
-        });
+        };
         assert!(
             resolve_stream(&s, &signed_id("$pubsub", "a", b"s"))
                 .unwrap()
@@ -211,10 +222,10 @@ mod tests {
 
     #[test]
     fn other_channels_and_junk_are_not_streams() {
-        let s = settings(Config {
+        let s = ChannelSettings {
             public_streams: true,
             ..with_secret()
-        });
+        };
         for identifier in [
             r#"{"channel":"ChatChannel","stream_name":"x"}"#,
             "not json",

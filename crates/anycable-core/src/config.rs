@@ -1,15 +1,21 @@
 //! Server options with the AnyCable server's names, defaults and secret fallbacks, validated once
-//! into [`Settings`], which is what the rest of the server reads.
+//! into each component's settings ([`ServerSettings`] holds them all). Components read only their
+//! own settings and never this module.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::broadcast::redis::RedisSettings;
+use crate::broadcast::{BroadcastAdapter, PubSub};
+use crate::channels::ChannelSettings;
 use crate::config_error::ConfigError;
+use crate::identity::IdentitySettings;
 use crate::keys::{broadcast_key, rpc_key};
 use crate::option_range::{Count, Seconds};
 use crate::origin::AllowedOrigins;
 use crate::rpc::{HttpTransport, Rpc, Transport};
+use crate::server::{BroadcastAuth, ServerSettings};
+use crate::session::SessionSettings;
 use crate::streams::StreamSigner;
 use crate::token::{Algorithm, Identificator, Ttl};
 
@@ -123,47 +129,6 @@ impl Default for Config {
     }
 }
 
-/// Validated options with secrets resolved into ready keys.
-pub struct Settings {
-    pub host: String,
-    pub port: u16,
-    pub path: String,
-    /// Verifies connection tokens; `None` when no JWT secret is configured.
-    pub identificator: Option<Identificator>,
-    pub jwt_param: String,
-    pub enforce_jwt: bool,
-    pub noauth: bool,
-    /// Verifies signed stream names; `None` rejects every signed subscription.
-    pub stream_signer: Option<StreamSigner>,
-    pub public_streams: bool,
-    pub turbo_streams: bool,
-    pub streams_whisper: bool,
-    /// The bearer key HTTP broadcasts must present; `None` with `broadcast_open` false disables them.
-    pub broadcast_key: Option<String>,
-    /// Public mode accepts HTTP broadcasts without a key.
-    pub broadcast_open: bool,
-    pub broadcast_path: String,
-    pub allowed_origins: AllowedOrigins,
-    pub ping_interval: Duration,
-    pub max_message_size: usize,
-    pub health_path: String,
-    pub outgoing_queue: usize,
-    /// Application channels and `connect` for tokenless clients; `None` without an application.
-    pub rpc: Option<Rpc>,
-    /// `None` when neither the broadcast adapter nor pub/sub uses Redis.
-    pub redis: Option<RedisSettings>,
-    pub handshake_timeout: Duration,
-    pub max_pending_connections: usize,
-    /// 0 = unlimited.
-    pub max_connections: usize,
-    /// Lower-cased names of the request headers the application sees.
-    pub headers: Vec<String>,
-    pub public_streams_prefix: Vec<String>,
-    pub max_subscriptions: usize,
-    pub max_outgoing_bytes: usize,
-    pub command_rate: u32,
-}
-
 fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|s| !s.is_empty())
 }
@@ -179,7 +144,8 @@ fn check_path(name: &str, path: &str) -> Result<(), ConfigError> {
 }
 
 impl Config {
-    pub fn resolve(self) -> Result<Settings, ConfigError> {
+    /// Validates the options into the settings a server runs with.
+    pub fn resolve(self) -> Result<ServerSettings, ConfigError> {
         self.resolve_with(None)
     }
 
@@ -188,7 +154,7 @@ impl Config {
     pub fn resolve_with(
         self,
         application: Option<Arc<dyn Transport>>,
-    ) -> Result<Settings, ConfigError> {
+    ) -> Result<ServerSettings, ConfigError> {
         check_path("path", &self.path)?;
         check_path("broadcastPath", &self.broadcast_path)?;
         check_path("healthPath", &self.health_path)?;
@@ -203,22 +169,95 @@ impl Config {
             ));
         }
         self.check_bounds()?;
+        let rpc = self.rpc(application)?;
+        let redis = self.redis()?;
+        Seconds::HANDSHAKE_TIMEOUT.check(self.handshake_timeout)?;
+        Count::MAX_PENDING_CONNECTIONS.check(self.max_pending_connections)?;
+        Count::MAX_CONNECTIONS.check(self.max_connections)?;
+        let headers = application_header_names(&self.headers)?;
+        let identity = self.identity(rpc.is_some())?;
+        let allowed_origins = AllowedOrigins::parse(&self.allowed_origins)?;
+        let broadcast_auth = self.broadcast_auth();
         let secret = non_empty(&self.secret);
+        let channels = ChannelSettings {
+            stream_signer: non_empty(&self.streams_secret)
+                .or(secret)
+                .map(|key| StreamSigner::new(key.as_bytes()).expect("secret is not empty")),
+            public_streams: self.public_streams || self.public,
+            public_streams_prefix: self.public_streams_prefix,
+            turbo_streams: self.turbo_streams,
+            streams_whisper: self.streams_whisper,
+        };
+        Ok(ServerSettings {
+            application_headers: rpc.is_some().then_some(headers),
+            session: Arc::new(SessionSettings {
+                ping_interval: self.ping_interval,
+                outgoing_queue: self.outgoing_queue,
+                max_outgoing_bytes: self.max_outgoing_bytes,
+                max_subscriptions: self.max_subscriptions,
+                command_rate: self.command_rate,
+                channels,
+                rpc,
+            }),
+            host: self.host,
+            port: self.port,
+            path: self.path,
+            health_path: self.health_path,
+            broadcast_path: self.broadcast_path,
+            broadcast_auth,
+            handshake_timeout: self.handshake_timeout,
+            max_pending_connections: self.max_pending_connections,
+            max_connections: self.max_connections,
+            max_message_size: self.max_message_size,
+            allowed_origins,
+            identity,
+            redis,
+        })
+    }
+
+    /// Token verification with the JWT secret (or the common one); `application` says whether
+    /// there is one to ask about tokenless clients.
+    fn identity(&self, application: bool) -> Result<IdentitySettings, ConfigError> {
         // The ttl only matters for issuing; the server only verifies.
-        let identificator = non_empty(&self.jwt_secret).or(secret).map(|jwt_secret| {
-            Identificator::new(
-                jwt_secret.as_bytes(),
-                Ttl::from_seconds(3600.0).expect("valid"),
-                Algorithm::HS256,
-            )
-            .expect("secret is not empty")
-        });
-        let stream_signer = non_empty(&self.streams_secret)
-            .or(secret)
-            .map(|key| StreamSigner::new(key.as_bytes()).expect("secret is not empty"));
-        let broadcast_key = non_empty(&self.broadcast_key)
+        let identificator =
+            non_empty(&self.jwt_secret)
+                .or(non_empty(&self.secret))
+                .map(|jwt_secret| {
+                    Identificator::new(
+                        jwt_secret.as_bytes(),
+                        Ttl::from_seconds(3600.0).expect("valid"),
+                        Algorithm::HS256,
+                    )
+                    .expect("secret is not empty")
+                });
+        if self.enforce_jwt && identificator.is_none() {
+            return Err(ConfigError(
+                "enforceJwt needs a secret or jwtSecret to verify tokens with".into(),
+            ));
+        }
+        Ok(IdentitySettings {
+            identificator,
+            jwt_param: self.jwt_param.clone(),
+            enforce_jwt: self.enforce_jwt,
+            noauth: self.noauth || self.public,
+            application,
+        })
+    }
+
+    /// The broadcast key (or one derived from the common secret) wins over public mode.
+    fn broadcast_auth(&self) -> BroadcastAuth {
+        let key = non_empty(&self.broadcast_key)
             .map(str::to_owned)
-            .or_else(|| secret.map(|s| broadcast_key(s.as_bytes())));
+            .or_else(|| non_empty(&self.secret).map(|s| broadcast_key(s.as_bytes())));
+        match key {
+            Some(key) => BroadcastAuth::Key(key),
+            None if self.public => BroadcastAuth::Open,
+            None => BroadcastAuth::Disabled,
+        }
+    }
+
+    /// The application: in-process, or over HTTP at `rpc_host`, never both.
+    fn rpc(&self, application: Option<Arc<dyn Transport>>) -> Result<Option<Rpc>, ConfigError> {
         let transport: Option<Arc<dyn Transport>> = match (application, non_empty(&self.rpc_host)) {
             (Some(_), Some(_)) => {
                 return Err(ConfigError(
@@ -227,84 +266,34 @@ impl Config {
             }
             (Some(application), None) => Some(application),
             (None, Some(host)) => Some(Arc::new(
-                HttpTransport::new(host, secret.map(|s| rpc_key(s.as_bytes())))
+                HttpTransport::new(host, non_empty(&self.secret).map(|s| rpc_key(s.as_bytes())))
                     .map_err(|e| ConfigError(e.0))?,
             )),
             (None, None) => None,
         };
         Count::RPC_CONCURRENCY.check(self.rpc_concurrency)?;
         Seconds::RPC_TIMEOUT.check(self.rpc_timeout)?;
-        let rpc =
-            transport.map(|transport| Rpc::new(transport, self.rpc_concurrency, self.rpc_timeout));
-        let redis_adapter = match self.broadcast_adapter.as_str() {
-            "http" => false,
-            "redis" => true,
-            other => {
-                return Err(ConfigError(format!(
-                    "broadcastAdapter must be \"http\" or \"redis\", got {other:?}"
-                )))
-            }
-        };
-        let redis_pubsub = match self.pubsub.as_str() {
-            "none" => false,
-            "redis" => true,
-            other => {
-                return Err(ConfigError(format!(
-                    "pubsub must be \"none\" or \"redis\", got {other:?}"
-                )))
-            }
-        };
-        let redis = (redis_adapter || redis_pubsub).then(|| RedisSettings {
+        Ok(transport.map(|transport| Rpc::new(transport, self.rpc_concurrency, self.rpc_timeout)))
+    }
+
+    /// Redis, when the broadcast adapter or pub/sub uses it.
+    fn redis(&self) -> Result<Option<RedisSettings>, ConfigError> {
+        let adapter = BroadcastAdapter::parse(&self.broadcast_adapter)?;
+        let pubsub = PubSub::parse(&self.pubsub)?;
+        if adapter != BroadcastAdapter::Redis && pubsub != PubSub::Redis {
+            return Ok(None);
+        }
+        let redis = RedisSettings {
             url: non_empty(&self.redis_url)
                 .unwrap_or("redis://localhost:6379")
                 .to_owned(),
-            broadcast_channel: redis_adapter.then(|| self.redis_channel.clone()),
-            pubsub: redis_pubsub,
-        });
-        if let Some(redis) = &redis {
-            ::redis::Client::open(redis.url.as_str())
-                .map_err(|e| ConfigError(format!("invalid redisUrl: {e}")))?;
-        }
-        Seconds::HANDSHAKE_TIMEOUT.check(self.handshake_timeout)?;
-        Count::MAX_PENDING_CONNECTIONS.check(self.max_pending_connections)?;
-        Count::MAX_CONNECTIONS.check(self.max_connections)?;
-        let headers = application_header_names(&self.headers)?;
-        if self.enforce_jwt && identificator.is_none() {
-            return Err(ConfigError(
-                "enforceJwt needs a secret or jwtSecret to verify tokens with".into(),
-            ));
-        }
-        Ok(Settings {
-            host: self.host,
-            port: self.port,
-            path: self.path,
-            identificator,
-            jwt_param: self.jwt_param,
-            enforce_jwt: self.enforce_jwt,
-            noauth: self.noauth || self.public,
-            stream_signer,
-            public_streams: self.public_streams || self.public,
-            turbo_streams: self.turbo_streams,
-            streams_whisper: self.streams_whisper,
-            broadcast_key,
-            broadcast_open: self.public,
-            broadcast_path: self.broadcast_path,
-            allowed_origins: AllowedOrigins::parse(&self.allowed_origins)?,
-            ping_interval: self.ping_interval,
-            max_message_size: self.max_message_size,
-            health_path: self.health_path,
-            outgoing_queue: self.outgoing_queue,
-            rpc,
-            redis,
-            handshake_timeout: self.handshake_timeout,
-            max_pending_connections: self.max_pending_connections,
-            max_connections: self.max_connections,
-            headers,
-            public_streams_prefix: self.public_streams_prefix,
-            max_subscriptions: self.max_subscriptions,
-            max_outgoing_bytes: self.max_outgoing_bytes,
-            command_rate: self.command_rate,
-        })
+            broadcast_channel: (adapter == BroadcastAdapter::Redis)
+                .then(|| self.redis_channel.clone()),
+            pubsub: pubsub == PubSub::Redis,
+        };
+        ::redis::Client::open(redis.url.as_str())
+            .map_err(|e| ConfigError(format!("invalid redisUrl: {e}")))?;
+        Ok(Some(redis))
     }
 
     /// The per-connection bounds must each leave a client room to work.
@@ -338,6 +327,10 @@ fn application_header_names(names: &[String]) -> Result<Vec<String>, ConfigError
 mod tests {
     use super::*;
 
+    fn stream_signer(settings: &ServerSettings) -> Option<&StreamSigner> {
+        settings.session.channels.stream_signer.as_ref()
+    }
+
     #[test]
     fn every_secret_falls_back_to_the_common_one() {
         let settings = Config {
@@ -353,14 +346,22 @@ mod tests {
         )
         .unwrap()
         .generate("{}");
-        assert!(settings.identificator.unwrap().verify(&token).is_ok());
+        assert!(settings
+            .identity
+            .identificator
+            .as_ref()
+            .unwrap()
+            .verify(&token)
+            .is_ok());
         let signed = StreamSigner::new(b"common").unwrap().sign("s");
         assert_eq!(
-            settings.stream_signer.unwrap().verify(&signed).as_deref(),
+            stream_signer(&settings).unwrap().verify(&signed).as_deref(),
             Some("s")
         );
-        assert_eq!(settings.broadcast_key, Some(broadcast_key(b"common")));
-        assert!(!settings.broadcast_open);
+        assert_eq!(
+            settings.broadcast_auth,
+            BroadcastAuth::Key(broadcast_key(b"common"))
+        );
     }
 
     #[test]
@@ -375,17 +376,16 @@ mod tests {
         .resolve()
         .unwrap();
         let signed = StreamSigner::new(b"streams").unwrap().sign("s");
-        assert!(settings.stream_signer.unwrap().verify(&signed).is_some());
-        assert_eq!(settings.broadcast_key.as_deref(), Some("bkey"));
+        assert!(stream_signer(&settings).unwrap().verify(&signed).is_some());
+        assert_eq!(settings.broadcast_auth, BroadcastAuth::Key("bkey".into()));
     }
 
     #[test]
     fn no_secret_disables_what_needs_one() {
         let settings = Config::default().resolve().unwrap();
-        assert!(settings.identificator.is_none());
-        assert!(settings.stream_signer.is_none());
-        assert!(settings.broadcast_key.is_none());
-        assert!(!settings.broadcast_open);
+        assert!(settings.identity.identificator.is_none());
+        assert!(stream_signer(&settings).is_none());
+        assert_eq!(settings.broadcast_auth, BroadcastAuth::Disabled);
     }
 
     #[test]
@@ -396,7 +396,8 @@ mod tests {
         }
         .resolve()
         .unwrap();
-        assert!(settings.noauth && settings.public_streams && settings.broadcast_open);
+        assert!(settings.identity.noauth && settings.session.channels.public_streams);
+        assert_eq!(settings.broadcast_auth, BroadcastAuth::Open);
     }
 
     #[test]

@@ -3,11 +3,24 @@
 
 use hyper::header::{HeaderMap, SEC_WEBSOCKET_PROTOCOL};
 
-use crate::config::Settings;
 use crate::protocol::{DisconnectReason, PROTOCOLS};
-use crate::token::TokenError;
+use crate::token::{Identificator, TokenError};
 
 const TOKEN_PROTOCOL_PREFIX: &str = "anycable-token.";
+
+/// How connections are identified, resolved from the options by `config`.
+pub struct IdentitySettings {
+    /// Verifies connection tokens; `None` when no JWT secret is configured.
+    pub identificator: Option<Identificator>,
+    /// Name of the token query parameter and `X-<PARAM>` header.
+    pub jwt_param: String,
+    /// Refuse connections without a valid token.
+    pub enforce_jwt: bool,
+    /// Accept connections without a token as anonymous.
+    pub noauth: bool,
+    /// Whether there is an application, whose `connect` then decides about tokenless clients.
+    pub application: bool,
+}
 
 /// The outcome of authentication at connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +76,7 @@ fn offered_protocols(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 }
 
 /// AnyCable's decision table: a bad token never falls back; a missing one may (anonymous).
-pub fn authenticate(settings: &Settings, token: Option<&str>) -> Verdict {
+pub fn authenticate(settings: &IdentitySettings, token: Option<&str>) -> Verdict {
     match (token, &settings.identificator) {
         (Some(token), Some(identificator)) => match identificator.verify(token) {
             Ok(identifiers) => Verdict::Identified { identifiers },
@@ -71,7 +84,7 @@ pub fn authenticate(settings: &Settings, token: Option<&str>) -> Verdict {
             Err(TokenError::Unauthorized(_)) => Verdict::Refused(DisconnectReason::Unauthorized),
         },
         _ if settings.enforce_jwt => Verdict::Refused(DisconnectReason::Unauthorized),
-        _ if settings.rpc.is_some() => Verdict::AskApplication,
+        _ if settings.application => Verdict::AskApplication,
         _ if settings.noauth => Verdict::Anonymous,
         _ => Verdict::Refused(DisconnectReason::Unauthorized),
     }
@@ -80,8 +93,7 @@ pub fn authenticate(settings: &Settings, token: Option<&str>) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::token::{Algorithm, Identificator, Ttl};
+    use crate::token::{Algorithm, Ttl};
     use hyper::header::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
@@ -143,10 +155,6 @@ mod tests {
         assert_eq!(select_protocol(&HeaderMap::new()), None);
     }
 
-    fn settings(config: Config) -> Settings {
-        config.resolve().unwrap()
-    }
-
     fn token(secret: &[u8], exp: u64) -> String {
         Identificator::new(secret, Ttl::from_seconds(60.0).unwrap(), Algorithm::HS256)
             .unwrap()
@@ -155,14 +163,20 @@ mod tests {
 
     #[test]
     fn the_decision_table() {
-        let with_secret = || Config {
-            secret: Some("s".into()),
-            ..Config::default()
+        let with_secret = || IdentitySettings {
+            identificator: Some(
+                Identificator::new(b"s", Ttl::from_seconds(60.0).unwrap(), Algorithm::HS256)
+                    .unwrap(),
+            ),
+            jwt_param: "jid".into(),
+            enforce_jwt: false,
+            noauth: false,
+            application: false,
         };
         let valid = token(b"s", u64::MAX / 2);
         let expired = token(b"s", 1);
         let forged = token(b"other", u64::MAX / 2);
-        let plain = settings(with_secret());
+        let plain = with_secret();
         assert_eq!(
             authenticate(&plain, Some(&valid)),
             Verdict::Identified {
@@ -182,10 +196,10 @@ mod tests {
             Verdict::Refused(DisconnectReason::Unauthorized)
         );
 
-        let noauth = settings(Config {
+        let noauth = IdentitySettings {
             noauth: true,
             ..with_secret()
-        });
+        };
         assert_eq!(authenticate(&noauth, None), Verdict::Anonymous);
         assert_eq!(
             authenticate(&noauth, Some(&forged)),
@@ -193,11 +207,11 @@ mod tests {
             "no fallback for a bad token"
         );
 
-        let enforced = settings(Config {
+        let enforced = IdentitySettings {
             enforce_jwt: true,
             noauth: true,
             ..with_secret()
-        });
+        };
         assert_eq!(
             authenticate(&enforced, None),
             Verdict::Refused(DisconnectReason::Unauthorized)

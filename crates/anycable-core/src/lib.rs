@@ -25,6 +25,7 @@ mod rpc;
 mod secret;
 mod server;
 mod session;
+mod start;
 mod streams;
 mod token;
 
@@ -44,8 +45,8 @@ pub use option_range::Seconds;
 pub use rpc::{CallFuture, Method, RpcError, Transport, MAX_RPC_RESPONSE_BYTES};
 /// A secret that must not be empty was empty.
 pub use secret::EmptySecret;
-/// The embedded cable server, its errors and its live counters.
-pub use server::{CableServer, ServerError, ServerStats};
+/// The embedded cable server, its errors and its live counters; who may broadcast over HTTP.
+pub use server::{BroadcastAuth, CableServer, ServerError, ServerStats};
 /// The longest channel identifier a client may subscribe with.
 pub use session::MAX_IDENTIFIER_BYTES;
 /// Signed stream names (`signed_stream_name`).

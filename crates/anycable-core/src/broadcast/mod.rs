@@ -1,11 +1,13 @@
 //! Broadcasts: publications from Node, HTTP and Redis, parsed and validated once, then delivered
 //! here or, with Redis pub/sub, on every node.
 
+mod modes;
 mod publication;
 pub mod redis;
 
 use std::sync::Arc;
 
+pub use modes::{BroadcastAdapter, PubSub};
 pub use publication::{Publication, PublicationError};
 
 use self::redis::RedisPublisher;

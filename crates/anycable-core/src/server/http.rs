@@ -7,7 +7,7 @@ use hyper::header::{HeaderValue, AUTHORIZATION, CONNECTION};
 use hyper::{Method, Request, StatusCode};
 
 use super::response::{owned_text, text, HttpResponse};
-use super::{websocket, Shared};
+use super::{websocket, BroadcastAuth, Shared};
 use crate::broadcast::Publication;
 use crate::keys::secrets_match;
 
@@ -42,8 +42,8 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
             "Broadcasts must be POST requests",
         );
     }
-    match &settings.broadcast_key {
-        Some(key) => {
+    match &settings.broadcast_auth {
+        BroadcastAuth::Key(key) => {
             let presented = request
                 .headers()
                 .get(AUTHORIZATION)
@@ -54,9 +54,9 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
                 return text(StatusCode::UNAUTHORIZED, "Unauthorized");
             }
         }
-        None if settings.broadcast_open => {}
+        BroadcastAuth::Open => {}
         // Refuse to run an unauthenticated broadcast endpoint unless public mode says so.
-        None => {
+        BroadcastAuth::Disabled => {
             return text(
                 StatusCode::UNAUTHORIZED,
                 "HTTP broadcasts need a secret or broadcast key",

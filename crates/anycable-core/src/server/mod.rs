@@ -5,6 +5,7 @@ mod accept;
 mod http;
 mod pending;
 mod response;
+mod settings;
 mod websocket;
 
 use std::fmt;
@@ -23,18 +24,17 @@ use tokio::task::JoinHandle;
 
 use crate::broadcast::redis::{self as redis_bridge, RedisHealth, RedisStats, RedisTasks};
 use crate::broadcast::{Broker, Publication};
-use crate::config::{Config, Settings};
 use crate::config_error::ConfigError;
 use crate::hub::Hub;
-use crate::rpc::Transport;
 use pending::{Pending, PendingConnections};
+pub use settings::{BroadcastAuth, ServerSettings};
 
 /// How long `shutdown` waits for sessions to say goodbye before returning anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// State shared by the listener, every HTTP connection and every session.
 struct Shared {
-    settings: Arc<Settings>,
+    settings: ServerSettings,
     hub: Arc<Hub>,
     broker: Broker,
     shutdown: watch::Sender<bool>,
@@ -108,17 +108,9 @@ impl From<ConfigError> for ServerError {
 }
 
 impl CableServer {
-    /// Binds and starts serving on the current tokio runtime.
-    pub async fn start(config: Config) -> Result<CableServer, ServerError> {
-        CableServer::start_with(config, None).await
-    }
-
-    /// Like [`CableServer::start`], with application channels served through an in-process transport.
-    pub async fn start_with(
-        config: Config,
-        application: Option<Arc<dyn Transport>>,
-    ) -> Result<CableServer, ServerError> {
-        let settings = Arc::new(config.resolve_with(application)?);
+    /// Binds and starts serving on the current tokio runtime (`config` resolves the options into
+    /// `settings`; see [`CableServer::start`]).
+    pub(crate) async fn serve(settings: ServerSettings) -> Result<CableServer, ServerError> {
         let address = format!("{}:{}", settings.host, settings.port);
         let bind_error = |source| ServerError::Bind {
             address: address.clone(),
@@ -169,7 +161,7 @@ impl CableServer {
         format!("ws://{}{}", self.local_addr, self.shared.settings.path)
     }
 
-    pub fn settings(&self) -> &Settings {
+    pub fn settings(&self) -> &ServerSettings {
         &self.shared.settings
     }
 

@@ -75,16 +75,16 @@ pub fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> HttpResp
     };
     let accept = derive_accept_key(key.as_bytes());
     let protocol = select_protocol(headers);
-    let token = find_token(headers, request.uri().query(), &settings.jwt_param);
-    let verdict = authenticate(settings, token.as_deref());
+    let token = find_token(headers, request.uri().query(), &settings.identity.jwt_param);
+    let verdict = authenticate(&settings.identity, token.as_deref());
     // Never from the request (a client could pick another's id): rand's thread RNG is a CSPRNG
     // (ChaCha, seeded and reseeded from the OS).
     let sid = Alphanumeric.sample_string(&mut rand::rng(), 21);
     // Only an application reads the request; without one, the session does not carry it.
-    let env = settings.rpc.as_ref().map(|_| {
+    let env = settings.application_headers.as_ref().map(|names| {
         Box::new(Env {
             url: request_url(&request),
-            headers: application_headers(headers, &settings.headers),
+            headers: application_headers(headers, names),
             ..Env::default()
         })
     });
@@ -105,7 +105,7 @@ pub fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> HttpResp
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
                 .await;
         let context = SessionContext {
-            settings: Arc::clone(&shared.settings),
+            settings: Arc::clone(&shared.settings.session),
             hub: Arc::clone(&shared.hub),
             shutdown: shared.shutdown.subscribe(),
         };

@@ -4,6 +4,7 @@
 
 mod application;
 mod budget;
+mod settings;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -25,13 +26,13 @@ use tokio_tungstenite::WebSocketStream;
 use crate::outbox::{Outbox, OutboxReceiver, Received};
 
 use crate::channels::{channel_of, is_stream_channel, resolve_stream};
-use crate::config::Settings;
 use crate::hub::{Hub, SessionId, Subscriber};
 use crate::identity::Verdict;
 use crate::protocol::{self, Command, DisconnectReason, Frame};
 use crate::rpc::Env;
 use application::AppReply;
 use budget::CommandBudget;
+pub use settings::SessionSettings;
 
 /// How long one write may take before the client is considered gone (AnyCable's default).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -43,7 +44,7 @@ pub const MAX_IDENTIFIER_BYTES: usize = 4096;
 
 /// What a session needs from the server around it.
 pub struct SessionContext {
-    pub settings: Arc<Settings>,
+    pub settings: Arc<SessionSettings>,
     pub hub: Arc<Hub>,
     /// Flips to true when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
@@ -112,7 +113,7 @@ struct Session<S> {
     ws: WebSocketStream<S>,
     id: SessionId,
     sid: Arc<str>,
-    settings: Arc<Settings>,
+    settings: Arc<SessionSettings>,
     hub: Arc<Hub>,
     /// The connection identifiers (JSON), from the token's `ext` or the application's `connect`.
     identifiers: String,
@@ -275,7 +276,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                     return Handled::from_write(self.write(protocol::reject(&identifier)).await);
                 }
                 let for_application = channel_of(&identifier)
-                    .is_some_and(|channel| !is_stream_channel(&self.settings, &channel));
+                    .is_some_and(|channel| !is_stream_channel(&self.settings.channels, &channel));
                 match for_application
                     .then(|| self.application_call("subscribe", &identifier, None))
                     .flatten()
@@ -321,7 +322,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     }
 
     async fn subscribe_stream(&mut self, identifier: String, outbox: &Outbox) -> Handled {
-        let Some(grant) = resolve_stream(&self.settings, &identifier) else {
+        let Some(grant) = resolve_stream(&self.settings.channels, &identifier) else {
             return Handled::from_write(self.write(protocol::reject(&identifier)).await);
         };
         let identifier: Arc<str> = Arc::from(identifier);

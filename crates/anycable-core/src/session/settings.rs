@@ -1,0 +1,24 @@
+//! What a session reads: its own bounds and timers, the channels the server answers itself, and
+//! the application (if any).
+
+use std::time::Duration;
+
+use crate::channels::ChannelSettings;
+use crate::rpc::Rpc;
+
+/// A session's settings, resolved from the options by `config` and shared by every session.
+pub struct SessionSettings {
+    pub ping_interval: Duration,
+    /// Frames a session may have waiting before it is disconnected as `too_slow`.
+    pub outgoing_queue: usize,
+    /// Bytes a session may have waiting (besides `outgoing_queue` frames) before `too_slow`.
+    pub max_outgoing_bytes: usize,
+    /// Subscriptions one connection may hold; more are rejected.
+    pub max_subscriptions: usize,
+    /// Commands per second one connection may send, with a burst of as many.
+    pub command_rate: u32,
+    /// `$pubsub` and Turbo subscriptions.
+    pub channels: ChannelSettings,
+    /// Application channels and `connect` for tokenless clients; `None` without an application.
+    pub rpc: Option<Rpc>,
+}
