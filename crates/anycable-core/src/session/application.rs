@@ -1,40 +1,74 @@
-//! The session's side of application channels: `connect` for tokenless clients, commands for
-//! application subscriptions, and the final `disconnect`.
+//! The session's side of application channels: the calls it asks for (`connect` for tokenless
+//! clients, commands for application subscriptions, the final `disconnect`) as values the socket
+//! loop sends, and what each reply does to the session.
 
 use std::sync::Arc;
 
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-
-use super::{Exit, PendingReply, Session, Subscription};
-use crate::outbox::Outbox;
+use super::core::{Effects, Session, Subscription};
 use crate::protocol::{self, DisconnectReason};
 use crate::rpc::{
-    CommandRequest, CommandResponse, ConnectRequest, DisconnectRequest, Env, EnvResponse, Rpc,
-    RpcError, Status,
+    CommandRequest, CommandResponse, ConnectRequest, ConnectResponse, DisconnectRequest, Env,
+    EnvResponse, Rpc, RpcError, Status,
 };
 
-/// A command for the application, ready to send without borrowing the session.
-struct AppCall {
+/// A call for the application, ready to send without borrowing the session.
+pub(super) struct AppCall {
     rpc: Rpc,
     sid: Arc<str>,
-    request: CommandRequest,
+    pub(super) request: AppRequest,
 }
 
-/// The application's answer to an [`AppCall`].
-pub(super) struct AppReply {
-    command: String,
-    identifier: String,
-    result: Result<CommandResponse, RpcError>,
+/// What an [`AppCall`] asks.
+pub(super) enum AppRequest {
+    Connect(ConnectRequest),
+    Command(CommandRequest),
+}
+
+/// The application's answer to an [`AppCall`], for [`Session::apply`].
+pub(super) enum AppReply {
+    Connect(Result<ConnectResponse, RpcError>),
+    Command {
+        command: String,
+        identifier: String,
+        result: Result<CommandResponse, RpcError>,
+    },
 }
 
 impl AppCall {
-    async fn send(self) -> AppReply {
-        let result = self.rpc.command(&self.sid, &self.request).await;
-        AppReply {
-            command: self.request.command,
-            identifier: self.request.identifier,
-            result,
+    pub(super) async fn send(self) -> AppReply {
+        match self.request {
+            AppRequest::Connect(request) => {
+                AppReply::Connect(self.rpc.connect(&self.sid, &request).await)
+            }
+            AppRequest::Command(request) => {
+                let result = self.rpc.command(&self.sid, &request).await;
+                AppReply::Command {
+                    command: request.command,
+                    identifier: request.identifier,
+                    result,
+                }
+            }
+        }
+    }
+}
+
+/// The application's `disconnect` call at the end of a session; its answer changes nothing.
+pub(super) struct Goodbye {
+    rpc: Rpc,
+    sid: Arc<str>,
+    pub(super) request: DisconnectRequest,
+}
+
+impl Goodbye {
+    pub(super) async fn send(self) {
+        match self.rpc.disconnect(&self.sid, &self.request).await {
+            Ok(response) if response.status == Status::Success => {}
+            Ok(response) => report(
+                &self.sid,
+                "disconnect",
+                response.error_msg.unwrap_or_default(),
+            ),
+            Err(error) => report(&self.sid, "disconnect", error),
         }
     }
 }
@@ -44,7 +78,7 @@ fn report(sid: &str, what: &str, error: impl std::fmt::Display) {
     eprintln!("anycable-rs: application {what} failed (session {sid}): {error}");
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
+impl Session {
     /// The request and state the application sees with each call.
     fn request_env(&self) -> Env {
         self.env.as_deref().cloned().unwrap_or_default()
@@ -54,28 +88,79 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         self.env.get_or_insert_with(Box::default).merge(changes);
     }
 
-    /// Asks the application to accept a tokenless connection. `Ok(welcomed)` when accepted.
-    pub(super) async fn connect(&mut self) -> Result<bool, DisconnectReason> {
-        let rpc = self
-            .settings
-            .rpc
-            .clone()
-            .expect("the verdict asks the application only when there is one");
-        let request = ConnectRequest {
+    fn call(&self, request: AppRequest) -> Option<AppCall> {
+        Some(AppCall {
+            rpc: self.settings.rpc.clone()?,
+            sid: Arc::clone(&self.sid),
+            request,
+        })
+    }
+
+    /// Asks the application to accept a tokenless connection; `None` without an application.
+    pub(super) fn connect_call(&self) -> Option<AppCall> {
+        self.call(AppRequest::Connect(ConnectRequest {
             env: self.request_env(),
-        };
-        match rpc.connect(&self.sid, &request).await {
+        }))
+    }
+
+    /// The application call for a command; `None` without an application.
+    pub(super) fn command_call(
+        &self,
+        command: &str,
+        identifier: &str,
+        data: Option<String>,
+    ) -> Option<AppCall> {
+        self.call(AppRequest::Command(CommandRequest {
+            command: command.into(),
+            identifier: identifier.into(),
+            connection_identifiers: self.identifiers.clone(),
+            data,
+            env: self.request_env(),
+        }))
+    }
+
+    /// The `disconnect` call, unless the application never saw this session (a JWT session that
+    /// never used an application channel has nothing to clean up).
+    pub(super) fn goodbye(&self, application_channels: Vec<String>) -> Option<Goodbye> {
+        let rpc = self.settings.rpc.clone()?;
+        if !self.connected_by_application && !self.used_application {
+            return None;
+        }
+        Some(Goodbye {
+            rpc,
+            sid: Arc::clone(&self.sid),
+            request: DisconnectRequest {
+                identifiers: self.identifiers.clone(),
+                subscriptions: application_channels,
+                env: self.request_env(),
+            },
+        })
+    }
+
+    /// Applies an application's answer.
+    pub fn apply(&mut self, reply: AppReply) -> Effects {
+        match reply {
+            AppReply::Connect(result) => self.connected(result),
+            AppReply::Command {
+                command,
+                identifier,
+                result,
+            } => self.answered(&command, identifier, result),
+        }
+    }
+
+    /// The application's `connect`: welcomed with its transmissions, or refused.
+    fn connected(&mut self, result: Result<ConnectResponse, RpcError>) -> Effects {
+        match result {
             Ok(response) if response.status == Status::Success => {
                 self.merge_env(response.env);
                 self.identifiers = response.identifiers.unwrap_or_default();
                 self.connected_by_application = true;
                 // The application's transmissions include its welcome frame.
-                for transmission in response.transmissions.unwrap_or_default() {
-                    if !self.write(transmission.into()).await {
-                        return Ok(false);
-                    }
+                Effects {
+                    frames: frames(response.transmissions),
+                    ..Effects::default()
                 }
-                Ok(true)
             }
             Ok(response) => {
                 if response.status == Status::Error {
@@ -87,7 +172,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                     .iter()
                     .flatten()
                     .any(|t| t.contains("token_expired"));
-                Err(if expired {
+                Effects::end(if expired {
                     DisconnectReason::TokenExpired
                 } else {
                     DisconnectReason::Unauthorized
@@ -95,52 +180,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
             }
             Err(error) => {
                 report(&self.sid, "connect", error);
-                Err(DisconnectReason::Unauthorized)
+                Effects::end(DisconnectReason::Unauthorized)
             }
         }
     }
 
-    /// The application call for a command, as a future that does not borrow the session.
-    pub(super) fn application_call(
-        &self,
+    /// A command's answer: state, streams, transmissions, and a possible disconnect.
+    fn answered(
+        &mut self,
         command: &str,
-        identifier: &str,
-        data: Option<String>,
-    ) -> Option<PendingReply> {
-        let call = AppCall {
-            rpc: self.settings.rpc.clone()?,
-            sid: Arc::clone(&self.sid),
-            request: CommandRequest {
-                command: command.into(),
-                identifier: identifier.into(),
-                connection_identifiers: self.identifiers.clone(),
-                data,
-                env: self.request_env(),
-            },
-        };
-        Some(Box::pin(call.send()))
-    }
-
-    /// Applies an application's answer: state, streams, transmissions, and a possible disconnect.
-    pub(super) async fn apply(&mut self, reply: AppReply, outbox: &Outbox) -> Option<Exit> {
+        identifier: String,
+        result: Result<CommandResponse, RpcError>,
+    ) -> Effects {
         self.used_application = true;
-        let subscribing = reply.command == "subscribe";
-        let response = match reply.result {
+        let subscribing = command == "subscribe";
+        let response = match result {
             Ok(response) => response,
             Err(error) => {
-                report(&self.sid, &reply.command, error);
-                return self.reject_if(subscribing, &reply.identifier).await;
+                report(&self.sid, command, error);
+                return reject_if(subscribing, &identifier);
             }
         };
         if response.status == Status::Error {
             report(
                 &self.sid,
-                &reply.command,
+                command,
                 response.error_msg.as_deref().unwrap_or("status ERROR"),
             );
         }
         self.merge_env(response.env);
-        let identifier: Arc<str> = Arc::from(reply.identifier);
+        let identifier: Arc<str> = Arc::from(identifier);
         if subscribing && response.status == Status::Success {
             self.subscriptions
                 .entry(Arc::clone(&identifier))
@@ -166,58 +235,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
             self.stop_stream_from(&identifier, &stream);
         }
         for stream in response.streams.unwrap_or_default() {
-            self.stream_from(&identifier, stream, outbox);
+            self.stream_from(&identifier, stream);
         }
-        let transmissions = response.transmissions.unwrap_or_default();
-        let answered = !transmissions.is_empty();
-        for transmission in transmissions {
-            if !self.write(transmission.into()).await {
-                return Some(Exit::Gone);
-            }
-        }
+        let mut effects = Effects {
+            frames: frames(response.transmissions),
+            ..Effects::default()
+        };
         if response.disconnect {
-            return Some(Exit::Disconnect(
-                DisconnectReason::Remote,
-                CloseCode::Normal,
-                "Closed by the application",
-            ));
+            effects.disconnect = Some(DisconnectReason::Remote);
+        } else if subscribing && response.status != Status::Success && effects.frames.is_empty() {
+            effects.frames.push(protocol::reject(&identifier));
         }
-        let rejected = subscribing && response.status != Status::Success;
-        if rejected && !answered {
-            return self.reject_if(true, &identifier).await;
-        }
-        None
+        effects
     }
+}
 
-    async fn reject_if(&mut self, subscribing: bool, identifier: &str) -> Option<Exit> {
-        if subscribing && !self.write(protocol::reject(identifier)).await {
-            return Some(Exit::Gone);
-        }
-        None
-    }
+fn frames(transmissions: Option<Vec<String>>) -> Vec<protocol::Frame> {
+    transmissions
+        .unwrap_or_default()
+        .into_iter()
+        .map(Into::into)
+        .collect()
+}
 
-    /// Calls the application's `disconnect` once, unless it never saw this session (a JWT session
-    /// that never used an application channel has nothing to clean up).
-    pub(super) async fn tell_application_goodbye(&mut self, application_channels: Vec<String>) {
-        let Some(rpc) = self.settings.rpc.clone() else {
-            return;
-        };
-        if !self.connected_by_application && !self.used_application {
-            return;
-        }
-        let request = DisconnectRequest {
-            identifiers: self.identifiers.clone(),
-            subscriptions: application_channels,
-            env: self.request_env(),
-        };
-        match rpc.disconnect(&self.sid, &request).await {
-            Ok(response) if response.status == Status::Success => {}
-            Ok(response) => report(
-                &self.sid,
-                "disconnect",
-                response.error_msg.unwrap_or_default(),
-            ),
-            Err(error) => report(&self.sid, "disconnect", error),
-        }
+fn reject_if(subscribing: bool, identifier: &str) -> Effects {
+    if subscribing {
+        Effects::send(protocol::reject(identifier))
+    } else {
+        Effects::default()
     }
 }
