@@ -265,3 +265,211 @@ fn reject_if(subscribing: bool, identifier: &str) -> Effects {
         Effects::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::identity::Verdict;
+    use crate::protocol::Command;
+    use serde_json::json;
+
+    /// A token session asking the application to subscribe to `chat(1)`, and the call.
+    fn subscribing(server: &mut Server) -> (Client, AppCall) {
+        let mut client = server.client();
+        let effects = client.session.handle(Command::Subscribe {
+            identifier: chat(1),
+        });
+        (client, effects.call.expect("an application channel"))
+    }
+
+    /// A token session subscribed to `chat(1)` with no streams.
+    fn subscribed(server: &mut Server) -> Client {
+        let (mut client, call) = subscribing(server);
+        let _ = client.session.apply(answer(call, json!({"status": 1})));
+        client
+    }
+
+    fn perform(client: &mut Client) -> AppCall {
+        let effects = client.session.handle(Command::Message {
+            identifier: chat(1),
+            data: r#"{"action":"speak"}"#.into(),
+        });
+        effects.call.expect("the application performs")
+    }
+
+    #[test]
+    fn a_confirmed_subscription_streams_before_its_transmissions_go_out() {
+        let mut server = Server::new(options(), true);
+        let (mut client, call) = subscribing(&mut server);
+        let confirm = confirmed(&chat(1));
+        let effects = client.session.apply(answer(
+            call,
+            json!({"status": 1, "streams": ["room:1"], "transmissions": [confirm]}),
+        ));
+        assert_eq!(texts(&effects), [confirm.as_str()]);
+        assert!(effects.disconnect.is_none() && effects.call.is_none());
+        assert_eq!(server.broadcast("room:1", 3), 1);
+        assert_eq!(client.received(), Some(broadcast_frame(&chat(1), 3)));
+    }
+
+    #[test]
+    fn a_refused_or_failed_subscription_is_rejected_once_and_not_kept() {
+        let mut server = Server::new(options(), true);
+        for status in [0, 2] {
+            let (mut client, call) = subscribing(&mut server);
+            let effects = client
+                .session
+                .apply(answer(call, json!({"status": status})));
+            assert_eq!(texts(&effects), [rejected(&chat(1))], "status {status}");
+            let message = client.session.handle(Command::Message {
+                identifier: chat(1),
+                data: "{}".into(),
+            });
+            assert!(
+                message.call.is_none(),
+                "not subscribed after status {status}"
+            );
+        }
+        // The application's own reject frame is sent instead of ours.
+        let (mut client, call) = subscribing(&mut server);
+        let own = r#"{"type":"reject_subscription","identifier":"own"}"#;
+        let effects = client
+            .session
+            .apply(answer(call, json!({"status": 2, "transmissions": [own]})));
+        assert_eq!(texts(&effects), [own]);
+        // An application that throws or times out rejects the subscribe.
+        let (mut client, call) = subscribing(&mut server);
+        let effects = client.session.apply(failure(call));
+        assert_eq!(texts(&effects), [rejected(&chat(1))]);
+    }
+
+    #[test]
+    fn a_failed_perform_sends_nothing_and_keeps_the_subscription() {
+        let mut server = Server::new(options(), true);
+        let mut client = subscribed(&mut server);
+        let call = perform(&mut client);
+        let effects = client.session.apply(failure(call));
+        assert!(effects.frames.is_empty() && effects.disconnect.is_none());
+        let _ = perform(&mut client);
+    }
+
+    #[test]
+    fn replies_start_and_stop_streams() {
+        let mut server = Server::new(options(), true);
+        let mut client = subscribed(&mut server);
+        let call = perform(&mut client);
+        let _ = client.session.apply(answer(
+            call,
+            json!({"status": 1, "streams": ["a", "b", "c", "a"]}),
+        ));
+        assert_eq!(server.hub.stats().subscriptions, 3, "a is streamed once");
+        let call = perform(&mut client);
+        let _ = client
+            .session
+            .apply(answer(call, json!({"status": 1, "stopped_streams": ["b"]})));
+        assert_eq!(server.broadcast("b", 1), 0);
+        assert_eq!(server.broadcast("a", 1), 1);
+        let call = perform(&mut client);
+        let _ = client.session.apply(answer(
+            call,
+            json!({"status": 1, "stop_streams": true, "streams": ["d"]}),
+        ));
+        assert_eq!(server.broadcast("a", 2), 0);
+        assert_eq!(server.broadcast("c", 2), 0);
+        assert_eq!(
+            server.broadcast("d", 2),
+            1,
+            "new streams follow stop_streams"
+        );
+    }
+
+    #[test]
+    fn transmissions_go_out_in_order_and_a_disconnect_follows_them() {
+        let mut server = Server::new(options(), true);
+        let mut client = subscribed(&mut server);
+        let call = perform(&mut client);
+        let effects = client.session.apply(answer(
+            call,
+            json!({"status": 1, "transmissions": ["1", "2", "3"]}),
+        ));
+        assert_eq!(texts(&effects), ["1", "2", "3"]);
+        assert_eq!(effects.disconnect, None);
+        let call = perform(&mut client);
+        let effects = client.session.apply(answer(
+            call,
+            json!({"status": 1, "transmissions": ["bye"], "disconnect": true}),
+        ));
+        assert_eq!(texts(&effects), ["bye"]);
+        assert_eq!(effects.disconnect, Some(DisconnectReason::Remote));
+    }
+
+    #[test]
+    fn state_the_application_sets_comes_back_with_the_next_call() {
+        let mut server = Server::new(options(), true);
+        let mut client = subscribed(&mut server);
+        let call = perform(&mut client);
+        let _ = client.session.apply(answer(
+            call,
+            json!({"status": 1, "env": {"cstate": {"user": "u1"}, "istate": {"chat": "1"}}}),
+        ));
+        let call = perform(&mut client);
+        let env = &command(&call).env;
+        assert_eq!(env.cstate.as_ref().unwrap()["user"], "u1");
+        assert_eq!(env.istate.as_ref().unwrap()["chat"], "1");
+    }
+
+    #[test]
+    fn connect_welcomes_with_the_applications_transmissions_and_identifiers() {
+        let mut server = Server::new(options(), true);
+        let (mut client, opening) = server.open(Verdict::AskApplication);
+        assert!(opening.frames.is_empty());
+        let call = opening.call.expect("the application decides");
+        assert!(matches!(call.request, AppRequest::Connect(_)));
+        let welcome = r#"{"type":"welcome"}"#;
+        let effects = client.session.apply(answer(
+            call,
+            json!({"status": 1, "identifiers": r#"{"user":"app"}"#, "transmissions": [welcome]}),
+        ));
+        assert_eq!(texts(&effects), [welcome]);
+        assert_eq!(effects.disconnect, None);
+        // Commands carry the identifiers; the application hears of the session's end.
+        let call = client
+            .session
+            .handle(Command::Subscribe {
+                identifier: chat(1),
+            })
+            .call
+            .unwrap();
+        assert_eq!(command(&call).connection_identifiers, r#"{"user":"app"}"#);
+        let goodbye = client
+            .session
+            .finish()
+            .expect("connected by the application");
+        assert!(goodbye.request.subscriptions.is_empty());
+    }
+
+    #[test]
+    fn a_refused_connect_disconnects_as_unauthorized_or_token_expired() {
+        let mut server = Server::new(options(), true);
+        let expired = r#"{"type":"disconnect","reason":"token_expired"}"#;
+        for (response, reason) in [
+            (json!({"status": 2}), DisconnectReason::Unauthorized),
+            (json!({"status": 0}), DisconnectReason::Unauthorized),
+            (
+                json!({"status": 2, "transmissions": [expired]}),
+                DisconnectReason::TokenExpired,
+            ),
+        ] {
+            let (mut client, opening) = server.open(Verdict::AskApplication);
+            let effects = client
+                .session
+                .apply(answer(opening.call.unwrap(), response));
+            assert!(effects.frames.is_empty(), "the session sends its own frame");
+            assert_eq!(effects.disconnect, Some(reason));
+        }
+        let (mut client, opening) = server.open(Verdict::AskApplication);
+        let effects = client.session.apply(failure(opening.call.unwrap()));
+        assert_eq!(effects.disconnect, Some(DisconnectReason::Unauthorized));
+    }
+}

@@ -257,3 +257,264 @@ impl Session {
         Some(subscription)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::config::Config;
+    use crate::hub::HubStats;
+    use serde_json::json;
+
+    fn subscribe(identifier: &str) -> Command {
+        Command::Subscribe {
+            identifier: identifier.into(),
+        }
+    }
+
+    fn whisper(identifier: &str) -> Command {
+        Command::Whisper {
+            identifier: identifier.into(),
+            data: RawValue::from_string(r#"{"typing":true}"#.into()).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_token_or_noauth_session_is_welcomed_with_its_sid_and_a_refused_one_disconnected() {
+        let mut server = Server::new(options(), false);
+        let (_, welcomed) = server.open(Verdict::Anonymous);
+        assert_eq!(texts(&welcomed), [r#"{"type":"welcome","sid":"sid-1"}"#]);
+        assert!(welcomed.disconnect.is_none() && welcomed.call.is_none());
+        let (_, refused) = server.open(Verdict::Refused(DisconnectReason::TokenExpired));
+        assert!(refused.frames.is_empty());
+        assert_eq!(refused.disconnect, Some(DisconnectReason::TokenExpired));
+    }
+
+    #[test]
+    fn public_signed_and_turbo_streams_confirm_and_receive_broadcasts() {
+        let mut server = Server::new(options(), false);
+        let mut client = server.client();
+        for (identifier, stream) in [
+            (public("lobby"), "lobby"),
+            (signed_ok("$pubsub", "chat/1"), "chat/1"),
+            (
+                signed_ok("Turbo::StreamsChannel", "gid://app/Room/1"),
+                "gid://app/Room/1",
+            ),
+        ] {
+            let effects = client.session.handle(subscribe(&identifier));
+            assert_eq!(texts(&effects), [confirmed(&identifier)]);
+            assert!(effects.call.is_none() && effects.disconnect.is_none());
+            assert_eq!(server.broadcast(stream, 7), 1, "{stream}");
+            assert_eq!(client.received(), Some(broadcast_frame(&identifier, 7)));
+        }
+    }
+
+    #[test]
+    fn a_badly_signed_or_unknown_stream_is_rejected_and_streams_nothing() {
+        let mut server = Server::new(options(), false);
+        let mut client = server.client();
+        for identifier in [
+            signed("$pubsub", "chat/1", "forged"),
+            json!({"channel": "Turbo::StreamsChannel", "stream_name": "x"}).to_string(),
+            chat(1),
+            "not json".into(),
+        ] {
+            let effects = client.session.handle(subscribe(&identifier));
+            assert_eq!(texts(&effects), [rejected(&identifier)]);
+            assert!(effects.disconnect.is_none());
+        }
+        assert_eq!(server.hub.stats(), HubStats::default());
+    }
+
+    #[test]
+    fn a_second_subscribe_with_the_same_identifier_is_ignored() {
+        let mut server = Server::new(options(), false);
+        let mut client = server.client();
+        let _ = client.session.handle(subscribe(&public("lobby")));
+        let again = client.session.handle(subscribe(&public("lobby")));
+        assert!(again.frames.is_empty() && again.call.is_none());
+        assert_eq!(server.broadcast("lobby", 1), 1);
+        assert_eq!(server.hub.stats().subscriptions, 1);
+    }
+
+    #[test]
+    fn over_max_subscriptions_a_subscribe_is_rejected_and_the_connection_stays() {
+        let mut server = Server::new(
+            Config {
+                max_subscriptions: 2,
+                ..options()
+            },
+            false,
+        );
+        let mut client = server.client();
+        let _ = client.session.handle(subscribe(&public("a")));
+        let _ = client.session.handle(subscribe(&public("b")));
+        let third = client.session.handle(subscribe(&public("c")));
+        assert_eq!(texts(&third), [rejected(&public("c"))]);
+        assert_eq!(third.disconnect, None);
+        assert_eq!(server.broadcast("c", 1), 0);
+        assert_eq!(server.broadcast("a", 1), 1);
+        // Leaving one makes room again.
+        let _ = client.session.handle(Command::Unsubscribe {
+            identifier: public("a"),
+        });
+        let retried = client.session.handle(subscribe(&public("c")));
+        assert_eq!(texts(&retried), [confirmed(&public("c"))]);
+    }
+
+    #[test]
+    fn identifiers_over_max_identifier_bytes_are_rejected_and_the_connection_stays() {
+        let mut server = Server::new(options(), false);
+        let mut client = server.client();
+        let padding = MAX_IDENTIFIER_BYTES - public("").len();
+        let longest = public(&"x".repeat(padding));
+        assert_eq!(longest.len(), MAX_IDENTIFIER_BYTES);
+        let too_long = public(&"x".repeat(padding + 1));
+        let effects = client.session.handle(subscribe(&too_long));
+        assert_eq!(texts(&effects), [rejected(&too_long)]);
+        assert_eq!(effects.disconnect, None);
+        let effects = client.session.handle(subscribe(&longest));
+        assert_eq!(texts(&effects), [confirmed(&longest)]);
+        assert_eq!(server.hub.stats().subscriptions, 1);
+    }
+
+    #[test]
+    fn unsubscribe_leaves_the_streams_and_unknown_identifiers_are_ignored() {
+        let mut server = Server::new(options(), false);
+        let mut client = server.client();
+        let _ = client.session.handle(subscribe(&public("lobby")));
+        let left = client.session.handle(Command::Unsubscribe {
+            identifier: public("lobby"),
+        });
+        assert!(left.frames.is_empty() && left.call.is_none());
+        assert_eq!(server.hub.stats(), HubStats::default());
+        assert_eq!(server.broadcast("lobby", 1), 0);
+        let unknown = client.session.handle(Command::Unsubscribe {
+            identifier: public("lobby"),
+        });
+        assert!(unknown.frames.is_empty() && unknown.call.is_none());
+    }
+
+    #[test]
+    fn whispers_reach_the_other_subscribers_of_whisperable_streams_only() {
+        let mut server = Server::new(options(), false);
+        let mut sender = server.client();
+        let mut listener = server.client();
+        let lobby = public("lobby");
+        let signed = signed_ok("$pubsub", "chat/1");
+        for client in [&mut sender, &mut listener] {
+            let _ = client.session.handle(subscribe(&lobby));
+            let _ = client.session.handle(subscribe(&signed));
+        }
+        let effects = sender.session.handle(whisper(&lobby));
+        assert!(effects.frames.is_empty());
+        assert_eq!(
+            listener.received().as_deref(),
+            Some(
+                r#"{"identifier":"{\"channel\":\"$pubsub\",\"stream_name\":\"lobby\"}","message":{"typing":true}}"#
+            )
+        );
+        assert_eq!(sender.received(), None, "never back to the sender");
+        // Signed streams allow whispers only with streamsWhisper; unknown identifiers none.
+        let _ = sender.session.handle(whisper(&signed));
+        let _ = sender.session.handle(whisper(&public("elsewhere")));
+        assert_eq!(listener.received(), None);
+    }
+
+    #[test]
+    fn streams_whisper_allows_whispering_on_signed_streams() {
+        let mut server = Server::new(
+            Config {
+                streams_whisper: true,
+                ..options()
+            },
+            false,
+        );
+        let signed = signed_ok("$pubsub", "chat/1");
+        let mut sender = server.client();
+        let mut listener = server.client();
+        let _ = sender.session.handle(subscribe(&signed));
+        let _ = listener.session.handle(subscribe(&signed));
+        let _ = sender.session.handle(whisper(&signed));
+        assert!(listener.received().is_some());
+    }
+
+    #[test]
+    fn application_channels_ask_the_application_and_stream_channels_do_not() {
+        let mut server = Server::new(options(), true);
+        let mut client = server.client();
+        let effects = client.session.handle(subscribe(&chat(1)));
+        assert!(effects.frames.is_empty());
+        let call = effects.call.expect("the application decides");
+        let request = command(&call);
+        assert_eq!(
+            (request.command.as_str(), request.identifier.as_str()),
+            ("subscribe", chat(1).as_str())
+        );
+        assert_eq!(request.connection_identifiers, r#"{"user":"u1"}"#);
+        let confirmed = client.session.apply(answer(call, json!({"status": 1})));
+        assert!(confirmed.frames.is_empty());
+
+        let perform = client.session.handle(Command::Message {
+            identifier: chat(1),
+            data: r#"{"action":"speak"}"#.into(),
+        });
+        let call = perform.call.expect("the application performs");
+        assert_eq!(command(&call).command, "message");
+        assert_eq!(
+            command(&call).data.as_deref(),
+            Some(r#"{"action":"speak"}"#)
+        );
+
+        // A stream channel has no actions, and an identifier never subscribed is ignored.
+        let _ = client.session.handle(subscribe(&public("lobby")));
+        for identifier in [public("lobby"), chat(2)] {
+            let effects = client.session.handle(Command::Message {
+                identifier,
+                data: "{}".into(),
+            });
+            assert!(effects.call.is_none() && effects.frames.is_empty());
+        }
+    }
+
+    #[test]
+    fn unsubscribing_an_application_channel_leaves_its_streams_and_tells_the_application() {
+        let mut server = Server::new(options(), true);
+        let mut client = server.client();
+        let call = client.session.handle(subscribe(&chat(1))).call.unwrap();
+        let _ = client
+            .session
+            .apply(answer(call, json!({"status": 1, "streams": ["room:1"]})));
+        let effects = client.session.handle(Command::Unsubscribe {
+            identifier: chat(1),
+        });
+        assert_eq!(server.broadcast("room:1", 1), 0);
+        let call = effects.call.expect("the application hears of it");
+        assert_eq!(command(&call).command, "unsubscribe");
+    }
+
+    #[test]
+    fn finish_leaves_every_stream_and_names_the_application_channels() {
+        let mut server = Server::new(options(), true);
+        let mut client = server.client();
+        let call = client.session.handle(subscribe(&chat(1))).call.unwrap();
+        let _ = client
+            .session
+            .apply(answer(call, json!({"status": 1, "streams": ["room:1"]})));
+        let _ = client.session.handle(subscribe(&public("lobby")));
+        let goodbye = client.session.finish().expect("the application saw it");
+        assert_eq!(goodbye.request.subscriptions, [chat(1)]);
+        assert_eq!(goodbye.request.identifiers, r#"{"user":"u1"}"#);
+        assert_eq!(server.hub.stats(), HubStats::default());
+    }
+
+    #[test]
+    fn a_token_session_that_never_used_the_application_gets_no_goodbye() {
+        let mut server = Server::new(options(), true);
+        let mut client = server.client();
+        let _ = client.session.handle(subscribe(&public("lobby")));
+        assert!(client.session.finish().is_none());
+        assert_eq!(server.hub.stats(), HubStats::default());
+    }
+}

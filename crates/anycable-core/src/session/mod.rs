@@ -7,6 +7,8 @@ mod application;
 mod budget;
 mod core;
 mod socket;
+#[cfg(test)]
+mod testing;
 
 use std::sync::Arc;
 
