@@ -1,0 +1,329 @@
+//! The socket side of a session: the welcome or refusal, the read loop, the outgoing queue, pings,
+//! the command rate, write timeouts, shutdown, and the way the connection ends (client close, bad
+//! input, too slow, shutdown). What a command or a reply means is the core's to decide.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::{SinkExt, StreamExt};
+use rand::Rng;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
+use tokio::time::{interval_at, sleep_until, timeout, Instant, MissedTickBehavior, Sleep};
+use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
+
+use super::application::AppReply;
+use super::budget::CommandBudget;
+use super::core::{Effects, Session};
+use super::{Peer, SessionContext};
+use crate::identity::Verdict;
+use crate::outbox::{Outbox, OutboxReceiver, Received};
+use crate::protocol::{self, Command, DisconnectReason, Frame};
+
+/// How long one write may take before the client is considered gone (AnyCable's default).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Runs a connection to its end.
+pub async fn run<S>(ws: WebSocketStream<S>, context: SessionContext, peer: Peer)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let settings = &context.settings;
+    let (outbox, queued) = Outbox::new(settings.outgoing_queue, settings.max_outgoing_bytes);
+    let pace = Pace {
+        ping_interval: settings.ping_interval,
+        command_rate: settings.command_rate,
+    };
+    let session = Session::new(
+        peer.id,
+        Arc::from(peer.sid),
+        peer.env,
+        context.settings,
+        context.hub,
+        outbox,
+    );
+    let mut connection = Connection {
+        ws,
+        session,
+        budget: CommandBudget::new(Instant::now()),
+    };
+    let exit = match connection.open(peer.verdict).await {
+        Opened::Welcomed => connection.read_loop(queued, context.shutdown, pace).await,
+        Opened::Gone => Exit::Gone,
+        Opened::Refused => return,
+    };
+    // Boxed: it runs once, and inline its state would enlarge every idle session.
+    Box::pin(connection.finish(exit)).await;
+}
+
+/// The timing options the socket loop reads.
+#[derive(Clone, Copy)]
+struct Pace {
+    ping_interval: Duration,
+    /// Commands per second a client may send (a burst of as many).
+    command_rate: u32,
+}
+
+struct Connection<S> {
+    ws: WebSocketStream<S>,
+    session: Session,
+    budget: CommandBudget,
+}
+
+/// How opening the session went.
+enum Opened {
+    Welcomed,
+    /// The client went away before its welcome was written.
+    Gone,
+    /// Refused: the disconnect frame and the close are sent; the session never started.
+    Refused,
+}
+
+/// Why the read loop stopped.
+enum Exit {
+    /// The client closed or the connection failed; nothing more to send.
+    Gone,
+    /// End with a disconnect frame then a close frame.
+    Disconnect(DisconnectReason),
+    /// End with a close frame only (protocol violations).
+    Close(CloseCode, &'static str),
+}
+
+/// What the read loop does next, once effects are carried out.
+enum Next {
+    Read,
+    /// Wait for the application's reply before reading more commands.
+    AwaitReply(PendingReply),
+    Exit(Exit),
+}
+
+type PendingReply = Pin<Box<dyn Future<Output = AppReply> + Send>>;
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    /// Authenticates (asking the application's `connect` if the verdict says so) and welcomes or
+    /// refuses.
+    async fn open(&mut self, verdict: Verdict) -> Opened {
+        let mut opening = self.session.open(verdict);
+        if let Some(call) = opening.call.take() {
+            // Boxed, like every application call: rare, and inline it would enlarge every session.
+            opening = self.session.apply(Box::pin(call.send()).await);
+        }
+        if let Some(reason) = opening.disconnect {
+            self.end(reason).await;
+            return Opened::Refused;
+        }
+        if self.write_all(opening.frames).await {
+            Opened::Welcomed
+        } else {
+            Opened::Gone
+        }
+    }
+
+    /// Leaves every stream, tells the application, and ends the connection as `exit` says.
+    async fn finish(&mut self, exit: Exit) {
+        if let Some(goodbye) = self.session.finish() {
+            goodbye.send().await;
+        }
+        match exit {
+            // Completes the closing handshake if the client started it; fails fast if it is gone.
+            // The sink's close flushes the reply tungstenite queued (echoing the client's code,
+            // or 1002 for an invalid one); `ws.close` would try to send a second Close and fail.
+            Exit::Gone => {
+                let _ = timeout(WRITE_TIMEOUT, SinkExt::close(&mut self.ws)).await;
+            }
+            Exit::Disconnect(reason) => self.end(reason).await,
+            Exit::Close(code, why) => self.close(code, why).await,
+        }
+    }
+
+    async fn read_loop(
+        &mut self,
+        mut queued: OutboxReceiver,
+        mut shutdown: watch::Receiver<bool>,
+        pace: Pace,
+    ) -> Exit {
+        let interval = pace.ping_interval;
+        // The first ping comes at a random moment in [0.5, 1.5) intervals so that clients that
+        // connected together do not all get pinged together.
+        let first = interval.mul_f64(rand::rng().random_range(0.5..1.5));
+        let mut pings = interval_at(Instant::now() + first, interval);
+        pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // One application call at a time per session, like AnyCable: commands wait their turn,
+        // while broadcasts and pings keep flowing.
+        let mut pending: Option<PendingReply> = None;
+        // Set while the client is over its command budget: its socket is left unread (so TCP
+        // slows it down) while broadcasts and pings keep flowing. Boxed, as it is rarely needed.
+        let mut throttle: Option<Pin<Box<Sleep>>> = None;
+        let rate = pace.command_rate;
+        if *shutdown.borrow() {
+            return Exit::Disconnect(DisconnectReason::ServerRestart);
+        }
+        loop {
+            if throttle.is_none() {
+                throttle = self
+                    .budget
+                    .wait_until(Instant::now(), rate)
+                    .map(|ready| Box::pin(sleep_until(ready)));
+            }
+            // Commands and replies are boxed: each is rare next to broadcasts, and inline their
+            // state would enlarge every idle session (BENCHMARKS.md).
+            let next = tokio::select! {
+                biased;
+                _ = shutdown.changed() => Next::Exit(Exit::Disconnect(DisconnectReason::ServerRestart)),
+                received = queued.recv() => match received {
+                    Received::Frame(frame) => {
+                        if self.write_batch(frame, &mut queued).await {
+                            Next::Read
+                        } else {
+                            Next::Exit(Exit::Gone)
+                        }
+                    }
+                    Received::TooSlow => Next::Exit(Exit::Disconnect(DisconnectReason::TooSlow)),
+                },
+                reply = async { pending.as_mut().expect("guarded").await }, if pending.is_some() => {
+                    pending = None;
+                    Box::pin(self.take_reply(reply)).await
+                }
+                _ = pings.tick() => {
+                    if self.write(protocol::ping(unix_seconds())).await {
+                        Next::Read
+                    } else {
+                        Next::Exit(Exit::Gone)
+                    }
+                }
+                _ = async { throttle.as_mut().expect("guarded").await }, if throttle.is_some() => {
+                    throttle = None;
+                    Next::Read
+                }
+                incoming = self.next_incoming(rate), if pending.is_none() && throttle.is_none() => match incoming {
+                    Some(Ok(Message::Text(text))) => match Command::parse(&text) {
+                        Ok(command) => Box::pin(self.take_command(command)).await,
+                        Err(_) => Next::Exit(Exit::Close(CloseCode::Invalid, "Malformed JSON")),
+                    },
+                    Some(Ok(Message::Binary(_))) => Next::Exit(Exit::Close(CloseCode::Unsupported, "Binary frames are not supported")),
+                    Some(Ok(Message::Close(_))) | None => Next::Exit(Exit::Gone),
+                    Some(Ok(_)) => Next::Read,
+                    Some(Err(WsError::Capacity(_))) => Next::Exit(Exit::Close(CloseCode::Size, "Message too big")),
+                    // tungstenite only reports these; the close frame with its code is ours to send.
+                    Some(Err(WsError::Utf8(_))) => Next::Exit(Exit::Close(CloseCode::Invalid, "Invalid UTF-8")),
+                    Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => Next::Exit(Exit::Gone),
+                    Some(Err(WsError::Protocol(_))) => Next::Exit(Exit::Close(CloseCode::Protocol, "Protocol error")),
+                    Some(Err(_)) => Next::Exit(Exit::Gone),
+                },
+            };
+            match next {
+                Next::Read => {}
+                Next::AwaitReply(reply) => pending = Some(reply),
+                Next::Exit(exit) => return exit,
+            }
+        }
+    }
+
+    /// The next message from the client, counted against its command budget.
+    async fn next_incoming(&mut self, rate: u32) -> Option<Result<Message, WsError>> {
+        let incoming = self.ws.next().await;
+        self.budget.spend(Instant::now(), rate);
+        incoming
+    }
+
+    async fn take_command(&mut self, command: Command) -> Next {
+        let effects = self.session.handle(command);
+        self.carry_out(effects).await
+    }
+
+    async fn take_reply(&mut self, reply: AppReply) -> Next {
+        let effects = self.session.apply(reply);
+        self.carry_out(effects).await
+    }
+
+    /// Writes the frames, then ends the session or starts the application call.
+    async fn carry_out(&mut self, effects: Effects) -> Next {
+        if !self.write_all(effects.frames).await {
+            return Next::Exit(Exit::Gone);
+        }
+        if let Some(reason) = effects.disconnect {
+            return Next::Exit(Exit::Disconnect(reason));
+        }
+        match effects.call {
+            Some(call) => Next::AwaitReply(Box::pin(call.send())),
+            None => Next::Read,
+        }
+    }
+
+    async fn write_all(&mut self, frames: Vec<Frame>) -> bool {
+        for frame in frames {
+            if !self.write(frame).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Writes `first` and whatever else is already queued, with one flush.
+    async fn write_batch(&mut self, first: Frame, queued: &mut OutboxReceiver) -> bool {
+        let feed = async {
+            self.ws.feed(Message::Text(first)).await?;
+            while let Some(frame) = queued.try_recv() {
+                self.ws.feed(Message::Text(frame)).await?;
+            }
+            self.ws.flush().await
+        };
+        matches!(timeout(WRITE_TIMEOUT, feed).await, Ok(Ok(())))
+    }
+
+    async fn write(&mut self, frame: Frame) -> bool {
+        matches!(
+            timeout(WRITE_TIMEOUT, self.ws.send(Message::Text(frame))).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// Sends the disconnect frame, then closes.
+    async fn end(&mut self, reason: DisconnectReason) {
+        if self.write(protocol::disconnect(reason)).await {
+            let (code, why) = close_for(reason);
+            self.close(code, why).await;
+        }
+    }
+
+    async fn close(&mut self, code: CloseCode, why: &'static str) {
+        let frame = CloseFrame {
+            code,
+            reason: why.into(),
+        };
+        // Complete the closing handshake: wait (briefly) for the client's Close reply, so the
+        // socket is not torn down with unread data, which would reset it and could lose the
+        // frames just sent.
+        let handshake = async {
+            if self.ws.close(Some(frame)).await.is_ok() {
+                while let Some(Ok(_)) = self.ws.next().await {}
+            }
+        };
+        let _ = timeout(WRITE_TIMEOUT, handshake).await;
+    }
+}
+
+/// The close frame that follows a disconnect frame.
+fn close_for(reason: DisconnectReason) -> (CloseCode, &'static str) {
+    match reason {
+        DisconnectReason::Unauthorized | DisconnectReason::TokenExpired => {
+            (CloseCode::Normal, "Auth Failed")
+        }
+        DisconnectReason::ServerRestart => (CloseCode::Away, "Server restart"),
+        DisconnectReason::TooSlow => (CloseCode::Normal, "Too slow"),
+        DisconnectReason::Remote => (CloseCode::Normal, "Closed by the application"),
+    }
+}
+
+fn unix_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,199 @@
+//! Fixtures for the session core's unit tests: sessions on a real hub, each with the receiving end
+//! of its outbox (where the hub's broadcasts and whispers land), and application replies made from
+//! canned JSON.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use serde_json::value::RawValue;
+
+use super::application::{AppCall, AppReply, AppRequest};
+use super::core::{Effects, Session};
+use super::SessionSettings;
+use crate::channels::ChannelSettings;
+use crate::hub::{Hub, SessionId};
+use crate::identity::Verdict;
+use crate::outbox::{Outbox, OutboxReceiver};
+use crate::protocol::{self, Frame};
+use crate::rpc::{CallFuture, CommandRequest, Method, Rpc, RpcError, Transport};
+use crate::streams::StreamSigner;
+
+const SECRET: &str = "s";
+
+/// Session settings with a streams secret, public and Turbo streams on, and the default bounds.
+pub fn options() -> SessionSettings {
+    SessionSettings {
+        ping_interval: Duration::from_secs(3),
+        outgoing_queue: 1024,
+        max_outgoing_bytes: 1 << 20,
+        max_subscriptions: 1000,
+        command_rate: 100,
+        channels: ChannelSettings {
+            stream_signer: Some(StreamSigner::new(SECRET.as_bytes()).unwrap()),
+            public_streams: true,
+            public_streams_prefix: Vec::new(),
+            turbo_streams: true,
+            streams_whisper: false,
+        },
+        rpc: None,
+    }
+}
+
+/// A transport the core never uses: the core only describes calls, the tests answer them.
+struct Unsent;
+
+impl Transport for Unsent {
+    fn call(&self, _: Method, _: &str, _: String) -> CallFuture {
+        Box::pin(async { Err(RpcError("unit tests answer calls themselves".into())) })
+    }
+}
+
+/// Sessions on one hub.
+pub struct Server {
+    pub hub: Arc<Hub>,
+    settings: Arc<SessionSettings>,
+    next_id: SessionId,
+}
+
+/// A session and the frames the hub queued for it.
+pub struct Client {
+    pub session: Session,
+    pub outbox: OutboxReceiver,
+}
+
+impl Server {
+    /// A server with `settings`; with `application`, channels other than streams go to it.
+    pub fn new(mut settings: SessionSettings, application: bool) -> Server {
+        if application {
+            settings.rpc = Some(Rpc::new(Arc::new(Unsent), 1, Duration::from_secs(5)));
+        }
+        Server {
+            hub: Arc::new(Hub::default()),
+            settings: Arc::new(settings),
+            next_id: 1,
+        }
+    }
+
+    /// A session opened with `verdict`; its opening effects are returned beside it.
+    pub fn open(&mut self, verdict: Verdict) -> (Client, Effects) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let (outbox, receiver) = Outbox::new(16, usize::MAX);
+        let mut session = Session::new(
+            id,
+            Arc::from(format!("sid-{id}")),
+            None,
+            Arc::clone(&self.settings),
+            Arc::clone(&self.hub),
+            outbox,
+        );
+        let opening = session.open(verdict);
+        let client = Client {
+            session,
+            outbox: receiver,
+        };
+        (client, opening)
+    }
+
+    /// A session identified by a token (welcomed at once).
+    pub fn client(&mut self) -> Client {
+        self.open(Verdict::Identified {
+            identifiers: r#"{"user":"u1"}"#.into(),
+        })
+        .0
+    }
+
+    /// Broadcasts `{"n":n}` to `stream`; how many sessions took it.
+    pub fn broadcast(&self, stream: &str, n: u32) -> usize {
+        let message = RawValue::from_string(json!({ "n": n }).to_string()).unwrap();
+        self.hub.broadcast(stream, &message, None)
+    }
+}
+
+impl Client {
+    /// The next frame the hub queued for this client.
+    pub fn received(&mut self) -> Option<String> {
+        self.outbox
+            .try_recv()
+            .map(|frame| frame.as_str().to_owned())
+    }
+}
+
+/// The frames of `effects` as text.
+pub fn texts(effects: &Effects) -> Vec<&str> {
+    effects.frames.iter().map(Frame::as_str).collect()
+}
+
+/// The frame confirming a subscription.
+pub fn confirmed(identifier: &str) -> String {
+    protocol::confirm(identifier).as_str().to_owned()
+}
+
+/// The frame rejecting a subscription.
+pub fn rejected(identifier: &str) -> String {
+    protocol::reject(identifier).as_str().to_owned()
+}
+
+/// The command request of an application call.
+pub fn command(call: &AppCall) -> &CommandRequest {
+    match &call.request {
+        AppRequest::Command(request) => request,
+        AppRequest::Connect(_) => panic!("a command call, not connect"),
+    }
+}
+
+/// The application's answer `response` (JSON) to `call`.
+pub fn answer(call: AppCall, response: serde_json::Value) -> AppReply {
+    match call.request {
+        AppRequest::Connect(_) => AppReply::Connect(Ok(from_json(response))),
+        AppRequest::Command(request) => AppReply::Command {
+            command: request.command,
+            identifier: request.identifier,
+            result: Ok(from_json(response)),
+        },
+    }
+}
+
+/// `call` failed (the application threw or timed out).
+pub fn failure(call: AppCall) -> AppReply {
+    let error = RpcError("boom".into());
+    match call.request {
+        AppRequest::Connect(_) => AppReply::Connect(Err(error)),
+        AppRequest::Command(request) => AppReply::Command {
+            command: request.command,
+            identifier: request.identifier,
+            result: Err(error),
+        },
+    }
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+    serde_json::from_value(value).expect("a valid RPC response")
+}
+
+/// A `$pubsub` identifier for a public stream.
+pub fn public(stream: &str) -> String {
+    json!({"channel": "$pubsub", "stream_name": stream}).to_string()
+}
+
+/// An identifier for a stream name signed with `secret`.
+pub fn signed(channel: &str, stream: &str, secret: &str) -> String {
+    let name = StreamSigner::new(secret.as_bytes()).unwrap().sign(stream);
+    json!({"channel": channel, "signed_stream_name": name}).to_string()
+}
+
+/// An identifier signed with the server's secret.
+pub fn signed_ok(channel: &str, stream: &str) -> String {
+    signed(channel, stream, SECRET)
+}
+
+/// An application channel's identifier.
+pub fn chat(room: u32) -> String {
+    json!({"channel": "ChatChannel", "room": room}).to_string()
+}
+
+/// The frame the hub queues for a broadcast of `{"n":n}` on a subscription `identifier`.
+pub fn broadcast_frame(identifier: &str, n: u32) -> String {
+    json!({"identifier": identifier, "message": {"n": n}}).to_string()
+}
