@@ -38,7 +38,7 @@ pub struct PresenceRecord {
     pub info: Option<Arc<str>>,
 }
 
-/// Who is on a stream, one record per id.
+/// Who is on a stream, one record per id, in no particular order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PresenceInfo {
     pub records: Vec<PresenceRecord>,

@@ -59,11 +59,13 @@ impl StreamLog {
         });
         let over_limit = self.kept.len().saturating_sub(retention.limit);
         self.kept.drain(..over_limit);
-        self.expire(now, retention.ttl);
+        let expired = self.first_live(now, retention.ttl);
+        self.kept.drain(..expired);
         self.latest
     }
 
-    /// Drops the expired messages and gives back memory the buffer no longer needs.
+    /// Drops the expired messages and gives back memory the buffer no longer needs (the sweep's
+    /// work: registering only drops, so a growing buffer is not reallocated back and forth).
     pub fn expire(&mut self, now: u64, ttl: u64) {
         let expired = self.first_live(now, ttl);
         self.kept.drain(..expired);
@@ -248,6 +250,11 @@ mod tests {
         assert!(!log.is_idle(400, 300, 3000));
         assert!(!log.is_idle(3099, 300, 3000));
         assert!(log.is_idle(3100, 300, 3000));
+    }
+
+    #[test]
+    fn a_kept_message_costs_24_bytes_besides_its_shared_data() {
+        assert_eq!(std::mem::size_of::<Kept>(), 24);
     }
 
     #[test]

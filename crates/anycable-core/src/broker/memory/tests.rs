@@ -412,3 +412,18 @@ fn sweeping_frees_everything_that_expired() {
     answer(broker.sweep()).unwrap();
     assert_eq!(broker.stats(), MemoryStats::default());
 }
+
+#[tokio::test]
+async fn the_memory_broker_serves_as_a_shared_dyn_broker_across_tasks() {
+    let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
+    let publisher = Arc::clone(&broker);
+    let position = tokio::spawn(async move { publisher.register("chat", Arc::from("m1")).await })
+        .await
+        .unwrap()
+        .unwrap();
+    let history = broker
+        .history_from("chat", &position.epoch, 0)
+        .await
+        .unwrap();
+    assert_eq!(offsets(&history), [1]);
+}
