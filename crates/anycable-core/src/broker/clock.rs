@@ -5,6 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A source of the current time in whole Unix seconds.
 pub trait Clock: Send + Sync + 'static {
+    /// Now, in whole seconds since 1970.
     fn now(&self) -> u64;
 }
 

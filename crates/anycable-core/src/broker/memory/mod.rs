@@ -76,6 +76,7 @@ pub struct MemoryBroker<C: Clock = SystemClock> {
 }
 
 impl MemoryBroker {
+    /// A broker on the system clock, with a new random epoch.
     pub fn new(settings: BrokerSettings) -> MemoryBroker {
         MemoryBroker::with_clock(settings, SystemClock)
     }
