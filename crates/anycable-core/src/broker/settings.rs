@@ -1,0 +1,50 @@
+//! How long and how much a broker keeps.
+
+use std::time::Duration;
+
+/// What a broker keeps, and for how long. The broker works in whole seconds: a fraction of a
+/// second counts as a whole one, so a ttl given is never zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrokerSettings {
+    /// The most messages kept per stream.
+    pub history_limit: usize,
+    /// How long a message stays in its stream's history.
+    pub history_ttl: Duration,
+    /// How long a session can be restored after its last store or touch; zero keeps none.
+    pub sessions_ttl: Duration,
+    /// How long a session's presence lasts after its last join or touch.
+    pub presence_ttl: Duration,
+}
+
+impl Default for BrokerSettings {
+    /// AnyCable's defaults: 100 messages for 300 s, sessions for 300 s, presence for 15 s.
+    fn default() -> BrokerSettings {
+        BrokerSettings {
+            history_limit: 100,
+            history_ttl: Duration::from_secs(300),
+            sessions_ttl: Duration::from_secs(300),
+            presence_ttl: Duration::from_secs(15),
+        }
+    }
+}
+
+/// `duration` in whole seconds, a fraction rounded up.
+pub(super) fn whole_seconds(duration: Duration) -> u64 {
+    duration
+        .as_secs()
+        .saturating_add(u64::from(duration.subsec_nanos() > 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fractions_of_a_second_round_up() {
+        assert_eq!(whole_seconds(Duration::ZERO), 0);
+        assert_eq!(whole_seconds(Duration::from_millis(1)), 1);
+        assert_eq!(whole_seconds(Duration::from_millis(1500)), 2);
+        assert_eq!(whole_seconds(Duration::from_secs(300)), 300);
+        assert_eq!(whole_seconds(Duration::MAX), u64::MAX);
+    }
+}
