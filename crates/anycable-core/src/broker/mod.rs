@@ -24,8 +24,8 @@ pub use history::{History, KeptMessage, StreamPosition};
 pub use presence::{PresenceChange, PresenceInfo, PresenceLapse, PresenceRecord};
 pub use settings::BrokerSettings;
 
-/// What every broker call returns: a boxed future (so `dyn Broker` works, like
-/// [`crate::rpc::CallFuture`]) of the answer or why there is none.
+/// What every broker call returns: a boxed future (so `dyn Broker` works, like the
+/// RPC transport's `CallFuture`) of the answer or why there is none.
 pub type BrokerFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, BrokerError>> + Send + 'a>>;
 
 /// Reliable streams, the session cache and presence, behind one interface so that one node (memory)
