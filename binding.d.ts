@@ -137,6 +137,22 @@ export interface ServerOptions {
   maxConnections?: number
   /** Request headers passed to the application; default `["cookie"]`. */
   headers?: Array<string>
+  /** `"memory"` (default) or `"none"`: history, session resumption and presence. */
+  broker?: string
+  /** Messages kept per stream for history. */
+  historyLimit?: number
+  /** Seconds a stream's messages are kept for history. */
+  historyTtl?: number
+  /** Seconds a disconnected extended-protocol session can be resumed (0 = off). */
+  sessionsTtl?: number
+  /** Seconds a disconnected session's presence outlives it. */
+  presenceTtl?: number
+  /** Seconds an extended-protocol client may stay silent before `no_pong` (0 = off). */
+  pongTimeout?: number
+  /** Allow presence on signed streams. */
+  streamsPresence?: boolean
+  /** End a session with `token_expired` when its token expires. */
+  disconnectOnTokenExpiry?: boolean
 }
 
 export interface ServerStats {

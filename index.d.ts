@@ -157,6 +157,26 @@ export interface CableServerOptions {
   maxConnections?: number
   /** Request headers the application sees (case-insensitive names); default `['cookie']`. */
   headers?: string[] | string
+  /**
+   * `'memory'` (default): broadcasts get stream offsets and are kept for history, extended-protocol
+   * sessions can be resumed and presence works, in this process. `'none'`: the reference's legacy
+   * behaviour (every history request gets `reject_history`).
+   */
+  broker?: 'memory' | 'none'
+  /** Messages kept per stream for history; default 100 (1 to 100000). */
+  historyLimit?: number
+  /** Seconds a stream's messages are kept for history; default 300 (1 to 86400). */
+  historyTtl?: number
+  /** Seconds a disconnected extended-protocol session can be resumed; default 300, 0 = off. */
+  sessionsTtl?: number
+  /** Seconds a disconnected session's presence outlives it; default 15 (1 to 3600). */
+  presenceTtl?: number
+  /** Seconds an extended-protocol client may send nothing before `no_pong`; default 0 (off). */
+  pongTimeout?: number
+  /** Allow presence on signed streams (always on public ones, never on Turbo ones); default true. */
+  streamsPresence?: boolean
+  /** End a session with `token_expired` (`reconnect: false`) when its token's `exp` passes; default false. */
+  disconnectOnTokenExpiry?: boolean
 }
 
 /** The part of a serverless-js `Application` the server uses. */

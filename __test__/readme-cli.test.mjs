@@ -102,6 +102,14 @@ test('every documented flag is accepted, as a flag and as ANYCABLE_<FLAG>', asyn
     max_connections: '100',
     headers: 'cookie',
     rpc_concurrency: '64',
+    broker: 'memory',
+    history_limit: '100',
+    history_ttl: '300',
+    sessions_ttl: '300',
+    presence_ttl: '15',
+    pong_timeout: '0',
+    streams_presence: 'true',
+    disconnect_on_token_expiry: 'false',
   }
   const flags = documentedFlags()
   assert.deepEqual(flags.filter(flag => !(flag in values)), [], 'a test value for every documented flag')

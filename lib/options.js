@@ -112,6 +112,38 @@ const SERVER_OPTIONS = [
     default: ['cookie'],
     doc: 'request headers passed to the application',
   },
+  { name: 'broker', flag: 'broker', type: 'enum', values: ['memory', 'none'], default: 'memory', doc: 'memory: history, session resumption and presence in this process; none: off' },
+  { name: 'historyLimit', flag: 'history_limit', type: 'integer', min: 1, max: 100_000, default: 100, doc: 'messages kept per stream for history' },
+  { name: 'historyTtl', flag: 'history_ttl', type: 'seconds', min: 1, max: 86_400, default: 300, doc: 'seconds a stream message is kept for history' },
+  {
+    name: 'sessionsTtl',
+    flag: 'sessions_ttl',
+    type: 'seconds',
+    min: 0,
+    max: 86_400,
+    zero: 'off',
+    default: 300,
+    doc: 'seconds a disconnected extended-protocol session can be resumed',
+  },
+  { name: 'presenceTtl', flag: 'presence_ttl', type: 'seconds', min: 1, max: 3600, default: 15, doc: 'seconds a disconnected session stays present' },
+  {
+    name: 'pongTimeout',
+    flag: 'pong_timeout',
+    type: 'seconds',
+    min: 0,
+    max: 3600,
+    zero: 'off',
+    default: 0,
+    doc: 'seconds an extended-protocol client may stay silent before no_pong',
+  },
+  { name: 'streamsPresence', flag: 'streams_presence', type: 'boolean', default: true, doc: 'allow presence on signed streams' },
+  {
+    name: 'disconnectOnTokenExpiry',
+    flag: 'disconnect_on_token_expiry',
+    type: 'boolean',
+    default: false,
+    doc: 'end a session with token_expired when its token expires',
+  },
 ]
 
 module.exports = { SERVER_OPTIONS }

@@ -27,7 +27,7 @@ const TYPES = {
     isIntegerIn(min, max),
     `an integer${unit ? ` number of ${unit}` : ''} from ${min}${zero ? ` (${zero})` : ''} to ${max}`,
   ],
-  seconds: ({ min, max }) => [isSecondsIn(min, max), `a number of seconds from ${min} to ${max}`],
+  seconds: ({ min, max, zero }) => [isSecondsIn(min, max), `a number of seconds from ${min}${zero ? ` (${zero})` : ''} to ${max}`],
   enum: ({ values }) => [value => values.includes(value), values.map(value => JSON.stringify(value)).join(' or ')],
   list: () => [value => isStringList(value) || isString(value), 'an array of strings or a comma-separated string', listOf],
   prefixes: () => [isPrefixList, 'a non-empty stream name prefix, or an array or comma-separated string of them', prefixesOf],

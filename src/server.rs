@@ -66,6 +66,22 @@ pub struct ServerOptions {
     pub max_connections: Option<u32>,
     /// Request headers passed to the application; default `["cookie"]`.
     pub headers: Option<Vec<String>>,
+    /// `"memory"` (default) or `"none"`: history, session resumption and presence.
+    pub broker: Option<String>,
+    /// Messages kept per stream for history.
+    pub history_limit: Option<u32>,
+    /// Seconds a stream's messages are kept for history.
+    pub history_ttl: Option<f64>,
+    /// Seconds a disconnected extended-protocol session can be resumed (0 = off).
+    pub sessions_ttl: Option<f64>,
+    /// Seconds a disconnected session's presence outlives it.
+    pub presence_ttl: Option<f64>,
+    /// Seconds an extended-protocol client may stay silent before `no_pong` (0 = off).
+    pub pong_timeout: Option<f64>,
+    /// Allow presence on signed streams.
+    pub streams_presence: Option<bool>,
+    /// End a session with `token_expired` when its token expires.
+    pub disconnect_on_token_expiry: Option<bool>,
 }
 
 impl ServerOptions {
@@ -91,6 +107,22 @@ impl ServerOptions {
             Seconds::HANDSHAKE_TIMEOUT,
             self.handshake_timeout,
             defaults.handshake_timeout,
+        )?;
+        let history_ttl = seconds(Seconds::HISTORY_TTL, self.history_ttl, defaults.history_ttl)?;
+        let sessions_ttl = seconds(
+            Seconds::SESSIONS_TTL,
+            self.sessions_ttl,
+            defaults.sessions_ttl,
+        )?;
+        let presence_ttl = seconds(
+            Seconds::PRESENCE_TTL,
+            self.presence_ttl,
+            defaults.presence_ttl,
+        )?;
+        let pong_timeout = seconds(
+            Seconds::PONG_TIMEOUT,
+            self.pong_timeout,
+            defaults.pong_timeout,
         )?;
         Ok(Config {
             host: self.host.unwrap_or(defaults.host),
@@ -142,6 +174,18 @@ impl ServerOptions {
                 .max_connections
                 .map_or(defaults.max_connections, |n| n as usize),
             headers: self.headers.unwrap_or(defaults.headers),
+            broker: self.broker.unwrap_or(defaults.broker),
+            history_limit: self
+                .history_limit
+                .map_or(defaults.history_limit, |n| n as usize),
+            history_ttl,
+            sessions_ttl,
+            presence_ttl,
+            pong_timeout,
+            streams_presence: self.streams_presence.unwrap_or(defaults.streams_presence),
+            disconnect_on_token_expiry: self
+                .disconnect_on_token_expiry
+                .unwrap_or(defaults.disconnect_on_token_expiry),
         })
     }
 }
@@ -187,6 +231,14 @@ pub fn server_defaults() -> ServerOptions {
         max_pending_connections: count(defaults.max_pending_connections),
         max_connections: count(defaults.max_connections),
         headers: Some(defaults.headers),
+        broker: Some(defaults.broker),
+        history_limit: count(defaults.history_limit),
+        history_ttl: Some(defaults.history_ttl.as_secs_f64()),
+        sessions_ttl: Some(defaults.sessions_ttl.as_secs_f64()),
+        presence_ttl: Some(defaults.presence_ttl.as_secs_f64()),
+        pong_timeout: Some(defaults.pong_timeout.as_secs_f64()),
+        streams_presence: Some(defaults.streams_presence),
+        disconnect_on_token_expiry: Some(defaults.disconnect_on_token_expiry),
     }
 }
 

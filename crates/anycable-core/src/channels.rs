@@ -20,6 +20,8 @@ pub struct ChannelSettings {
     pub turbo_streams: bool,
     /// Allow whispers on signed streams (always allowed on public ones).
     pub streams_whisper: bool,
+    /// Allow presence on signed streams (always on public ones, never on Turbo ones).
+    pub streams_presence: bool,
 }
 
 /// What a successful stream subscription grants.
@@ -101,6 +103,7 @@ mod tests {
             public_streams_prefix: Vec::new(),
             turbo_streams: false,
             streams_whisper: false,
+            streams_presence: true,
         }
     }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::broadcast::redis::RedisSettings;
 use crate::broadcast::{BroadcastAdapter, PubSub};
+use crate::broker::{BrokerKind, BrokerSettings};
 use crate::channels::ChannelSettings;
 use crate::config_error::ConfigError;
 use crate::identity::IdentitySettings;
@@ -85,6 +86,22 @@ pub struct Config {
     /// Commands per second one connection may send, with a burst of as many; faster clients are
     /// read more slowly (their socket is left unread until the budget refills).
     pub command_rate: u32,
+    /// `memory` (history, resumption and presence in this process) or `none`.
+    pub broker: String,
+    /// Messages kept per stream for history.
+    pub history_limit: usize,
+    /// How long a stream's messages are kept for history.
+    pub history_ttl: Duration,
+    /// How long a disconnected extended-protocol session can be resumed; zero = never.
+    pub sessions_ttl: Duration,
+    /// How long a disconnected session's presence outlives it.
+    pub presence_ttl: Duration,
+    /// How long an extended-protocol client may send nothing before `no_pong`; zero = off.
+    pub pong_timeout: Duration,
+    /// Allow presence on signed streams (always on public ones, never on Turbo ones).
+    pub streams_presence: bool,
+    /// End a session with `token_expired` when its token's `exp` passes.
+    pub disconnect_on_token_expiry: bool,
 }
 
 impl Default for Config {
@@ -125,6 +142,14 @@ impl Default for Config {
             max_subscriptions: 1000,
             max_outgoing_bytes: 1 << 20,
             command_rate: 100,
+            broker: "memory".into(),
+            history_limit: 100,
+            history_ttl: Duration::from_secs(300),
+            sessions_ttl: Duration::from_secs(300),
+            presence_ttl: Duration::from_secs(15),
+            pong_timeout: Duration::ZERO,
+            streams_presence: true,
+            disconnect_on_token_expiry: false,
         }
     }
 }
@@ -178,6 +203,7 @@ impl Config {
         let identity = self.identity(rpc.is_some())?;
         let allowed_origins = AllowedOrigins::parse(&self.allowed_origins)?;
         let broadcast_auth = self.broadcast_auth();
+        let broker = self.broker()?;
         let secret = non_empty(&self.secret);
         let channels = ChannelSettings {
             stream_signer: non_empty(&self.streams_secret)
@@ -187,6 +213,7 @@ impl Config {
             public_streams_prefix: self.public_streams_prefix,
             turbo_streams: self.turbo_streams,
             streams_whisper: self.streams_whisper,
+            streams_presence: self.streams_presence,
         };
         Ok(ServerSettings {
             application_headers: rpc.is_some().then_some(headers),
@@ -196,6 +223,8 @@ impl Config {
                 max_outgoing_bytes: self.max_outgoing_bytes,
                 max_subscriptions: self.max_subscriptions,
                 command_rate: self.command_rate,
+                pong_timeout: self.pong_timeout,
+                disconnect_on_token_expiry: self.disconnect_on_token_expiry,
                 channels,
                 rpc,
             }),
@@ -212,6 +241,7 @@ impl Config {
             allowed_origins,
             identity,
             redis,
+            broker,
         })
     }
 
@@ -294,6 +324,24 @@ impl Config {
         ::redis::Client::open(redis.url.as_str())
             .map_err(|e| ConfigError(format!("invalid redisUrl: {e}")))?;
         Ok(Some(redis))
+    }
+
+    /// What the broker keeps, or `None` without one.
+    fn broker(&self) -> Result<Option<BrokerSettings>, ConfigError> {
+        Count::HISTORY_LIMIT.check(self.history_limit)?;
+        Seconds::HISTORY_TTL.check(self.history_ttl)?;
+        Seconds::SESSIONS_TTL.check(self.sessions_ttl)?;
+        Seconds::PRESENCE_TTL.check(self.presence_ttl)?;
+        Seconds::PONG_TIMEOUT.check(self.pong_timeout)?;
+        Ok(match BrokerKind::parse(&self.broker)? {
+            BrokerKind::Memory => Some(BrokerSettings {
+                history_limit: self.history_limit,
+                history_ttl: self.history_ttl,
+                sessions_ttl: self.sessions_ttl,
+                presence_ttl: self.presence_ttl,
+            }),
+            BrokerKind::None => None,
+        })
     }
 
     /// The per-connection bounds must each leave a client room to work.
@@ -401,6 +449,17 @@ mod tests {
     }
 
     #[test]
+    fn the_broker_is_in_memory_unless_turned_off() {
+        let settings = Config::default().resolve().unwrap();
+        assert_eq!(settings.broker, Some(BrokerSettings::default()));
+        let off = Config {
+            broker: "none".into(),
+            ..Config::default()
+        };
+        assert_eq!(off.resolve().unwrap().broker, None);
+    }
+
+    #[test]
     fn numeric_options_out_of_range_are_refused_by_name() {
         let cases = [
             (
@@ -437,6 +496,48 @@ mod tests {
                     ..Config::default()
                 },
                 "maxMessageSize",
+            ),
+            (
+                Config {
+                    history_limit: 0,
+                    ..Config::default()
+                },
+                "historyLimit",
+            ),
+            (
+                Config {
+                    history_ttl: Duration::ZERO,
+                    ..Config::default()
+                },
+                "historyTtl",
+            ),
+            (
+                Config {
+                    sessions_ttl: Duration::from_secs(86_401),
+                    ..Config::default()
+                },
+                "sessionsTtl",
+            ),
+            (
+                Config {
+                    presence_ttl: Duration::ZERO,
+                    ..Config::default()
+                },
+                "presenceTtl",
+            ),
+            (
+                Config {
+                    pong_timeout: Duration::from_secs(3601),
+                    ..Config::default()
+                },
+                "pongTimeout",
+            ),
+            (
+                Config {
+                    broker: "nats".into(),
+                    ..Config::default()
+                },
+                "broker",
             ),
         ];
         for (config, name) in cases {

@@ -36,6 +36,31 @@ impl Seconds {
         max: 86_400.0,
     };
 
+    /// A second to a day: how long a stream's messages are kept for history.
+    pub const HISTORY_TTL: Seconds = Seconds {
+        name: "historyTtl",
+        min: 1.0,
+        max: 86_400.0,
+    };
+    /// Up to a day; 0 turns session resumption off.
+    pub const SESSIONS_TTL: Seconds = Seconds {
+        name: "sessionsTtl",
+        min: 0.0,
+        max: 86_400.0,
+    };
+    /// A second to an hour: how long a disconnected session stays present.
+    pub const PRESENCE_TTL: Seconds = Seconds {
+        name: "presenceTtl",
+        min: 1.0,
+        max: 3600.0,
+    };
+    /// Up to an hour; 0 turns the pong requirement off.
+    pub const PONG_TIMEOUT: Seconds = Seconds {
+        name: "pongTimeout",
+        min: 0.0,
+        max: 3600.0,
+    };
+
     /// `seconds` as a duration, or an error naming the option and its range (NaN included).
     pub fn duration(&self, seconds: f64) -> Result<Duration, ConfigError> {
         if !(self.min..=self.max).contains(&seconds) {
@@ -100,6 +125,13 @@ impl Count {
         name: "maxConnections",
         min: 0,
         max: u32::MAX as u64,
+    };
+
+    /// Messages kept per stream: history is for reconnects, not an archive.
+    pub const HISTORY_LIMIT: Count = Count {
+        name: "historyLimit",
+        min: 1,
+        max: 100_000,
     };
 
     /// An error naming the option and its range unless `min <= value <= max`.

@@ -22,7 +22,7 @@ pub use clock::{Clock, SystemClock};
 pub use error::BrokerError;
 pub use history::{History, KeptMessage, StreamPosition};
 pub use presence::{PresenceChange, PresenceInfo, PresenceLapse, PresenceRecord};
-pub use settings::BrokerSettings;
+pub use settings::{BrokerKind, BrokerSettings};
 
 /// What every broker call returns: a boxed future (so `dyn Broker` works, like the
 /// RPC transport's `CallFuture`) of the answer or why there is none.

@@ -2,6 +2,30 @@
 
 use std::time::Duration;
 
+use crate::config_error::ConfigError;
+
+/// Which broker keeps history, sessions and presence: the `broker` option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerKind {
+    /// In this process.
+    Memory,
+    /// None: no offsets, no history (every request gets `reject_history`), no resumption, no presence.
+    None,
+}
+
+impl BrokerKind {
+    /// The `broker` option: `"memory"` or `"none"`.
+    pub fn parse(name: &str) -> Result<BrokerKind, ConfigError> {
+        match name {
+            "memory" => Ok(BrokerKind::Memory),
+            "none" => Ok(BrokerKind::None),
+            other => Err(ConfigError(format!(
+                "broker must be \"memory\" or \"none\", got {other:?}"
+            ))),
+        }
+    }
+}
+
 /// What a broker keeps, and for how long. The broker works in whole seconds: a fraction of a
 /// second counts as a whole one, so a ttl given is never zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +62,14 @@ pub(super) fn whole_seconds(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_broker_option_is_parsed_by_name() {
+        assert_eq!(BrokerKind::parse("memory"), Ok(BrokerKind::Memory));
+        assert_eq!(BrokerKind::parse("none"), Ok(BrokerKind::None));
+        let error = BrokerKind::parse("nats").unwrap_err();
+        assert_eq!(error.0, r#"broker must be "memory" or "none", got "nats""#);
+    }
 
     #[test]
     fn fractions_of_a_second_round_up() {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::broadcast::redis::RedisSettings;
+use crate::broker::BrokerSettings;
 use crate::identity::IdentitySettings;
 use crate::origin::AllowedOrigins;
 use crate::session::SessionSettings;
@@ -44,4 +45,6 @@ pub struct ServerSettings {
     pub session: Arc<SessionSettings>,
     /// `None` when neither the broadcast adapter nor pub/sub uses Redis.
     pub redis: Option<RedisSettings>,
+    /// What the broker keeps; `None` with `broker: "none"`.
+    pub broker: Option<BrokerSettings>,
 }

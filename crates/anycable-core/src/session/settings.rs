@@ -17,6 +17,10 @@ pub struct SessionSettings {
     pub max_subscriptions: usize,
     /// Commands per second one connection may send, with a burst of as many.
     pub command_rate: u32,
+    /// How long an extended-protocol client may send nothing before `no_pong`; zero = off.
+    pub pong_timeout: Duration,
+    /// End the session with `token_expired` when its token's `exp` passes.
+    pub disconnect_on_token_expiry: bool,
     /// `$pubsub` and Turbo subscriptions.
     pub channels: ChannelSettings,
     /// Application channels and `connect` for tokenless clients; `None` without an application.

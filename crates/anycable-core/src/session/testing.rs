@@ -29,12 +29,15 @@ pub fn options() -> SessionSettings {
         max_outgoing_bytes: 1 << 20,
         max_subscriptions: 1000,
         command_rate: 100,
+        pong_timeout: Duration::ZERO,
+        disconnect_on_token_expiry: false,
         channels: ChannelSettings {
             stream_signer: Some(StreamSigner::new(SECRET.as_bytes()).unwrap()),
             public_streams: true,
             public_streams_prefix: Vec::new(),
             turbo_streams: true,
             streams_whisper: false,
+            streams_presence: true,
         },
         rpc: None,
     }
