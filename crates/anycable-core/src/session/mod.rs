@@ -28,7 +28,7 @@ use crate::channels::{channel_of, is_stream_channel, resolve_stream};
 use crate::config::Settings;
 use crate::hub::{Hub, SessionId, Subscriber};
 use crate::identity::Verdict;
-use crate::protocol::{self, Command, DisconnectReason, Frame};
+use crate::protocol::{self, Command, DisconnectReason, Frame, TimestampPrecision};
 use crate::rpc::Env;
 use application::AppReply;
 use budget::CommandBudget;
@@ -224,7 +224,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                     }
                 }
                 _ = pings.tick() => {
-                    if !self.write(protocol::ping(unix_seconds())).await {
+                    if !self.write(protocol::ping(unix_time(), TimestampPrecision::Seconds)).await {
                         return Exit::Gone;
                     }
                 }
@@ -264,7 +264,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     /// Acts on one command, or says which application call it needs.
     async fn handle(&mut self, command: Command, outbox: &Outbox) -> Handled {
         match command {
-            Command::Subscribe { identifier } => {
+            Command::Subscribe { identifier, .. } => {
                 if self.subscriptions.contains_key(identifier.as_str()) {
                     return Handled::Done;
                 }
@@ -316,7 +316,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 }
                 Handled::Done
             }
-            Command::Unknown => Handled::Done,
+            // The extended protocol's commands are served in a later step of issue 14.
+            Command::History { .. }
+            | Command::Join { .. }
+            | Command::Leave { .. }
+            | Command::PresenceInfo { .. }
+            | Command::Ping
+            | Command::Pong
+            | Command::Unknown => Handled::Done,
         }
     }
 
@@ -442,9 +449,8 @@ impl Handled {
     }
 }
 
-fn unix_seconds() -> u64 {
+fn unix_time() -> Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or(0)
+        .unwrap_or_default()
 }
