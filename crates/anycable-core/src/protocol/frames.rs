@@ -75,7 +75,9 @@ pub enum PresenceEvent<'a> {
 /// One presence id on a stream and the info it joined with.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct PresenceRecord<'a> {
+    /// The presence id (a user, typically).
     pub id: &'a str,
+    /// The info of the latest join with this id; left out when none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub info: Option<&'a RawValue>,
 }

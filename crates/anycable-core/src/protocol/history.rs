@@ -24,7 +24,9 @@ pub struct HistoryRequest {
 /// The last message a client saw on a stream: the server's epoch and the stream offset.
 #[derive(Debug, PartialEq, Eq, Deserialize)]
 pub struct StreamPosition {
+    /// The epoch of the server that sent the message; another epoch's offsets mean nothing.
     pub epoch: String,
+    /// The offset of the last message seen; the replay starts after it.
     pub offset: u64,
 }
 

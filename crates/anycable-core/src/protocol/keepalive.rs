@@ -51,7 +51,9 @@ pub fn ping_interval(value: &str) -> Option<Duration> {
 /// What a connection's query asks of its pings; `None` keeps the server's setting.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PingOverrides {
+    /// `?pi=`: the time between pings.
     pub interval: Option<Duration>,
+    /// `?ptp=`: the unit of the ping timestamps.
     pub precision: Option<TimestampPrecision>,
 }
 

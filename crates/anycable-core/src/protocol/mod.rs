@@ -22,7 +22,7 @@ mod keepalive;
 mod negotiation;
 mod presence;
 
-pub use command::{Command, MalformedCommand};
+pub use command::Command;
 pub use frames::{
     broadcast_frame, confirm, confirm_history, disconnect, ping, pong, presence, reject,
     reject_history, restored_welcome, stored_broadcast_frame, welcome, DisconnectReason, Frame,
