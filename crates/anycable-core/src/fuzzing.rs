@@ -7,5 +7,5 @@ pub fn claims_disagreement(payload: &[u8]) -> Option<String> {
     crate::token::claims_disagreement(payload)
 }
 
-/// The client command parser, for the `command` target.
-pub use crate::protocol::Command;
+/// The client command parser and what its commands carry, for the `command` target.
+pub use crate::protocol::{Command, HistoryRequest, MalformedHistory, PresenceJoin};

@@ -3,7 +3,7 @@
 
 use hyper::header::{HeaderMap, SEC_WEBSOCKET_PROTOCOL};
 
-use crate::protocol::{DisconnectReason, PROTOCOLS};
+use crate::protocol::{DisconnectReason, Protocol};
 use crate::token::{Identificator, TokenError};
 
 const TOKEN_PROTOCOL_PREFIX: &str = "anycable-token.";
@@ -60,10 +60,8 @@ pub fn find_token(headers: &HeaderMap, query: Option<&str>, param: &str) -> Opti
 }
 
 /// The sub-protocol to answer with: a real protocol the client offered, never its token entry.
-pub fn select_protocol(headers: &HeaderMap) -> Option<&'static str> {
-    PROTOCOLS
-        .into_iter()
-        .find(|known| offered_protocols(headers).any(|offered| offered == *known))
+pub fn select_protocol(headers: &HeaderMap) -> Option<Protocol> {
+    Protocol::negotiate(offered_protocols(headers))
 }
 
 fn offered_protocols(headers: &HeaderMap) -> impl Iterator<Item = &str> {
@@ -149,7 +147,21 @@ mod tests {
             "sec-websocket-protocol",
             "anycable-token.abc, actioncable-v1-json",
         )]);
-        assert_eq!(select_protocol(&offered), Some("actioncable-v1-json"));
+        assert_eq!(
+            select_protocol(&offered).map(Protocol::as_str),
+            Some("actioncable-v1-json")
+        );
+        let ext_in_two_headers = headers(&[
+            ("sec-websocket-protocol", "actioncable-v1-json"),
+            (
+                "sec-websocket-protocol",
+                "actioncable-v1-ext-json, anycable-token.abc",
+            ),
+        ]);
+        assert_eq!(
+            select_protocol(&ext_in_two_headers).map(Protocol::as_str),
+            Some("actioncable-v1-ext-json")
+        );
         let only_token = headers(&[("sec-websocket-protocol", "anycable-token.abc")]);
         assert_eq!(select_protocol(&only_token), None);
         assert_eq!(select_protocol(&HeaderMap::new()), None);

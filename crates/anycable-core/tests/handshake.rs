@@ -24,6 +24,22 @@ async fn token_by_sub_protocol_selects_the_real_protocol_never_the_token() {
 }
 
 #[tokio::test]
+async fn a_client_offering_the_extended_protocol_gets_it() {
+    let server = start(config()).await;
+    let good = token(r#"{"user_id":3}"#);
+    let ext_only = format!("actioncable-v1-ext-json, anycable-token.{good}");
+    let mut client =
+        connect_with(&server, "/cable", &[("sec-websocket-protocol", &ext_only)]).await;
+    assert_eq!(client.protocol.as_deref(), Some("actioncable-v1-ext-json"));
+    let welcome = client.next_json().await;
+    assert_eq!(welcome["type"], "welcome");
+    assert_eq!(welcome.get("restored"), None, "{welcome}");
+    let both = format!("actioncable-v1-json, actioncable-v1-ext-json, anycable-token.{good}");
+    let client = connect_with(&server, "/cable", &[("sec-websocket-protocol", &both)]).await;
+    assert_eq!(client.protocol.as_deref(), Some("actioncable-v1-ext-json"));
+}
+
+#[tokio::test]
 async fn token_by_header_and_by_query() {
     let server = start(config()).await;
     let good = token(r#"{"user_id":2}"#);

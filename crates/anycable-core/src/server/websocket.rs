@@ -133,7 +133,10 @@ pub fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> HttpResp
         HeaderValue::from_str(&accept).expect("base64 is a valid header"),
     );
     if let Some(protocol) = protocol {
-        response_headers.insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(protocol));
+        response_headers.insert(
+            SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(protocol.as_str()),
+        );
     }
     response
 }

@@ -279,6 +279,8 @@ mod tests {
         let mut client = server.client();
         let effects = client.session.handle(Command::Subscribe {
             identifier: chat(1),
+            history: None,
+            presence: None,
         });
         (client, effects.call.expect("an application channel"))
     }
@@ -438,6 +440,8 @@ mod tests {
             .session
             .handle(Command::Subscribe {
                 identifier: chat(1),
+                history: None,
+                presence: None,
             })
             .call
             .unwrap();

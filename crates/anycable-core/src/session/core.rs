@@ -129,14 +129,20 @@ impl Session {
     /// Acts on one command from the client.
     pub fn handle(&mut self, command: Command) -> Effects {
         match command {
-            Command::Subscribe { identifier } => self.subscribe(identifier),
+            Command::Subscribe { identifier, .. } => self.subscribe(identifier),
             Command::Unsubscribe { identifier } => self.unsubscribe(&identifier),
             Command::Message { identifier, data } => self.perform(&identifier, data),
             Command::Whisper { identifier, data } => {
                 self.whisper(&identifier, &data);
                 Effects::default()
             }
-            Command::Unknown => Effects::default(),
+            Command::History { .. }
+            | Command::Join { .. }
+            | Command::Leave { .. }
+            | Command::PresenceInfo { .. }
+            | Command::Ping
+            | Command::Pong
+            | Command::Unknown => Effects::default(),
         }
     }
 
@@ -268,6 +274,8 @@ mod tests {
     fn subscribe(identifier: &str) -> Command {
         Command::Subscribe {
             identifier: identifier.into(),
+            history: None,
+            presence: None,
         }
     }
 

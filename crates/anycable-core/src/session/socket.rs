@@ -24,7 +24,7 @@ use super::core::{Effects, Session};
 use super::{Peer, SessionContext};
 use crate::identity::Verdict;
 use crate::outbox::{Outbox, OutboxReceiver, Received};
-use crate::protocol::{self, Command, DisconnectReason, Frame};
+use crate::protocol::{self, Command, DisconnectReason, Frame, TimestampPrecision};
 
 /// How long one write may take before the client is considered gone (AnyCable's default).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -191,7 +191,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     Box::pin(self.take_reply(reply)).await
                 }
                 _ = pings.tick() => {
-                    if self.write(protocol::ping(unix_seconds())).await {
+                    if self.write(protocol::ping(unix_time(), TimestampPrecision::Seconds)).await {
                         Next::Read
                     } else {
                         Next::Exit(Exit::Gone)
@@ -317,13 +317,13 @@ fn close_for(reason: DisconnectReason) -> (CloseCode, &'static str) {
         }
         DisconnectReason::ServerRestart => (CloseCode::Away, "Server restart"),
         DisconnectReason::TooSlow => (CloseCode::Normal, "Too slow"),
+        DisconnectReason::NoPong => (CloseCode::Normal, "No pong"),
         DisconnectReason::Remote => (CloseCode::Normal, "Closed by the application"),
     }
 }
 
-fn unix_seconds() -> u64 {
+fn unix_time() -> Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or(0)
+        .unwrap_or(Duration::ZERO)
 }
