@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use crate::streams::StreamSigner;
 
-pub const PUBSUB_CHANNEL: &str = "$pubsub";
-pub const TURBO_CHANNEL: &str = "Turbo::StreamsChannel";
+pub(crate) const PUBSUB_CHANNEL: &str = "$pubsub";
+pub(crate) const TURBO_CHANNEL: &str = "Turbo::StreamsChannel";
 
 /// Which stream subscriptions the server grants, resolved from the options by `config`.
 pub struct ChannelSettings {
@@ -26,7 +26,7 @@ pub struct ChannelSettings {
 
 /// What a successful stream subscription grants.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamGrant {
+pub(crate) struct StreamGrant {
     pub stream: String,
     /// Whether the subscriber may whisper to the stream.
     pub whisper: bool,
@@ -40,7 +40,7 @@ struct StreamIdentifier {
 }
 
 /// The channel an identifier names, if it is a JSON object with a `channel`.
-pub fn channel_of(identifier: &str) -> Option<String> {
+pub(crate) fn channel_of(identifier: &str) -> Option<String> {
     #[derive(Deserialize)]
     struct Named {
         channel: String,
@@ -51,14 +51,14 @@ pub fn channel_of(identifier: &str) -> Option<String> {
 }
 
 /// Whether the server itself serves subscriptions with this identifier's channel.
-pub fn is_stream_channel(settings: &ChannelSettings, channel: &str) -> bool {
+pub(crate) fn is_stream_channel(settings: &ChannelSettings, channel: &str) -> bool {
     channel == PUBSUB_CHANNEL || (settings.turbo_streams && channel == TURBO_CHANNEL)
 }
 
 /// The stream a `$pubsub` / Turbo subscription may stream from, or `None` to reject it: a forged
 /// or unsigned name, a public name while public streams are off (or outside `publicStreamsPrefix`),
 /// or no streams secret.
-pub fn resolve_stream(settings: &ChannelSettings, identifier: &str) -> Option<StreamGrant> {
+pub(crate) fn resolve_stream(settings: &ChannelSettings, identifier: &str) -> Option<StreamGrant> {
     let parsed: StreamIdentifier = serde_json::from_str(identifier).ok()?;
     if !is_stream_channel(settings, &parsed.channel) {
         return None;

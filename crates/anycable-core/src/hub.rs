@@ -10,7 +10,7 @@ use crate::outbox::Outbox;
 use crate::protocol::{broadcast_frame, Frame};
 
 /// Identifies a session inside this process.
-pub type SessionId = u64;
+pub(crate) type SessionId = u64;
 
 /// Where a subscriber's frames go, and its `sid` for `exclude_socket`.
 #[derive(Clone)]

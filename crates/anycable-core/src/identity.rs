@@ -24,7 +24,7 @@ pub struct IdentitySettings {
 
 /// The outcome of authentication at connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// A valid token; `identifiers` is its `ext` JSON.
     Identified {
         identifiers: String,
@@ -38,7 +38,7 @@ pub enum Verdict {
 
 /// The token of a connection request, from the first transport that carries one:
 /// the `X-<param>` header, an `anycable-token.<token>` sub-protocol, or the `?<param>=` query.
-pub fn find_token(headers: &HeaderMap, query: Option<&str>, param: &str) -> Option<String> {
+pub(crate) fn find_token(headers: &HeaderMap, query: Option<&str>, param: &str) -> Option<String> {
     let header = format!("x-{param}");
     if let Some(value) = headers.get(header.as_str()).and_then(|v| v.to_str().ok()) {
         if !value.is_empty() {
@@ -60,7 +60,7 @@ pub fn find_token(headers: &HeaderMap, query: Option<&str>, param: &str) -> Opti
 }
 
 /// The sub-protocol to answer with: a real protocol the client offered, never its token entry.
-pub fn select_protocol(headers: &HeaderMap) -> Option<Protocol> {
+pub(crate) fn select_protocol(headers: &HeaderMap) -> Option<Protocol> {
     Protocol::negotiate(offered_protocols(headers))
 }
 
@@ -74,7 +74,7 @@ fn offered_protocols(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 }
 
 /// AnyCable's decision table: a bad token never falls back; a missing one may (anonymous).
-pub fn authenticate(settings: &IdentitySettings, token: Option<&str>) -> Verdict {
+pub(crate) fn authenticate(settings: &IdentitySettings, token: Option<&str>) -> Verdict {
     match (token, &settings.identificator) {
         (Some(token), Some(identificator)) => match identificator.verify(token) {
             Ok(identifiers) => Verdict::Identified { identifiers },

@@ -5,6 +5,8 @@
 
 // Every `unsafe` block says why it holds.
 #![deny(clippy::undocumented_unsafe_blocks)]
+// What is not re-exported from here is internal, and says so.
+#![warn(unreachable_pub)]
 
 mod broadcast;
 #[allow(dead_code)] // wired in by the session/hub work

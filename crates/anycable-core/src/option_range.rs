@@ -81,7 +81,7 @@ impl Seconds {
 /// An option counting bytes or things; at most `u32::MAX`, which JS numbers and every platform's
 /// `usize` hold exactly.
 #[derive(Debug, Clone, Copy)]
-pub struct Count {
+pub(crate) struct Count {
     /// The option's JS name, as error messages use it.
     pub name: &'static str,
     pub min: u64,
@@ -89,53 +89,53 @@ pub struct Count {
 }
 
 impl Count {
-    pub const MAX_MESSAGE_SIZE: Count = Count {
+    pub(crate) const MAX_MESSAGE_SIZE: Count = Count {
         name: "maxMessageSize",
         min: 1,
         max: u32::MAX as u64,
     };
-    pub const RPC_CONCURRENCY: Count = Count {
+    pub(crate) const RPC_CONCURRENCY: Count = Count {
         name: "rpcConcurrency",
         min: 1,
         max: u32::MAX as u64,
     };
 
-    pub const MAX_SUBSCRIPTIONS: Count = Count {
+    pub(crate) const MAX_SUBSCRIPTIONS: Count = Count {
         name: "maxSubscriptions",
         min: 1,
         max: u32::MAX as u64,
     };
-    pub const MAX_OUTGOING_BYTES: Count = Count {
+    pub(crate) const MAX_OUTGOING_BYTES: Count = Count {
         name: "maxOutgoingBytes",
         min: 1,
         max: u32::MAX as u64,
     };
-    pub const COMMAND_RATE: Count = Count {
+    pub(crate) const COMMAND_RATE: Count = Count {
         name: "commandRate",
         min: 1,
         max: u32::MAX as u64,
     };
-    pub const MAX_PENDING_CONNECTIONS: Count = Count {
+    pub(crate) const MAX_PENDING_CONNECTIONS: Count = Count {
         name: "maxPendingConnections",
         min: 1,
         max: u32::MAX as u64,
     };
     /// 0 = unlimited.
-    pub const MAX_CONNECTIONS: Count = Count {
+    pub(crate) const MAX_CONNECTIONS: Count = Count {
         name: "maxConnections",
         min: 0,
         max: u32::MAX as u64,
     };
 
     /// Messages kept per stream: history is for reconnects, not an archive.
-    pub const HISTORY_LIMIT: Count = Count {
+    pub(crate) const HISTORY_LIMIT: Count = Count {
         name: "historyLimit",
         min: 1,
         max: 100_000,
     };
 
     /// An error naming the option and its range unless `min <= value <= max`.
-    pub fn check(&self, value: usize) -> Result<(), ConfigError> {
+    pub(crate) fn check(&self, value: usize) -> Result<(), ConfigError> {
         match u64::try_from(value) {
             Ok(value) if (self.min..=self.max).contains(&value) => Ok(()),
             _ => Err(ConfigError(format!(

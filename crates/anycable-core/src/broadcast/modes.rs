@@ -5,7 +5,7 @@ use crate::config_error::ConfigError;
 
 /// Where applications send broadcasts from outside this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BroadcastAdapter {
+pub(crate) enum BroadcastAdapter {
     /// Only the HTTP broadcast endpoint.
     Http,
     /// Also `PUBLISH <redisChannel>`.
@@ -14,7 +14,7 @@ pub enum BroadcastAdapter {
 
 impl BroadcastAdapter {
     /// The `broadcastAdapter` option: `"http"` or `"redis"`.
-    pub fn parse(name: &str) -> Result<BroadcastAdapter, ConfigError> {
+    pub(crate) fn parse(name: &str) -> Result<BroadcastAdapter, ConfigError> {
         match name {
             "http" => Ok(BroadcastAdapter::Http),
             "redis" => Ok(BroadcastAdapter::Redis),
@@ -27,7 +27,7 @@ impl BroadcastAdapter {
 
 /// How a broadcast made on one node reaches the other nodes' subscribers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PubSub {
+pub(crate) enum PubSub {
     /// It does not: each node delivers only what is broadcast to it.
     None,
     /// Through Redis.
@@ -36,7 +36,7 @@ pub enum PubSub {
 
 impl PubSub {
     /// The `pubsub` option: `"none"` or `"redis"`.
-    pub fn parse(name: &str) -> Result<PubSub, ConfigError> {
+    pub(crate) fn parse(name: &str) -> Result<PubSub, ConfigError> {
         match name {
             "none" => Ok(PubSub::None),
             "redis" => Ok(PubSub::Redis),

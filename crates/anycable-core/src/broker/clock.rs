@@ -4,14 +4,14 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A source of the current time in whole Unix seconds.
-pub trait Clock: Send + Sync + 'static {
+pub(crate) trait Clock: Send + Sync + 'static {
     /// Now, in whole seconds since 1970.
     fn now(&self) -> u64;
 }
 
 /// The system's wall clock.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
+pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> u64 {
@@ -31,14 +31,14 @@ pub(crate) mod manual {
 
     /// A clock that only moves when a test moves it; clones share the time.
     #[derive(Debug, Clone)]
-    pub struct ManualClock(Arc<AtomicU64>);
+    pub(crate) struct ManualClock(Arc<AtomicU64>);
 
     impl ManualClock {
-        pub fn at(now: u64) -> ManualClock {
+        pub(crate) fn at(now: u64) -> ManualClock {
             ManualClock(Arc::new(AtomicU64::new(now)))
         }
 
-        pub fn advance(&self, seconds: u64) {
+        pub(crate) fn advance(&self, seconds: u64) {
             self.0.fetch_add(seconds, Ordering::SeqCst);
         }
     }

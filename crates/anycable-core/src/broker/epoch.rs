@@ -12,7 +12,7 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 const EPOCH_LEN: usize = 4;
 
 /// A new random epoch.
-pub fn new_epoch() -> Arc<str> {
+pub(super) fn new_epoch() -> Arc<str> {
     let mut rng = rand::rng();
     let epoch: String = (0..EPOCH_LEN)
         .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))

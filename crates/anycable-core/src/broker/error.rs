@@ -6,7 +6,7 @@ use std::fmt;
 /// presence variants mean the command is refused; [`BrokerError::Unavailable`] is a backend
 /// failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BrokerError {
+pub(crate) enum BrokerError {
     /// The requested epoch is not the current one (the server restarted, or the store lost its
     /// history), so its offsets mean nothing now.
     UnknownEpoch,

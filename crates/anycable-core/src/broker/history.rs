@@ -4,21 +4,21 @@ use std::sync::Arc;
 
 /// Where a registered message sits: what its frame carries as `epoch` and `offset`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamPosition {
+pub(crate) struct StreamPosition {
     pub epoch: Arc<str>,
     pub offset: u64,
 }
 
 /// One kept message: its offset and its data (the message's JSON text).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeptMessage {
+pub(crate) struct KeptMessage {
     pub offset: u64,
     pub data: Arc<str>,
 }
 
 /// The answer to a history request: messages of one stream, oldest first, all of `epoch`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct History {
+pub(crate) struct History {
     pub epoch: Arc<str>,
     pub messages: Vec<KeptMessage>,
 }

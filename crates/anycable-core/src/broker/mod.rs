@@ -10,7 +10,7 @@ mod clock;
 mod epoch;
 mod error;
 mod history;
-pub mod memory;
+pub(crate) mod memory;
 mod presence;
 mod settings;
 
@@ -18,19 +18,20 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-pub use clock::{Clock, SystemClock};
-pub use error::BrokerError;
-pub use history::{History, KeptMessage, StreamPosition};
-pub use presence::{PresenceChange, PresenceInfo, PresenceLapse, PresenceRecord};
-pub use settings::{BrokerKind, BrokerSettings};
+pub(crate) use clock::{Clock, SystemClock};
+pub(crate) use error::BrokerError;
+pub(crate) use history::{History, KeptMessage, StreamPosition};
+pub(crate) use presence::{PresenceChange, PresenceInfo, PresenceLapse, PresenceRecord};
+pub(crate) use settings::{BrokerKind, BrokerSettings};
 
 /// What every broker call returns: a boxed future (so `dyn Broker` works, like the
 /// RPC transport's `CallFuture`) of the answer or why there is none.
-pub type BrokerFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, BrokerError>> + Send + 'a>>;
+pub(crate) type BrokerFuture<'a, T> =
+    Pin<Box<dyn Future<Output = Result<T, BrokerError>> + Send + 'a>>;
 
 /// Reliable streams, the session cache and presence, behind one interface so that one node (memory)
 /// and a cluster (Redis) are interchangeable. Times are whole Unix seconds.
-pub trait Broker: Send + Sync {
+pub(crate) trait Broker: Send + Sync {
     /// Gives a non-transient publication of `stream` its position and keeps `data` (the message's
     /// JSON text, shared with the fan-out) in the stream's history. Call once per publication,
     /// before fan-out; transient messages (whispers, presence events) are never registered.

@@ -7,14 +7,14 @@ use super::BrokerError;
 
 /// The largest presence `info` (JSON text) kept: a name and an avatar URL fit many times over, and
 /// every `info` reply carries all of a stream's records.
-pub const MAX_PRESENCE_INFO_BYTES: usize = 4 * 1024;
+pub(super) const MAX_PRESENCE_INFO_BYTES: usize = 4 * 1024;
 
 /// The longest presence id kept; ids are user ids, but an email address must fit.
-pub const MAX_PRESENCE_ID_BYTES: usize = 1024;
+pub(super) const MAX_PRESENCE_ID_BYTES: usize = 1024;
 
 /// A change to broadcast (transiently) to every subscriber of the stream, the joiner included.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PresenceChange {
+pub(crate) enum PresenceChange {
     /// `id` appeared on the stream.
     Join {
         id: Arc<str>,
@@ -26,27 +26,27 @@ pub enum PresenceChange {
 
 /// Presence that lapsed (its sessions stopped touching it): a `leave` of `id` on `stream`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PresenceLapse {
+pub(crate) struct PresenceLapse {
     pub stream: Arc<str>,
     pub id: Arc<str>,
 }
 
 /// One present id and its info (raw JSON text).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PresenceRecord {
+pub(crate) struct PresenceRecord {
     pub id: Arc<str>,
     pub info: Option<Arc<str>>,
 }
 
 /// Who is on a stream, one record per id, in no particular order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PresenceInfo {
+pub(crate) struct PresenceInfo {
     pub records: Vec<PresenceRecord>,
 }
 
 impl PresenceInfo {
     /// How many ids are present (the `total` of the `info` reply).
-    pub fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.records.len()
     }
 }

@@ -6,7 +6,7 @@ use crate::config_error::ConfigError;
 
 /// Which broker keeps history, sessions and presence: the `broker` option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BrokerKind {
+pub(crate) enum BrokerKind {
     /// In this process.
     Memory,
     /// None: no offsets, no history (every request gets `reject_history`), no resumption, no presence.
@@ -15,7 +15,7 @@ pub enum BrokerKind {
 
 impl BrokerKind {
     /// The `broker` option: `"memory"` or `"none"`.
-    pub fn parse(name: &str) -> Result<BrokerKind, ConfigError> {
+    pub(crate) fn parse(name: &str) -> Result<BrokerKind, ConfigError> {
         match name {
             "memory" => Ok(BrokerKind::Memory),
             "none" => Ok(BrokerKind::None),

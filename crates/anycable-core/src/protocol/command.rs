@@ -1,3 +1,6 @@
+// Public for the fuzz targets (through `fuzzing`); internal otherwise.
+#![cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
+
 use std::borrow::Cow;
 
 use serde::Deserialize;

@@ -7,11 +7,11 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use super::keepalive::TimestampPrecision;
 
 /// A serialised server frame, cheap to clone: one broadcast frame is shared by every subscriber.
-pub type Frame = Utf8Bytes;
+pub(crate) type Frame = Utf8Bytes;
 
 /// Why the server ends a session, sent as `{"type":"disconnect","reason":…}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisconnectReason {
+pub(crate) enum DisconnectReason {
     Unauthorized,
     TokenExpired,
     ServerRestart,
@@ -23,7 +23,7 @@ pub enum DisconnectReason {
 }
 
 impl DisconnectReason {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DisconnectReason::Unauthorized => "unauthorized",
             DisconnectReason::TokenExpired => "token_expired",
@@ -37,7 +37,7 @@ impl DisconnectReason {
     /// Whether the client should reconnect. Auth failures must say `false`, or the JS client
     /// loops instead of calling its token refresher; a lost connection (`no_pong`) is worth
     /// retrying, as the reference server says.
-    pub fn reconnect(self) -> bool {
+    pub(crate) fn reconnect(self) -> bool {
         matches!(
             self,
             DisconnectReason::ServerRestart | DisconnectReason::TooSlow | DisconnectReason::NoPong
@@ -47,7 +47,7 @@ impl DisconnectReason {
 
 /// Where a kept (non-transient) message sits in its stream's history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StreamOffset<'a> {
+pub(crate) struct StreamOffset<'a> {
     /// The stream name (sent as `stream_id`).
     pub stream: &'a str,
     /// The server's epoch: offsets from another epoch mean nothing here.
@@ -58,7 +58,7 @@ pub struct StreamOffset<'a> {
 
 /// A change of, or an answer about, a stream's presence set: the `message` of a presence frame.
 #[derive(Debug, Clone, Copy)]
-pub enum PresenceEvent<'a> {
+pub(crate) enum PresenceEvent<'a> {
     /// A new presence id on the stream (sent to every subscriber, the joiner too).
     Join {
         id: &'a str,
@@ -74,7 +74,7 @@ pub enum PresenceEvent<'a> {
 
 /// One presence id on a stream and the info it joined with.
 #[derive(Debug, Clone, Copy, Serialize)]
-pub struct PresenceRecord<'a> {
+pub(crate) struct PresenceRecord<'a> {
     /// The presence id (a user, typically).
     pub id: &'a str,
     /// The info of the latest join with this id; left out when none.
@@ -148,14 +148,14 @@ fn frame(typed: Typed) -> Frame {
         .into()
 }
 
-pub fn welcome(sid: &str) -> Frame {
+pub(crate) fn welcome(sid: &str) -> Frame {
     frame(Typed::Welcome { sid })
 }
 
 /// The welcome of a resumed session: its new `sid` and the identifiers it is subscribed to again
 /// (`restored_ids` is always present, `[]` when empty: the JS client takes a missing list for
 /// "everything was restored").
-pub fn restored_welcome<'a>(
+pub(crate) fn restored_welcome<'a>(
     sid: &'a str,
     restored_ids: impl IntoIterator<Item = &'a str>,
 ) -> Frame {
@@ -167,37 +167,37 @@ pub fn restored_welcome<'a>(
 }
 
 /// `{"type":"ping","message":<now since the Unix epoch, in the connection's precision>}`.
-pub fn ping(unix_time: Duration, precision: TimestampPrecision) -> Frame {
+pub(crate) fn ping(unix_time: Duration, precision: TimestampPrecision) -> Frame {
     frame(Typed::Ping {
         message: precision.timestamp(unix_time),
     })
 }
 
 /// The answer to the client's `{"command":"ping"}`.
-pub fn pong() -> Frame {
+pub(crate) fn pong() -> Frame {
     frame(Typed::Pong)
 }
 
-pub fn confirm(identifier: &str) -> Frame {
+pub(crate) fn confirm(identifier: &str) -> Frame {
     frame(Typed::ConfirmSubscription { identifier })
 }
 
-pub fn reject(identifier: &str) -> Frame {
+pub(crate) fn reject(identifier: &str) -> Frame {
     frame(Typed::RejectSubscription { identifier })
 }
 
 /// Sent after the replayed messages: the subscription missed nothing else.
-pub fn confirm_history(identifier: &str) -> Frame {
+pub(crate) fn confirm_history(identifier: &str) -> Frame {
     frame(Typed::ConfirmHistory { identifier })
 }
 
 /// Sent instead of any replay: the history asked for is gone (or was never kept).
-pub fn reject_history(identifier: &str) -> Frame {
+pub(crate) fn reject_history(identifier: &str) -> Frame {
     frame(Typed::RejectHistory { identifier })
 }
 
 /// `{"type":"presence","identifier":…,"message":{"type":"join"|"leave"|"info"|"error",…}}`.
-pub fn presence(identifier: &str, event: PresenceEvent) -> Frame {
+pub(crate) fn presence(identifier: &str, event: PresenceEvent) -> Frame {
     let message = match event {
         PresenceEvent::Join { id, info } => PresenceMessage::Join { id, info },
         PresenceEvent::Leave { id } => PresenceMessage::Leave { id },
@@ -213,7 +213,7 @@ pub fn presence(identifier: &str, event: PresenceEvent) -> Frame {
     })
 }
 
-pub fn disconnect(reason: DisconnectReason) -> Frame {
+pub(crate) fn disconnect(reason: DisconnectReason) -> Frame {
     frame(Typed::Disconnect {
         reason: reason.as_str(),
         reconnect: reason.reconnect(),
@@ -222,7 +222,7 @@ pub fn disconnect(reason: DisconnectReason) -> Frame {
 
 /// `{"identifier":<identifier>,"message":<message>}` for a transient message (a whisper, a
 /// `transient` publication, or any without a broker); `message` is JSON text already.
-pub fn broadcast_frame(identifier: &str, message: &RawValue) -> Frame {
+pub(crate) fn broadcast_frame(identifier: &str, message: &RawValue) -> Frame {
     #[derive(Serialize)]
     struct Broadcast<'a> {
         identifier: &'a str,
@@ -238,7 +238,11 @@ pub fn broadcast_frame(identifier: &str, message: &RawValue) -> Frame {
 
 /// `{"identifier":…,"message":…,"stream_id":…,"epoch":…,"offset":…}`, in that order, for a
 /// message kept in history: live and replayed alike.
-pub fn stored_broadcast_frame(identifier: &str, message: &RawValue, at: StreamOffset) -> Frame {
+pub(crate) fn stored_broadcast_frame(
+    identifier: &str,
+    message: &RawValue,
+    at: StreamOffset,
+) -> Frame {
     #[derive(Serialize)]
     struct StoredBroadcast<'a> {
         identifier: &'a str,

@@ -1,6 +1,9 @@
 //! History requests: the messages a client missed on its subscription's streams, asked for on
 //! `subscribe` or with the `history` command.
 
+// Public for the fuzz targets (through `fuzzing`); internal otherwise.
+#![cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
+
 use std::fmt;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -44,7 +47,7 @@ struct Raw {
 
 impl HistoryRequest {
     /// Reads a command's `history` member; anything but the shape above is malformed.
-    pub(crate) fn parse(raw: &RawValue) -> Result<HistoryRequest, MalformedHistory> {
+    pub fn parse(raw: &RawValue) -> Result<HistoryRequest, MalformedHistory> {
         let Object(Raw {
             since: Since(since),
             streams: Streams(streams),

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 /// The accepted `?pi=` values, in whole seconds: below one second pings would be most of the
 /// traffic; above an hour every proxy would have cut the idle connection long before.
-pub const PING_INTERVAL_SECONDS: RangeInclusive<u64> = 1..=3600;
+pub(crate) const PING_INTERVAL_SECONDS: RangeInclusive<u64> = 1..=3600;
 
 /// The unit of a ping frame's `message` (a Unix timestamp).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum TimestampPrecision {
+pub(crate) enum TimestampPrecision {
     #[default]
     Seconds,
     Milliseconds,
@@ -19,7 +19,7 @@ pub enum TimestampPrecision {
 
 impl TimestampPrecision {
     /// `s`, `ms` or `ns`, as AnyCable's `?ptp=` and `--ping_timestamp_precision` spell them.
-    pub fn parse(value: &str) -> Option<TimestampPrecision> {
+    pub(crate) fn parse(value: &str) -> Option<TimestampPrecision> {
         match value {
             "s" => Some(TimestampPrecision::Seconds),
             "ms" => Some(TimestampPrecision::Milliseconds),
@@ -29,7 +29,7 @@ impl TimestampPrecision {
     }
 
     /// A time since the Unix epoch in this unit (saturating; nanoseconds fit until 2554).
-    pub fn timestamp(self, unix_time: Duration) -> u64 {
+    pub(crate) fn timestamp(self, unix_time: Duration) -> u64 {
         let units = match self {
             TimestampPrecision::Seconds => u128::from(unix_time.as_secs()),
             TimestampPrecision::Milliseconds => unix_time.as_millis(),
@@ -40,7 +40,7 @@ impl TimestampPrecision {
 }
 
 /// A `?pi=` value: whole seconds within [`PING_INTERVAL_SECONDS`]; anything else is ignored.
-pub fn ping_interval(value: &str) -> Option<Duration> {
+pub(crate) fn ping_interval(value: &str) -> Option<Duration> {
     value
         .parse::<u64>()
         .ok()
@@ -50,7 +50,7 @@ pub fn ping_interval(value: &str) -> Option<Duration> {
 
 /// What a connection's query asks of its pings; `None` keeps the server's setting.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PingOverrides {
+pub(crate) struct PingOverrides {
     /// `?pi=`: the time between pings.
     pub interval: Option<Duration>,
     /// `?ptp=`: the unit of the ping timestamps.
@@ -60,7 +60,7 @@ pub struct PingOverrides {
 impl PingOverrides {
     /// Reads `pi` and `ptp` from a request's query (the first of each counts; invalid values are
     /// ignored, never refused: the connection is more useful than the setting).
-    pub fn from_query(query: Option<&str>) -> PingOverrides {
+    pub(crate) fn from_query(query: Option<&str>) -> PingOverrides {
         let mut overrides = PingOverrides::default();
         let (mut seen_interval, mut seen_precision) = (false, false);
         for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {

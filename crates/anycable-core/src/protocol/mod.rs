@@ -22,13 +22,20 @@ mod keepalive;
 mod negotiation;
 mod presence;
 
+// `pub` where the fuzz targets reach them through `fuzzing`.
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
 pub use command::Command;
-pub use frames::{
+pub(crate) use frames::{
     broadcast_frame, confirm, confirm_history, disconnect, ping, pong, presence, reject,
     reject_history, restored_welcome, stored_broadcast_frame, welcome, DisconnectReason, Frame,
     PresenceEvent, PresenceRecord, StreamOffset,
 };
-pub use history::{HistoryRequest, MalformedHistory, StreamPosition};
-pub use keepalive::{ping_interval, PingOverrides, TimestampPrecision, PING_INTERVAL_SECONDS};
-pub use negotiation::Protocol;
+pub(crate) use history::StreamPosition;
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
+pub use history::{HistoryRequest, MalformedHistory};
+pub(crate) use keepalive::{
+    ping_interval, PingOverrides, TimestampPrecision, PING_INTERVAL_SECONDS,
+};
+pub(crate) use negotiation::Protocol;
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
 pub use presence::PresenceJoin;

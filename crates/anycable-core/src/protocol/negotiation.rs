@@ -3,7 +3,7 @@
 
 /// A sub-protocol this server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
+pub(crate) enum Protocol {
     /// `actioncable-v1-json`.
     Plain,
     /// `actioncable-v1-ext-json`.
@@ -12,7 +12,7 @@ pub enum Protocol {
 
 impl Protocol {
     /// The `Sec-WebSocket-Protocol` name.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Protocol::Plain => "actioncable-v1-json",
             Protocol::Extended => "actioncable-v1-ext-json",
@@ -22,7 +22,7 @@ impl Protocol {
     /// The protocol to answer a client that offered these sub-protocols with: the extended one
     /// when offered (a client offering it wants it), else the plain one; `None` when it offered
     /// neither (the response then names no protocol, and the session speaks the plain one).
-    pub fn negotiate<'a>(offered: impl IntoIterator<Item = &'a str>) -> Option<Protocol> {
+    pub(crate) fn negotiate<'a>(offered: impl IntoIterator<Item = &'a str>) -> Option<Protocol> {
         let mut chosen = None;
         for name in offered {
             if name == Protocol::Extended.as_str() {

@@ -1,6 +1,9 @@
 //! What a client announces when it joins a stream's presence set (`join`, or `subscribe` with
 //! `presence`).
 
+// Public for the fuzz targets (through `fuzzing`); internal otherwise.
+#![cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -25,7 +28,7 @@ struct Raw {
 
 impl PresenceJoin {
     /// Reads a command's `presence` member; `None` when it is not a join (no string id).
-    pub(crate) fn parse(raw: &RawValue) -> Option<PresenceJoin> {
+    pub fn parse(raw: &RawValue) -> Option<PresenceJoin> {
         let Object(Raw { id, info }) = serde_json::from_str(raw.get()).ok()?;
         (!id.is_empty()).then_some(PresenceJoin { id, info })
     }

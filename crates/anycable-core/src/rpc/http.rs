@@ -14,7 +14,7 @@ pub const MAX_RPC_RESPONSE_BYTES: usize = 4 << 20;
 
 /// AnyCable RPC over HTTP: `POST {host}/connect|command|disconnect` with JSON bodies, the session id
 /// in `x-anycable-meta-sid`, and `Authorization: Bearer <rpc key>` when a secret is configured.
-pub struct HttpTransport {
+pub(crate) struct HttpTransport {
     base: String,
     authorization: Option<String>,
     client: Client<HttpConnector, Full<Bytes>>,
@@ -22,7 +22,7 @@ pub struct HttpTransport {
 
 impl HttpTransport {
     /// `host` is the endpoint's base URL, such as `http://localhost:3000/api/anycable`.
-    pub fn new(host: &str, rpc_key: Option<String>) -> Result<HttpTransport, RpcError> {
+    pub(crate) fn new(host: &str, rpc_key: Option<String>) -> Result<HttpTransport, RpcError> {
         if !host.starts_with("http://") {
             return Err(RpcError(format!(
                 "rpcHost must be an http:// URL, got {host:?}"

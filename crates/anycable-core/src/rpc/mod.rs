@@ -16,8 +16,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
-pub use http::{HttpTransport, MAX_RPC_RESPONSE_BYTES};
-pub use messages::{
+pub(crate) use http::HttpTransport;
+pub use http::MAX_RPC_RESPONSE_BYTES;
+pub(crate) use messages::{
     CommandRequest, CommandResponse, ConnectRequest, ConnectResponse, DisconnectRequest,
     DisconnectResponse, Env, EnvResponse, Status,
 };

@@ -14,7 +14,7 @@ use crate::keys::secrets_match;
 /// Largest broadcast request body accepted.
 const MAX_BROADCAST_BODY: usize = 16 * 1024 * 1024;
 
-pub async fn route(
+pub(super) async fn route(
     request: Request<Incoming>,
     shared: Arc<Shared>,
 ) -> Result<HttpResponse, Infallible> {

@@ -27,7 +27,8 @@ use crate::broadcast::{Broker, Publication};
 use crate::config_error::ConfigError;
 use crate::hub::Hub;
 use pending::{Pending, PendingConnections};
-pub use settings::{BroadcastAuth, ServerSettings};
+pub use settings::BroadcastAuth;
+pub(crate) use settings::ServerSettings;
 
 /// How long `shutdown` waits for sessions to say goodbye before returning anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);

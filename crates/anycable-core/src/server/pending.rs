@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
 /// The registry of unfinished connections.
-pub struct PendingConnections {
+pub(super) struct PendingConnections {
     cap: usize,
     inner: Mutex<Inner>,
 }
@@ -21,14 +21,14 @@ struct Inner {
 }
 
 /// One registered connection; dropping it (the connection upgraded or ended) unregisters it.
-pub struct Pending {
+pub(super) struct Pending {
     id: u64,
     evicted: Arc<Notify>,
     registry: Arc<PendingConnections>,
 }
 
 impl PendingConnections {
-    pub fn new(cap: usize) -> PendingConnections {
+    pub(super) fn new(cap: usize) -> PendingConnections {
         PendingConnections {
             cap,
             inner: Mutex::default(),
@@ -36,7 +36,7 @@ impl PendingConnections {
     }
 
     /// Registers a new connection; at the cap, the oldest one is told to close first.
-    pub fn register(self: &Arc<Self>) -> Pending {
+    pub(super) fn register(self: &Arc<Self>) -> Pending {
         let evicted = Arc::new(Notify::new());
         let mut inner = self.inner.lock().expect("pending lock");
         while inner.waiting.len() >= self.cap {
@@ -55,13 +55,13 @@ impl PendingConnections {
     }
 
     /// Tells the oldest unfinished connection to close; false when there is none.
-    pub fn evict_oldest(&self) -> bool {
+    pub(super) fn evict_oldest(&self) -> bool {
         self.inner.lock().expect("pending lock").evict_oldest()
     }
 
     /// How many connections are unfinished.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.inner.lock().expect("pending lock").waiting.len()
     }
 }
@@ -81,7 +81,7 @@ impl Inner {
 
 impl Pending {
     /// Resolves when the registry wants this connection closed.
-    pub async fn evicted(&self) {
+    pub(super) async fn evicted(&self) {
         self.evicted.notified().await;
     }
 }

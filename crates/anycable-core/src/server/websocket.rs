@@ -32,7 +32,7 @@ const KEY_LENGTH: usize = 16;
 
 /// Answers a WebSocket upgrade on the cable path. Authentication problems do not fail the
 /// upgrade: the verdict is sent inside the socket, where the JS client can act on it.
-pub fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> HttpResponse {
+pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> HttpResponse {
     let settings = &shared.settings;
     let headers = request.headers();
     if request.method() != Method::GET || !asks_for_websocket(headers) {

@@ -138,7 +138,7 @@ impl Session {
     }
 
     /// Applies an application's answer.
-    pub fn apply(&mut self, reply: AppReply) -> Effects {
+    pub(super) fn apply(&mut self, reply: AppReply) -> Effects {
         match reply {
             AppReply::Connect(result) => self.connected(result),
             AppReply::Command {

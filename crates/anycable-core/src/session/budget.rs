@@ -15,18 +15,18 @@ pub(super) struct CommandBudget {
 }
 
 impl CommandBudget {
-    pub fn new(now: Instant) -> CommandBudget {
+    pub(super) fn new(now: Instant) -> CommandBudget {
         CommandBudget { full_at: now }
     }
 
     /// Counts one command read at `now`.
-    pub fn spend(&mut self, now: Instant, rate: u32) {
+    pub(super) fn spend(&mut self, now: Instant, rate: u32) {
         self.full_at = self.full_at.max(now) + interval(rate);
     }
 
     /// When the next command may be read, if not at `now`: once the bucket holds a token for it,
     /// i.e. once `full_at` lies less than a whole burst (`rate` intervals) ahead.
-    pub fn wait_until(&self, now: Instant, rate: u32) -> Option<Instant> {
+    pub(super) fn wait_until(&self, now: Instant, rate: u32) -> Option<Instant> {
         let ready = self.full_at.checked_sub(interval(rate) * (rate - 1))?;
         (ready > now).then_some(ready)
     }

@@ -87,7 +87,7 @@ pub(super) struct Session {
 impl Session {
     /// A session for client `id` / `sid`; `env` is the request as the application sees it (kept
     /// only when there is an application).
-    pub fn new(
+    pub(super) fn new(
         id: SessionId,
         sid: Arc<str>,
         env: Option<Box<Env>>,
@@ -111,7 +111,7 @@ impl Session {
 
     /// How the session opens, given the auth verdict: a welcome, a refusal, or the application's
     /// `connect` to ask (its reply goes to [`Session::apply`]).
-    pub fn open(&mut self, verdict: Verdict) -> Effects {
+    pub(super) fn open(&mut self, verdict: Verdict) -> Effects {
         match verdict {
             Verdict::Refused(reason) => Effects::end(reason),
             Verdict::Identified { identifiers } => {
@@ -127,7 +127,7 @@ impl Session {
     }
 
     /// Acts on one command from the client.
-    pub fn handle(&mut self, command: Command) -> Effects {
+    pub(super) fn handle(&mut self, command: Command) -> Effects {
         match command {
             Command::Subscribe { identifier, .. } => self.subscribe(identifier),
             Command::Unsubscribe { identifier } => self.unsubscribe(&identifier),
@@ -147,7 +147,7 @@ impl Session {
     }
 
     /// Leaves every stream; the application's `disconnect` call, if it has seen this session.
-    pub fn finish(&mut self) -> Option<Goodbye> {
+    pub(super) fn finish(&mut self) -> Option<Goodbye> {
         let identifiers: Vec<Arc<str>> = self.subscriptions.keys().cloned().collect();
         let application_channels = identifiers
             .into_iter()

@@ -20,11 +20,11 @@ use crate::identity::Verdict;
 use crate::rpc::Env;
 
 pub use self::core::MAX_IDENTIFIER_BYTES;
-pub use settings::SessionSettings;
-pub use socket::run;
+pub(crate) use settings::SessionSettings;
+pub(crate) use socket::run;
 
 /// What a session needs from the server around it.
-pub struct SessionContext {
+pub(crate) struct SessionContext {
     pub settings: Arc<SessionSettings>,
     pub hub: Arc<Hub>,
     /// Flips to true when the server shuts down.
@@ -34,7 +34,7 @@ pub struct SessionContext {
 /// Who connected: the session id for the welcome frame, the auth verdict, and the request as the
 /// application sees it (`env`; kept only when there is an application, boxed so that sessions
 /// without one carry a pointer instead of an empty `Env`).
-pub struct Peer {
+pub(crate) struct Peer {
     pub id: SessionId,
     pub sid: String,
     pub verdict: Verdict,

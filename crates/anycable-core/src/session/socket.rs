@@ -30,7 +30,7 @@ use crate::protocol::{self, Command, DisconnectReason, Frame, TimestampPrecision
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Runs a connection to its end.
-pub async fn run<S>(ws: WebSocketStream<S>, context: SessionContext, peer: Peer)
+pub(crate) async fn run<S>(ws: WebSocketStream<S>, context: SessionContext, peer: Peer)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {

@@ -22,7 +22,7 @@ use crate::streams::StreamSigner;
 const SECRET: &str = "s";
 
 /// Session settings with a streams secret, public and Turbo streams on, and the default bounds.
-pub fn options() -> SessionSettings {
+pub(super) fn options() -> SessionSettings {
     SessionSettings {
         ping_interval: Duration::from_secs(3),
         outgoing_queue: 1024,
@@ -53,21 +53,21 @@ impl Transport for Unsent {
 }
 
 /// Sessions on one hub.
-pub struct Server {
+pub(super) struct Server {
     pub hub: Arc<Hub>,
     settings: Arc<SessionSettings>,
     next_id: SessionId,
 }
 
 /// A session and the frames the hub queued for it.
-pub struct Client {
+pub(super) struct Client {
     pub session: Session,
     pub outbox: OutboxReceiver,
 }
 
 impl Server {
     /// A server with `settings`; with `application`, channels other than streams go to it.
-    pub fn new(mut settings: SessionSettings, application: bool) -> Server {
+    pub(super) fn new(mut settings: SessionSettings, application: bool) -> Server {
         if application {
             settings.rpc = Some(Rpc::new(Arc::new(Unsent), 1, Duration::from_secs(5)));
         }
@@ -79,7 +79,7 @@ impl Server {
     }
 
     /// A session opened with `verdict`; its opening effects are returned beside it.
-    pub fn open(&mut self, verdict: Verdict) -> (Client, Effects) {
+    pub(super) fn open(&mut self, verdict: Verdict) -> (Client, Effects) {
         let id = self.next_id;
         self.next_id += 1;
         let (outbox, receiver) = Outbox::new(16, usize::MAX);
@@ -100,7 +100,7 @@ impl Server {
     }
 
     /// A session identified by a token (welcomed at once).
-    pub fn client(&mut self) -> Client {
+    pub(super) fn client(&mut self) -> Client {
         self.open(Verdict::Identified {
             identifiers: r#"{"user":"u1"}"#.into(),
         })
@@ -108,7 +108,7 @@ impl Server {
     }
 
     /// Broadcasts `{"n":n}` to `stream`; how many sessions took it.
-    pub fn broadcast(&self, stream: &str, n: u32) -> usize {
+    pub(super) fn broadcast(&self, stream: &str, n: u32) -> usize {
         let message = RawValue::from_string(json!({ "n": n }).to_string()).unwrap();
         self.hub.broadcast(stream, &message, None)
     }
@@ -116,7 +116,7 @@ impl Server {
 
 impl Client {
     /// The next frame the hub queued for this client.
-    pub fn received(&mut self) -> Option<String> {
+    pub(super) fn received(&mut self) -> Option<String> {
         self.outbox
             .try_recv()
             .map(|frame| frame.as_str().to_owned())
@@ -124,22 +124,22 @@ impl Client {
 }
 
 /// The frames of `effects` as text.
-pub fn texts(effects: &Effects) -> Vec<&str> {
+pub(super) fn texts(effects: &Effects) -> Vec<&str> {
     effects.frames.iter().map(Frame::as_str).collect()
 }
 
 /// The frame confirming a subscription.
-pub fn confirmed(identifier: &str) -> String {
+pub(super) fn confirmed(identifier: &str) -> String {
     protocol::confirm(identifier).as_str().to_owned()
 }
 
 /// The frame rejecting a subscription.
-pub fn rejected(identifier: &str) -> String {
+pub(super) fn rejected(identifier: &str) -> String {
     protocol::reject(identifier).as_str().to_owned()
 }
 
 /// The command request of an application call.
-pub fn command(call: &AppCall) -> &CommandRequest {
+pub(super) fn command(call: &AppCall) -> &CommandRequest {
     match &call.request {
         AppRequest::Command(request) => request,
         AppRequest::Connect(_) => panic!("a command call, not connect"),
@@ -147,7 +147,7 @@ pub fn command(call: &AppCall) -> &CommandRequest {
 }
 
 /// The application's answer `response` (JSON) to `call`.
-pub fn answer(call: AppCall, response: serde_json::Value) -> AppReply {
+pub(super) fn answer(call: AppCall, response: serde_json::Value) -> AppReply {
     match call.request {
         AppRequest::Connect(_) => AppReply::Connect(Ok(from_json(response))),
         AppRequest::Command(request) => AppReply::Command {
@@ -159,7 +159,7 @@ pub fn answer(call: AppCall, response: serde_json::Value) -> AppReply {
 }
 
 /// `call` failed (the application threw or timed out).
-pub fn failure(call: AppCall) -> AppReply {
+pub(super) fn failure(call: AppCall) -> AppReply {
     let error = RpcError("boom".into());
     match call.request {
         AppRequest::Connect(_) => AppReply::Connect(Err(error)),
@@ -176,27 +176,27 @@ fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
 }
 
 /// A `$pubsub` identifier for a public stream.
-pub fn public(stream: &str) -> String {
+pub(super) fn public(stream: &str) -> String {
     json!({"channel": "$pubsub", "stream_name": stream}).to_string()
 }
 
 /// An identifier for a stream name signed with `secret`.
-pub fn signed(channel: &str, stream: &str, secret: &str) -> String {
+pub(super) fn signed(channel: &str, stream: &str, secret: &str) -> String {
     let name = StreamSigner::new(secret.as_bytes()).unwrap().sign(stream);
     json!({"channel": channel, "signed_stream_name": name}).to_string()
 }
 
 /// An identifier signed with the server's secret.
-pub fn signed_ok(channel: &str, stream: &str) -> String {
+pub(super) fn signed_ok(channel: &str, stream: &str) -> String {
     signed(channel, stream, SECRET)
 }
 
 /// An application channel's identifier.
-pub fn chat(room: u32) -> String {
+pub(super) fn chat(room: u32) -> String {
     json!({"channel": "ChatChannel", "room": room}).to_string()
 }
 
 /// The frame the hub queues for a broadcast of `{"n":n}` on a subscription `identifier`.
-pub fn broadcast_frame(identifier: &str, n: u32) -> String {
+pub(super) fn broadcast_frame(identifier: &str, n: u32) -> String {
     json!({"identifier": identifier, "message": {"n": n}}).to_string()
 }

@@ -30,7 +30,7 @@ enum Claim<T> {
 impl ReceivedClaims {
     /// Reads the claims of a decoded payload, which must be one JSON object; a claim given twice
     /// is malformed. The `ext` text is decoded into `ext_buffer`'s allocation.
-    pub fn parse(payload: &[u8], ext_buffer: String) -> Result<ReceivedClaims, Invalid> {
+    pub(super) fn parse(payload: &[u8], ext_buffer: String) -> Result<ReceivedClaims, Invalid> {
         let text = std::str::from_utf8(payload).map_err(|_| Invalid::Malformed)?;
         let mut ext_buffer = Some(ext_buffer);
         let mut claims = ReceivedClaims {
@@ -65,16 +65,16 @@ impl ReceivedClaims {
     }
 
     /// `exp` in seconds, if present; an error if present but not a number.
-    pub fn expires_at(&self) -> Result<Option<f64>, Invalid> {
+    pub(super) fn expires_at(&self) -> Result<Option<f64>, Invalid> {
         time_claim(&self.exp)
     }
 
-    pub fn not_before(&self) -> Result<Option<f64>, Invalid> {
+    pub(super) fn not_before(&self) -> Result<Option<f64>, Invalid> {
         time_claim(&self.nbf)
     }
 
     /// The identifiers: the `ext` claim, which must be a JSON string.
-    pub fn into_identifiers(self) -> Result<String, Invalid> {
+    pub(super) fn into_identifiers(self) -> Result<String, Invalid> {
         match self.ext {
             None => Err(Invalid::MissingExt),
             Some(Claim::OtherType) => Err(Invalid::ExtNotString),

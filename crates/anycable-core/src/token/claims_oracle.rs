@@ -128,7 +128,7 @@ where
 /// How the readers disagree on `payload`, if they do. They must agree: the same error, or the same
 /// claims (times within the last bit, as serde_json's default float parsing is not always
 /// correctly rounded).
-pub fn disagreement(payload: &[u8]) -> Option<String> {
+pub(crate) fn disagreement(payload: &[u8]) -> Option<String> {
     let ours = ReceivedClaims::parse(payload, String::new());
     let theirs = oracle(payload);
     let agree = match (&ours, &theirs) {

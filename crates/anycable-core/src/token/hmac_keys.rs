@@ -14,7 +14,7 @@ pub(super) struct HmacKeys {
 }
 
 impl HmacKeys {
-    pub fn new(secret: &[u8]) -> HmacKeys {
+    pub(super) fn new(secret: &[u8]) -> HmacKeys {
         // HMAC accepts keys of any length, so these cannot fail.
         HmacKeys {
             hs256: Hmac::new_from_slice(secret).expect("HMAC takes any key length"),
@@ -23,7 +23,7 @@ impl HmacKeys {
         }
     }
 
-    pub fn sign(&self, algorithm: Algorithm, message: &[u8]) -> Vec<u8> {
+    pub(super) fn sign(&self, algorithm: Algorithm, message: &[u8]) -> Vec<u8> {
         match algorithm {
             Algorithm::HS256 => tag(&self.hs256, message),
             Algorithm::HS384 => tag(&self.hs384, message),
@@ -32,7 +32,7 @@ impl HmacKeys {
     }
 
     /// Constant-time comparison of `signature` with the tag of `message`.
-    pub fn verify(&self, algorithm: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+    pub(super) fn verify(&self, algorithm: Algorithm, message: &[u8], signature: &[u8]) -> bool {
         match algorithm {
             Algorithm::HS256 => matches(&self.hs256, message, signature),
             Algorithm::HS384 => matches(&self.hs384, message, signature),

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 /// The input is not valid JSON.
 #[derive(Debug, PartialEq, Eq)]
-pub struct SyntaxError;
+pub(super) struct SyntaxError;
 
 type Scan<T> = Result<T, SyntaxError>;
 
@@ -46,7 +46,7 @@ fn plain_prefix_len(chunk: &[u8]) -> usize {
 
 /// A string literal as written, between its quotes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RawStr<'a> {
+pub(super) struct RawStr<'a> {
     body: &'a str,
     escaped: bool,
 }
@@ -55,7 +55,7 @@ impl<'a> RawStr<'a> {
     /// The decoded text, borrowed when there is nothing to unescape. As in serde_json, a `\u`
     /// escape of an unpaired UTF-16 surrogate is an error in a string that is decoded, but not
     /// in one that is only skipped.
-    pub fn decoded(&self) -> Scan<Cow<'a, str>> {
+    pub(super) fn decoded(&self) -> Scan<Cow<'a, str>> {
         if !self.escaped {
             return Ok(Cow::Borrowed(self.body));
         }
@@ -173,7 +173,7 @@ fn hex4(digits: &[u8]) -> Option<u32> {
 
 /// One value of an object member, read as far as the caller needs it.
 #[derive(Debug, PartialEq)]
-pub enum Value<'a> {
+pub(super) enum Value<'a> {
     String(RawStr<'a>),
     /// A number as written, its grammar checked.
     Number(&'a str),
@@ -183,14 +183,14 @@ pub enum Value<'a> {
 
 /// Reads the members of the single JSON object that `text` must be, in order: `next_key`, then
 /// `value` or `value_decoding_into` for that key, until `next_key` gives `None`.
-pub struct ObjectScanner<'a> {
+pub(super) struct ObjectScanner<'a> {
     text: &'a str,
     pos: usize,
     opened: bool,
 }
 
 impl<'a> ObjectScanner<'a> {
-    pub fn new(text: &'a str) -> ObjectScanner<'a> {
+    pub(super) fn new(text: &'a str) -> ObjectScanner<'a> {
         ObjectScanner {
             text,
             pos: 0,
@@ -200,7 +200,7 @@ impl<'a> ObjectScanner<'a> {
 
     /// The key of the next member, or `None` after the closing brace; fails on any syntax
     /// error, including anything but whitespace after the object.
-    pub fn next_key(&mut self) -> Scan<Option<RawStr<'a>>> {
+    pub(super) fn next_key(&mut self) -> Scan<Option<RawStr<'a>>> {
         self.skip_whitespace();
         if !self.opened {
             self.opened = true;
@@ -233,7 +233,7 @@ impl<'a> ObjectScanner<'a> {
     }
 
     /// The value of the member whose key was just read.
-    pub fn value(&mut self) -> Scan<Value<'a>> {
+    pub(super) fn value(&mut self) -> Scan<Value<'a>> {
         match self.peek() {
             Some(b'"') => {
                 self.pos += 1;
@@ -249,7 +249,7 @@ impl<'a> ObjectScanner<'a> {
 
     /// As `value`, and a string value is also decoded into `text`'s allocation, in the same
     /// pass that reads it.
-    pub fn value_decoding_into(&mut self, text: &mut String) -> Scan<Value<'a>> {
+    pub(super) fn value_decoding_into(&mut self, text: &mut String) -> Scan<Value<'a>> {
         if self.peek() != Some(b'"') {
             return self.value();
         }

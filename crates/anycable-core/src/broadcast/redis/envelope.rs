@@ -9,22 +9,22 @@ use crate::broadcast::{Publication, PublicationError};
 
 /// A random id per running server: two servers in one process are two nodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeId(String);
+pub(super) struct NodeId(String);
 
 impl NodeId {
-    pub fn random() -> NodeId {
+    pub(super) fn random() -> NodeId {
         NodeId(format!("{:032x}", rand::random::<u128>()))
     }
 }
 
 /// Builds one envelope from publications taken off the queue in order.
-pub struct EnvelopeWriter {
+pub(super) struct EnvelopeWriter {
     text: String,
     count: usize,
 }
 
 impl EnvelopeWriter {
-    pub fn new(node: &NodeId) -> EnvelopeWriter {
+    pub(super) fn new(node: &NodeId) -> EnvelopeWriter {
         // The id is hex, so it needs no escaping.
         EnvelopeWriter {
             text: format!(r#"{{"node":"{}","publications":["#, node.0),
@@ -32,7 +32,7 @@ impl EnvelopeWriter {
         }
     }
 
-    pub fn push(&mut self, publication: &Publication) {
+    pub(super) fn push(&mut self, publication: &Publication) {
         if self.count > 0 {
             self.text.push(',');
         }
@@ -41,16 +41,16 @@ impl EnvelopeWriter {
     }
 
     /// Publications so far.
-    pub fn count(&self) -> usize {
+    pub(super) fn count(&self) -> usize {
         self.count
     }
 
     /// Bytes so far.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.text.len()
     }
 
-    pub fn finish(mut self) -> String {
+    pub(super) fn finish(mut self) -> String {
         self.text.push_str("]}");
         self.text
     }
@@ -65,7 +65,7 @@ struct Envelope<'a> {
 }
 
 /// The publications in an envelope from another node; none when `own` published it.
-pub fn open(own: &NodeId, payload: &[u8]) -> Result<Vec<Publication>, PublicationError> {
+pub(super) fn open(own: &NodeId, payload: &[u8]) -> Result<Vec<Publication>, PublicationError> {
     let envelope: Envelope = serde_json::from_slice(payload)
         .map_err(|error| PublicationError(format!("invalid node-to-node message: {error}")))?;
     if envelope.node == own.0 {

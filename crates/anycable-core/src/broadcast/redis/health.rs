@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Shared by the publisher handle and the background tasks.
 #[derive(Debug)]
-pub struct RedisHealth {
+pub(crate) struct RedisHealth {
     dropped: AtomicU64,
     subscribed: AtomicBool,
     /// `None` without pub/sub (the broadcast adapter alone publishes nothing).
@@ -23,7 +23,7 @@ pub struct RedisStats {
 
 impl RedisHealth {
     /// Starts connected: the server starts only once both connections are up.
-    pub fn new(pubsub: bool) -> RedisHealth {
+    pub(crate) fn new(pubsub: bool) -> RedisHealth {
         RedisHealth {
             dropped: AtomicU64::new(0),
             subscribed: AtomicBool::new(true),
@@ -31,7 +31,7 @@ impl RedisHealth {
         }
     }
 
-    pub fn stats(&self) -> RedisStats {
+    pub(crate) fn stats(&self) -> RedisStats {
         let publishing = self
             .publishing
             .as_ref()
@@ -66,7 +66,7 @@ pub(super) struct Outage {
 }
 
 impl Outage {
-    pub fn new(connection: &'static str) -> Outage {
+    pub(super) fn new(connection: &'static str) -> Outage {
         Outage {
             connection,
             ongoing: false,
@@ -74,7 +74,7 @@ impl Outage {
     }
 
     /// `why` is ours, never a Redis error text (which could quote the URL).
-    pub fn begin(&mut self, why: &str) {
+    pub(super) fn begin(&mut self, why: &str) {
         if !self.ongoing {
             self.ongoing = true;
             eprintln!(
@@ -84,7 +84,7 @@ impl Outage {
         }
     }
 
-    pub fn end(&mut self) {
+    pub(super) fn end(&mut self) {
         if self.ongoing {
             self.ongoing = false;
             eprintln!("anycable-rs: Redis {} connection restored", self.connection);

@@ -14,15 +14,17 @@ mod subscriber;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use health::{RedisHealth, RedisStats};
-pub use publisher::{RedisPublisher, QUEUE_CAPACITY};
+pub(crate) use health::RedisHealth;
+pub use health::RedisStats;
+pub(crate) use publisher::RedisPublisher;
+pub use publisher::QUEUE_CAPACITY;
 
 use self::envelope::NodeId;
 use self::subscriber::Listener;
 use crate::hub::Hub;
 
 /// The channel nodes share publications on when `pubsub` is `redis`.
-pub const PUBSUB_CHANNEL: &str = "__anycable_pubsub__";
+pub(crate) const PUBSUB_CHANNEL: &str = "__anycable_pubsub__";
 
 /// What to do with Redis, resolved from the options.
 #[derive(Debug, Clone)]
@@ -46,7 +48,7 @@ impl RedisSettings {
 
 /// Connects both connections (failing fast if Redis is unreachable), then keeps them alive in the
 /// background until the returned tasks are dropped.
-pub async fn start(
+pub(crate) async fn start(
     settings: &RedisSettings,
     hub: Arc<Hub>,
 ) -> Result<(Option<RedisPublisher>, RedisTasks), String> {
@@ -92,7 +94,7 @@ pub async fn start(
 }
 
 /// The background tasks; dropping this stops them.
-pub struct RedisTasks {
+pub(crate) struct RedisTasks {
     listener: tokio::task::JoinHandle<()>,
     sender: Option<tokio::task::JoinHandle<()>>,
     health: Arc<RedisHealth>,
@@ -100,7 +102,7 @@ pub struct RedisTasks {
 
 impl RedisTasks {
     /// The connection state and counters, for `stats()`.
-    pub fn health(&self) -> Arc<RedisHealth> {
+    pub(crate) fn health(&self) -> Arc<RedisHealth> {
         Arc::clone(&self.health)
     }
 }

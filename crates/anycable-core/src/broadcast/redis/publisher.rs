@@ -23,14 +23,14 @@ const BATCH_BYTES: usize = 256 * 1024;
 
 /// The handle `server.broadcast` and `POST /_broadcast` publish through.
 #[derive(Clone)]
-pub struct RedisPublisher {
+pub(crate) struct RedisPublisher {
     queue: mpsc::Sender<Publication>,
     health: Arc<RedisHealth>,
 }
 
 impl RedisPublisher {
     /// A publisher and the queue a [`forward`] task drains.
-    pub fn new(
+    pub(crate) fn new(
         capacity: usize,
         health: Arc<RedisHealth>,
     ) -> (RedisPublisher, mpsc::Receiver<Publication>) {
@@ -40,7 +40,7 @@ impl RedisPublisher {
 
     /// Queues a publication (already delivered on this node) for the other nodes, without
     /// waiting: when the queue is full it is dropped and counted.
-    pub fn publish(&self, publication: Publication) {
+    pub(crate) fn publish(&self, publication: Publication) {
         if self.queue.try_send(publication).is_err() {
             self.health.count_dropped(1);
         }
@@ -48,7 +48,7 @@ impl RedisPublisher {
 }
 
 /// A publishing connection.
-pub async fn connect(client: &redis::Client) -> Result<MultiplexedConnection, Failure> {
+pub(super) async fn connect(client: &redis::Client) -> Result<MultiplexedConnection, Failure> {
     // Our own deadlines apply; the crate's response timeout would race them.
     let config = redis::AsyncConnectionConfig::new()
         .set_connection_timeout(None)
@@ -62,7 +62,7 @@ pub async fn connect(client: &redis::Client) -> Result<MultiplexedConnection, Fa
 
 /// Publishes what is queued until every publisher handle is gone, reconnecting with backoff
 /// when Redis fails or stalls; while it is unreachable, queued publications are dropped at once.
-pub async fn forward(
+pub(super) async fn forward(
     client: redis::Client,
     first: MultiplexedConnection,
     mut queued: mpsc::Receiver<Publication>,

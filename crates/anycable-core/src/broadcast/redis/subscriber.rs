@@ -14,7 +14,10 @@ use crate::broadcast::Publication;
 use crate::hub::Hub;
 
 /// Connects and subscribes to `channels`.
-pub async fn subscribe(client: &redis::Client, channels: &[String]) -> Result<PubSub, Failure> {
+pub(super) async fn subscribe(
+    client: &redis::Client,
+    channels: &[String],
+) -> Result<PubSub, Failure> {
     within(CONNECT_DEADLINE, async {
         let mut pubsub = client.get_async_pubsub().await?;
         for channel in channels {
@@ -26,7 +29,7 @@ pub async fn subscribe(client: &redis::Client, channels: &[String]) -> Result<Pu
 }
 
 /// What the listener needs besides the connection.
-pub struct Listener {
+pub(super) struct Listener {
     pub client: redis::Client,
     pub channels: Vec<String>,
     pub node: NodeId,
@@ -36,7 +39,7 @@ pub struct Listener {
 
 impl Listener {
     /// Runs until aborted, starting with the subscription `first`.
-    pub async fn run(self, first: PubSub) {
+    pub(super) async fn run(self, first: PubSub) {
         let mut subscription = Some(first);
         let mut outage = Outage::new("subscription");
         let mut backoff = Backoff::default();

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-pub use sessions::MAX_CACHED_SESSIONS;
+pub(crate) use sessions::MAX_CACHED_SESSIONS;
 
 use super::epoch::new_epoch;
 use super::settings::whole_seconds;
@@ -53,7 +53,7 @@ impl From<BrokerSettings> for Limits {
 
 /// What a memory broker holds, for stats and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct MemoryStats {
+pub(crate) struct MemoryStats {
     /// Streams with a counter (kept messages or not).
     pub streams: usize,
     /// Messages held in all histories.
@@ -66,7 +66,7 @@ pub struct MemoryStats {
 }
 
 /// History, sessions and presence of one process. Calls answer at once (their futures are ready).
-pub struct MemoryBroker<C: Clock = SystemClock> {
+pub(crate) struct MemoryBroker<C: Clock = SystemClock> {
     epoch: Arc<str>,
     clock: C,
     limits: Limits,
@@ -77,14 +77,14 @@ pub struct MemoryBroker<C: Clock = SystemClock> {
 
 impl MemoryBroker {
     /// A broker on the system clock, with a new random epoch.
-    pub fn new(settings: BrokerSettings) -> MemoryBroker {
+    pub(crate) fn new(settings: BrokerSettings) -> MemoryBroker {
         MemoryBroker::with_clock(settings, SystemClock)
     }
 }
 
 impl<C: Clock> MemoryBroker<C> {
     /// A broker reading the time from `clock`, with a new random epoch.
-    pub fn with_clock(settings: BrokerSettings, clock: C) -> MemoryBroker<C> {
+    pub(crate) fn with_clock(settings: BrokerSettings, clock: C) -> MemoryBroker<C> {
         MemoryBroker {
             epoch: new_epoch(),
             clock,
@@ -96,11 +96,11 @@ impl<C: Clock> MemoryBroker<C> {
     }
 
     /// This process's epoch.
-    pub fn epoch(&self) -> &Arc<str> {
+    pub(crate) fn epoch(&self) -> &Arc<str> {
         &self.epoch
     }
 
-    pub fn stats(&self) -> MemoryStats {
+    pub(crate) fn stats(&self) -> MemoryStats {
         let (streams, kept_messages) = self.streams.counts();
         let (presence_sessions, presence_records) = self.presence.counts();
         MemoryStats {

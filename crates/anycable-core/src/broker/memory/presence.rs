@@ -82,7 +82,7 @@ pub(super) struct PresenceRegistry {
 
 impl PresenceRegistry {
     /// Session `sid` joins `stream` as `id`; its lease runs to `now + ttl`.
-    pub fn join(
+    pub(super) fn join(
         &self,
         stream: &str,
         sid: &str,
@@ -134,7 +134,7 @@ impl PresenceRegistry {
     }
 
     /// Session `sid` leaves `stream`; a `leave` when it was the last one holding its id.
-    pub fn leave(&self, stream: &str, sid: &str) -> Option<PresenceChange> {
+    pub(super) fn leave(&self, stream: &str, sid: &str) -> Option<PresenceChange> {
         let mut inner = lock(&self.inner);
         let holder = inner.holders.get_mut(sid)?;
         let (_, id) = holder.joined.remove_entry(stream)?;
@@ -150,7 +150,7 @@ impl PresenceRegistry {
     }
 
     /// Extends the lease of `sid`, if it holds any presence, to `now + ttl`.
-    pub fn touch(&self, sid: &str, now: u64, ttl: u64) {
+    pub(super) fn touch(&self, sid: &str, now: u64, ttl: u64) {
         let mut inner = lock(&self.inner);
         if inner.holders.contains_key(sid) {
             inner.lease(sid, now.saturating_add(ttl));
@@ -158,7 +158,7 @@ impl PresenceRegistry {
     }
 
     /// Who is on `stream`.
-    pub fn info(&self, stream: &str) -> PresenceInfo {
+    pub(super) fn info(&self, stream: &str) -> PresenceInfo {
         let inner = lock(&self.inner);
         let records = inner.streams.get(stream).map_or_else(Vec::new, |records| {
             records
@@ -173,7 +173,7 @@ impl PresenceRegistry {
     }
 
     /// Ends the leases due by `now`; returns the ids that nobody holds any more.
-    pub fn sweep(&self, now: u64) -> Vec<PresenceLapse> {
+    pub(super) fn sweep(&self, now: u64) -> Vec<PresenceLapse> {
         let mut inner = lock(&self.inner);
         let mut lapses = Vec::new();
         loop {
@@ -199,7 +199,7 @@ impl PresenceRegistry {
     }
 
     /// How many sessions hold presence, and how many records there are.
-    pub fn counts(&self) -> (usize, usize) {
+    pub(super) fn counts(&self) -> (usize, usize) {
         let inner = lock(&self.inner);
         let records = inner.streams.values().map(HashMap::len).sum();
         (inner.holders.len(), records)

@@ -7,7 +7,7 @@ use super::{lock, shrink_if_sparse};
 
 /// The most snapshots kept. Live sessions keep theirs too, so this must exceed the connections a
 /// node serves; past it the snapshot nearest its deadline goes first.
-pub const MAX_CACHED_SESSIONS: usize = 1 << 20;
+pub(crate) const MAX_CACHED_SESSIONS: usize = 1 << 20;
 
 struct Cached {
     snapshot: String,
@@ -53,7 +53,7 @@ pub(super) struct SessionCache {
 }
 
 impl SessionCache {
-    pub fn with_capacity(capacity: usize) -> SessionCache {
+    pub(super) fn with_capacity(capacity: usize) -> SessionCache {
         SessionCache {
             inner: Mutex::default(),
             capacity,
@@ -61,7 +61,7 @@ impl SessionCache {
     }
 
     /// Keeps `snapshot` under `sid` until `now + ttl`; a zero ttl keeps nothing.
-    pub fn store(&self, sid: &str, snapshot: String, now: u64, ttl: u64) {
+    pub(super) fn store(&self, sid: &str, snapshot: String, now: u64, ttl: u64) {
         let mut inner = lock(&self.inner);
         let sid = inner
             .remove(sid)
@@ -75,7 +75,7 @@ impl SessionCache {
     }
 
     /// Moves the deadline of a snapshot still kept to `now + ttl`.
-    pub fn touch(&self, sid: &str, now: u64, ttl: u64) {
+    pub(super) fn touch(&self, sid: &str, now: u64, ttl: u64) {
         let mut inner = lock(&self.inner);
         if let Some((sid, mut cached)) = inner.remove(sid) {
             if cached.deadline > now && ttl > 0 {
@@ -86,23 +86,23 @@ impl SessionCache {
     }
 
     /// Removes the snapshot under `sid`, returning it if it had not expired.
-    pub fn take(&self, sid: &str, now: u64) -> Option<String> {
+    pub(super) fn take(&self, sid: &str, now: u64) -> Option<String> {
         let (_, cached) = lock(&self.inner).remove(sid)?;
         (cached.deadline > now).then_some(cached.snapshot)
     }
 
-    pub fn forget(&self, sid: &str) {
+    pub(super) fn forget(&self, sid: &str) {
         lock(&self.inner).remove(sid);
     }
 
     /// Drops the snapshots whose deadline has passed.
-    pub fn sweep(&self, now: u64) {
+    pub(super) fn sweep(&self, now: u64) {
         let mut inner = lock(&self.inner);
         while inner.pop_first_if(|deadline| deadline <= now) {}
         shrink_if_sparse(&mut inner.entries);
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         lock(&self.inner).entries.len()
     }
 }

@@ -32,7 +32,7 @@ pub(super) struct StreamLog {
 
 impl StreamLog {
     /// A stream whose first message gets `first_offset` (at least 1).
-    pub fn starting_at(first_offset: u64, now: u64) -> StreamLog {
+    pub(super) fn starting_at(first_offset: u64, now: u64) -> StreamLog {
         StreamLog {
             latest: first_offset.max(1) - 1,
             last_registered: now,
@@ -40,17 +40,17 @@ impl StreamLog {
         }
     }
 
-    pub fn latest(&self) -> u64 {
+    pub(super) fn latest(&self) -> u64 {
         self.latest
     }
 
     /// How many messages are held (expired ones included until the next expiry).
-    pub fn kept_len(&self) -> usize {
+    pub(super) fn kept_len(&self) -> usize {
         self.kept.len()
     }
 
     /// Gives `data` the next offset and keeps it, dropping what the limit and ttl no longer allow.
-    pub fn register(&mut self, data: Arc<str>, now: u64, retention: Retention) -> u64 {
+    pub(super) fn register(&mut self, data: Arc<str>, now: u64, retention: Retention) -> u64 {
         self.latest += 1;
         self.last_registered = self.last_registered.max(now);
         self.kept.push_back(Kept {
@@ -66,7 +66,7 @@ impl StreamLog {
 
     /// Drops the expired messages and gives back memory the buffer no longer needs (the sweep's
     /// work: registering only drops, so a growing buffer is not reallocated back and forth).
-    pub fn expire(&mut self, now: u64, ttl: u64) {
+    pub(super) fn expire(&mut self, now: u64, ttl: u64) {
         let expired = self.first_live(now, ttl);
         self.kept.drain(..expired);
         if self.kept.is_empty() {
@@ -77,13 +77,18 @@ impl StreamLog {
     }
 
     /// Whether the stream can be forgotten: nothing kept, and no message for `idle` seconds.
-    pub fn is_idle(&self, now: u64, ttl: u64, idle: u64) -> bool {
+    pub(super) fn is_idle(&self, now: u64, ttl: u64, idle: u64) -> bool {
         self.first_live(now, ttl) == self.kept.len()
             && self.last_registered.saturating_add(idle) <= now
     }
 
     /// The messages after `offset`, when none of them is missing.
-    pub fn after(&self, offset: u64, now: u64, ttl: u64) -> Result<Vec<KeptMessage>, BrokerError> {
+    pub(super) fn after(
+        &self,
+        offset: u64,
+        now: u64,
+        ttl: u64,
+    ) -> Result<Vec<KeptMessage>, BrokerError> {
         if offset > self.latest {
             return Err(BrokerError::OffsetAhead);
         }
@@ -99,7 +104,7 @@ impl StreamLog {
     }
 
     /// The live messages registered at or after `since`.
-    pub fn since(&self, since: u64, now: u64, ttl: u64) -> Vec<KeptMessage> {
+    pub(super) fn since(&self, since: u64, now: u64, ttl: u64) -> Vec<KeptMessage> {
         let start = self
             .first_live(now, ttl)
             .max(self.kept.partition_point(|kept| kept.timestamp < since));

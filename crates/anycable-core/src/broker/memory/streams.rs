@@ -32,7 +32,7 @@ pub(super) struct Streams {
 }
 
 impl Streams {
-    pub fn new() -> Streams {
+    pub(super) fn new() -> Streams {
         Streams {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             hasher: RandomState::new(),
@@ -52,7 +52,13 @@ impl Streams {
     }
 
     /// Registers `data` on `stream`; returns its offset.
-    pub fn register(&self, stream: &str, data: Arc<str>, now: u64, retention: Retention) -> u64 {
+    pub(super) fn register(
+        &self,
+        stream: &str,
+        data: Arc<str>,
+        now: u64,
+        retention: Retention,
+    ) -> u64 {
         let mut shard = lock(self.shard(stream));
         if let Some(log) = shard.get_mut(stream) {
             return log.register(data, now, retention);
@@ -65,7 +71,7 @@ impl Streams {
     }
 
     /// The messages of `stream` after `offset`; an unknown stream cannot say what was missed.
-    pub fn after(
+    pub(super) fn after(
         &self,
         stream: &str,
         offset: u64,
@@ -79,14 +85,14 @@ impl Streams {
     }
 
     /// The live messages of `stream` registered at or after `since`.
-    pub fn since(&self, stream: &str, since: u64, now: u64, ttl: u64) -> Vec<KeptMessage> {
+    pub(super) fn since(&self, stream: &str, since: u64, now: u64, ttl: u64) -> Vec<KeptMessage> {
         lock(self.shard(stream))
             .get(stream)
             .map_or_else(Vec::new, |log| log.since(since, now, ttl))
     }
 
     /// Drops expired messages, and forgets streams idle for `idle` seconds. One shard at a time.
-    pub fn sweep(&self, now: u64, ttl: u64, idle: u64) {
+    pub(super) fn sweep(&self, now: u64, ttl: u64, idle: u64) {
         for shard in self.shards.iter() {
             let mut shard = lock(shard);
             shard.retain(|stream, log| {
@@ -103,7 +109,7 @@ impl Streams {
     }
 
     /// How many streams are known and how many messages they hold.
-    pub fn counts(&self) -> (usize, usize) {
+    pub(super) fn counts(&self) -> (usize, usize) {
         self.shards.iter().fold((0, 0), |(streams, kept), shard| {
             let shard = lock(shard);
             (
