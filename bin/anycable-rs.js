@@ -33,7 +33,8 @@ const HELP = [
   'Flags in detail [default]:',
   ...SERVER_OPTIONS.filter(option => option.flag).map(({ flag, doc, default: value }) => {
     const shown = String(value ?? '') // an empty list or no default shows none
-    return `  --${flag.padEnd(24)} ${doc}${shown === '' ? '' : ` [${shown}]`}`
+    // The doc is Markdown for the README and the types; a terminal shows it without backticks.
+    return `  --${flag.padEnd(24)} ${doc.replaceAll('`', '')}${shown === '' ? '' : ` [${shown}]`}`
   }),
 ].join('\n')
 
