@@ -1,6 +1,6 @@
-// Every server option is declared once, in lib/options.js; these checks fail when anything written
-// elsewhere by hand (the TypeScript types, the napi struct and the Rust defaults and ranges behind
-// it, the README) disagrees with that declaration.
+// Every server option is declared once, in lib/options.js; these checks fail when the files
+// generated from it (the TypeScript types, the README table and flag list) are stale, or when what
+// is written by hand (the napi struct and the Rust defaults and ranges behind it) disagrees with it.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
@@ -9,6 +9,7 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const { SERVER_OPTIONS } = require('../lib/options.js')
 const { NativeCableServer, serverDefaults } = require('../binding.js')
+const { generatedReadme, generatedTypes } = await import('../scripts/option-docs.mjs')
 
 const read = file => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8')
 const README = read('README.md')
@@ -24,29 +25,6 @@ function interfaceMembers(source, name) {
   return sorted([...body.matchAll(/^ {2}(\w+)\?:/gm)].map(match => match[1]))
 }
 
-/** The README section starting at `heading`, up to the next heading. */
-function readmeSection(heading) {
-  const start = README.indexOf(heading)
-  assert.ok(start >= 0, `the README has "${heading}"`)
-  const end = README.indexOf('\n#', start + heading.length)
-  return README.slice(start, end < 0 ? undefined : end)
-}
-
-/** README options table: option name -> its default cell. */
-function readmeOptionRows() {
-  const table = /\| option \| default \| meaning \|\n\|[-|]+\|\n((?:\|.*\|\n)+)/.exec(README)?.[1]
-  assert.ok(table, 'the README has the options table')
-  const rows = new Map()
-  for (const line of table.trim().split('\n')) {
-    const [, names, defaults] = line.split('|').map(cell => cell.trim())
-    for (const [, name] of names.matchAll(/`(\w+)`/g)) {
-      assert.ok(!rows.has(name), `${name} has one README row`)
-      rows.set(name, defaults)
-    }
-  }
-  return rows
-}
-
 test('every option is declared once, with a doc line and its snake_case flag', () => {
   assert.equal(new Set(declaredNames).size, declaredNames.length, 'option names are unique')
   const flags = nativeOptions.map(option => option.flag)
@@ -57,8 +35,32 @@ test('every option is declared once, with a doc line and its snake_case flag', (
   }
 })
 
-test('index.d.ts CableServerOptions declares exactly the declared options', () => {
+/** Fails, naming the first differing line, unless `file` is what `generate` makes of it. */
+function assertGenerated(file, generate) {
+  const actual = read(file)
+  const expected = generate(actual)
+  if (actual === expected) return
+  const actualLines = actual.split('\n')
+  const expectedLines = expected.split('\n')
+  const line = actualLines.findIndex((text, index) => text !== expectedLines[index])
+  assert.fail(
+    `${file} is not what lib/options.js declares: run npm run options:docs\n` +
+      `line ${line + 1} is\n  ${actualLines[line]}\nbut should be\n  ${expectedLines[line]}`,
+  )
+}
+
+test('index.d.ts CableServerOptions is generated from the declaration (npm run options:docs)', () => {
+  assertGenerated('index.d.ts', generatedTypes)
   assert.deepEqual(interfaceMembers(read('index.d.ts'), 'CableServerOptions'), declaredNames)
+})
+
+test('the README options table and command line flag list are generated from the declaration (npm run options:docs)', () => {
+  assertGenerated('README.md', generatedReadme)
+  const start = README.indexOf('### Command line')
+  const section = README.slice(start, README.indexOf('\n#', start + 1))
+  for (const variable of SERVER_OPTIONS.flatMap(option => option.env ?? [])) {
+    assert.ok(section.includes(`\`${variable}\``), `the README's command line section names ${variable}`)
+  }
 })
 
 test('the napi ServerOptions (binding.d.ts, generated from src/server.rs) takes exactly the native options', () => {
@@ -92,25 +94,5 @@ test('declared ranges are the ones the Rust core holds options to', () => {
   for (const { name, values } of nativeOptions.filter(option => option.type === 'enum')) {
     for (const value of values) accepts(name, value)
     refuses(name, 'undeclared')
-  }
-})
-
-test('the README options table has one row per option, showing the declared default', () => {
-  const rows = readmeOptionRows()
-  assert.deepEqual(sorted(rows.keys()), declaredNames)
-  for (const { name, default: value } of SERVER_OPTIONS) {
-    if (['string', 'number'].includes(typeof value) && value !== '') {
-      assert.ok(rows.get(name).includes(`\`${value}\``), `${name}'s README default shows \`${value}\`: ${rows.get(name)}`)
-    }
-  }
-})
-
-test('the README command line section lists every flag and extra environment variable', () => {
-  const section = readmeSection('### Command line')
-  const list = /Flags are the AnyCable server's: ([^]*?),\s*each also read from/.exec(section)?.[1]
-  assert.ok(list, 'the README lists the flags')
-  assert.deepEqual(sorted(list.match(/--[a-z_]+/g).map(flag => flag.slice(2))), sorted(nativeOptions.map(option => option.flag)))
-  for (const variable of SERVER_OPTIONS.flatMap(option => option.env ?? [])) {
-    assert.ok(section.includes(`\`${variable}\``), `the README names ${variable}`)
   }
 })
