@@ -94,7 +94,8 @@ export function generatedTypes(source) {
 
 /** README.md with its options table and command line flag list generated from the declaration. */
 export function generatedReadme(source) {
-  const table = ['| option | default | meaning |', '|---|---|---|', ...SERVER_OPTIONS.map(tableRow)]
+  // A blank line ends the table, so no Markdown renderer can take the end marker for a row.
+  const table = ['| option | default | meaning |', '|---|---|---|', ...SERVER_OPTIONS.map(tableRow), '']
   const withTable = replaceBetween(source, TABLE_START, TABLE_END, table, 'README.md')
   if (!FLAG_LIST.test(withTable)) throw new Error(`README.md has no "Flags are the AnyCable server's: \`...\`" list`)
   const flags = SERVER_OPTIONS.filter(option => option.flag).map(option => `--${option.flag}`)
