@@ -88,8 +88,9 @@ async function restoreRounds({ large }) {
     `\n| restore avalanche, N=${large}, ${OFFSETS.name} | time until all done (ms) | per client p50 (ms) | per client p99 (ms) | done / N, failures |`,
   )
   console.log('|---|---:|---:|---:|---|')
+  const rounds = values => values.join(', ')
   const row = (what, all, p50, p99, done, failures) =>
-    console.log(`| ${what} | ${medianOf(all)} | ${medianOf(p50)} | ${medianOf(p99)} | ${done.join(', ')} / ${large}, ${failures.join(', ')} |`)
+    console.log(`| ${what} | ${medianOf(all)} | ${medianOf(p50)} | ${medianOf(p99)} | ${rounds(done)} / ${large}, ${rounds(failures)} |`)
   row(
     'fresh: connect and subscribe, until confirm_subscription',
     reports.map(r => r.connect_all_ms),
@@ -110,6 +111,8 @@ async function restoreRounds({ large }) {
     reports.map(r => r.restored),
     reports.map(r => r.restore_failures + r.not_restored),
   )
+  // A restore counts only if the subscriptions came back: one broadcast after it.
+  console.log(`\nrestored clients that got a broadcast after the restore: ${rounds(reports.map(r => r.delivered_after_restore))} (of ${rounds(reports.map(r => r.restored))})`)
 }
 
 async function historyMemory() {
