@@ -94,18 +94,27 @@ pub async fn connect(target: &Target, source: Option<IpAddr>) -> Result<Client, 
         .map_err(|_| "timed out".to_string())?
 }
 
-/// Reconnects with `?sid=<previous sid>` and reads the welcome: whether the server restored the
-/// session (its subscriptions come back without a subscribe), with the client to keep open.
+/// A client reconnected with its previous sid, and whether the server restored its session (its
+/// subscriptions come back without a subscribe).
+pub struct Reconnected {
+    pub ws: Connected,
+    pub restored: bool,
+}
+
+/// Reconnects with `?sid=<previous sid>` and reads the welcome.
 pub async fn restore(
     target: &Target,
     source: Option<IpAddr>,
     previous_sid: &str,
-) -> Result<(Connected, bool), String> {
+) -> Result<Reconnected, String> {
     let attempt = async {
         let url = with_sid(&target.url, previous_sid);
         let mut ws = open(target, &url, source).await?;
         let welcome = expect_welcome(&mut ws).await?;
-        Ok((ws, welcome.restored))
+        Ok(Reconnected {
+            ws,
+            restored: welcome.restored,
+        })
     };
     tokio::time::timeout(HANDSHAKE_TIMEOUT, attempt)
         .await

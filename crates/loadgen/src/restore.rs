@@ -24,7 +24,7 @@ pub async fn run(args: &Args, target: &Arc<Target>) -> Value {
     let connected = fresh.finished.len();
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    // Every client drops at once, as in a network outage: no close frame.
+    // Keeping only the sids drops every socket at once, as in a network outage: no close frame.
     let sids: Vec<Option<String>> = fresh.finished.into_iter().map(|f| f.value.sid).collect();
     tokio::time::sleep(Duration::from_millis(args.restore_after_ms)).await;
 
@@ -39,7 +39,8 @@ pub async fn run(args: &Args, target: &Arc<Target>) -> Value {
         }
     })
     .await;
-    let (restored, not_restored): (Vec<_>, Vec<_>) = again.finished.iter().partition(|f| f.value.1);
+    let (restored, not_restored): (Vec<_>, Vec<_>) =
+        again.finished.iter().partition(|f| f.value.restored);
     let (restore_ms, restore_all_ms) = avalanche::timings(restored.iter().copied());
     let (welcome_ms, _) = avalanche::timings(not_restored.iter().copied());
     let restored_count = restored.len();
@@ -48,8 +49,8 @@ pub async fn run(args: &Args, target: &Arc<Target>) -> Value {
     let restored_clients = again
         .finished
         .into_iter()
-        .filter(|f| f.value.1)
-        .map(|f| f.value.0)
+        .filter(|f| f.value.restored)
+        .map(|f| f.value.ws)
         .collect();
     let receipts = receipts::listen_all(restored_clients);
     let key = broadcast_key(args.secret.as_bytes());
