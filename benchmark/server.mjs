@@ -1,16 +1,9 @@
 // bench:server: anycable-rs (embedded in Node) against a `ws` server and a Socket.IO server doing
-// the same job, driven by the Rust load generator (crates/loadgen), in one run. Each contender runs
-// in a fresh process per scenario; every process started here is stopped before exit.
-import { spawn, execFileSync } from 'node:child_process'
-import os from 'node:os'
-import { fileURLToPath } from 'node:url'
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const LOADGEN = process.env.LOADGEN ?? `${ROOT}target/release/anycable-loadgen`
-const SECRET = 'bench-server-secret'
-const LARGE = Number(process.env.BENCH_CLIENTS ?? 10000)
-const SMALL = Number(process.env.BENCH_SMALL ?? 1000)
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20)
+// the same job, driven by the Rust load generator (crates/loadgen), in one run; then the extended
+// protocol's rows for anycable-rs (benchmark/extended-rows.mjs). Each contender runs in a fresh
+// process per scenario; every process started here is stopped before exit.
+import { extendedRows } from './extended-rows.mjs'
+import { LARGE, MESSAGES, SMALL, loadgen, machine, ms, stopAll } from './server-harness.mjs'
 
 const CONTENDERS = [
   { name: 'anycable-rs (createCableServer)', script: 'embedded-server.mjs', protocol: 'cable', path: '/cable' },
@@ -18,59 +11,8 @@ const CONTENDERS = [
   { name: 'Socket.IO peer', script: 'socketio-server.mjs', protocol: 'socketio', path: '/socket.io/?EIO=4&transport=websocket' },
 ]
 
-const running = new Set()
-const stopAll = () => running.forEach(child => child.kill('SIGKILL'))
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    stopAll()
-    process.exit(1)
-  })
-}
-
-function startContender(contender) {
-  const child = spawn(process.execPath, [`${ROOT}benchmark/peers/${contender.script}`], {
-    env: { ...process.env, SECRET, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  running.add(child)
-  child.once('exit', () => running.delete(child))
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', chunk => {
-      const port = /listening (\d+)/.exec(String(chunk))?.[1]
-      if (port) resolve({ child, port })
-    })
-    child.once('exit', code => reject(new Error(`${contender.name} exited with ${code}`)))
-  })
-}
-
-let sourceOctet = 10
-async function scenario(contender, clients) {
-  const { child, port } = await startContender(contender)
-  // A fresh loopback source address per run keeps earlier runs' TIME_WAIT sockets out of the way.
-  const sources = [0, 1].map(() => `127.0.0.${sourceOctet++}`).join(',')
-  try {
-    const output = execFileSync(
-      LOADGEN,
-      [
-        `--protocol=${contender.protocol}`,
-        `--url=ws://127.0.0.1:${port}${contender.path}`,
-        `--broadcast-url=http://127.0.0.1:${port}/_broadcast`,
-        `--secret=${SECRET}`,
-        `--clients=${clients}`,
-        `--messages=${MESSAGES}`,
-        '--interval-ms=200',
-        `--server-pid=${child.pid}`,
-        `--source=${sources}`,
-      ],
-      { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 240_000 },
-    )
-    return JSON.parse(output)
-  } finally {
-    child.kill('SIGKILL')
-  }
-}
-
-const ms = value => (value === undefined || value === null ? '—' : value.toFixed(1))
+const scenario = (contender, clients) =>
+  loadgen(contender, [`--clients=${clients}`, `--messages=${MESSAGES}`, '--interval-ms=200'])
 
 try {
   const rows = []
@@ -80,8 +22,7 @@ try {
     rows.push({ contender, large, small })
   }
   console.log(
-    `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ` +
-      `N = ${LARGE} (avalanche, memory, fan-out) and ${SMALL} (fan-out); ${MESSAGES} broadcasts of ~200 bytes, 200 ms apart`,
+    `${machine()}; N = ${LARGE} (avalanche, memory, fan-out) and ${SMALL} (fan-out); ${MESSAGES} broadcasts of ~200 bytes, 200 ms apart`,
   )
   console.log(`\n| contender | connect p50 / p99 (ms), failures, N=${LARGE} | idle KiB per connection, N=${LARGE} |`)
   console.log('|---|---|---:|')
@@ -104,6 +45,7 @@ try {
       `| ${contender.name} | ${fanOut(small)} | ${fanOut(large)} | ${ms(large.broadcast_read_ms?.p99)} | ${cpu === null ? '—' : cpu.toFixed(0)} |`,
     )
   }
+  await extendedRows({ large: LARGE, small: SMALL, messages: MESSAGES })
 } finally {
   stopAll()
 }

@@ -1,9 +1,8 @@
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use serde_json::Value;
+use serde::Deserialize;
 use tokio::net::TcpSocket;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -17,8 +16,21 @@ use crate::arrival::TimestampedStream;
 pub enum Protocol {
     /// Action Cable JSON (AnyCable, the `ws` peer)
     Cable,
+    /// AnyCable's extended Action Cable JSON (`actioncable-v1-ext-json`: offsets, session resumption)
+    CableExt,
     /// Socket.IO over Engine.IO v4 text frames
     Socketio,
+}
+
+impl Protocol {
+    /// The WebSocket sub-protocol offered beside the token, for the cable protocols.
+    fn subprotocol(self) -> Option<&'static str> {
+        match self {
+            Protocol::Cable => Some("actioncable-v1-json"),
+            Protocol::CableExt => Some("actioncable-v1-ext-json"),
+            Protocol::Socketio => None,
+        }
+    }
 }
 
 /// What every client connects to and subscribes with.
@@ -33,48 +45,21 @@ pub struct Target {
 
 pub type Connected = WebSocketStream<TimestampedStream>;
 
+/// A subscribed client and the session id its welcome carried (cable protocols, when sent).
+pub struct Client {
+    pub ws: Connected,
+    pub sid: Option<String>,
+}
+
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// TCP connect, WebSocket upgrade, authentication with the token, subscription confirmed.
-pub async fn connect(target: &Target, source: Option<IpAddr>) -> Result<Connected, String> {
+pub async fn connect(target: &Target, source: Option<IpAddr>) -> Result<Client, String> {
     let attempt = async {
-        let mut request = target
-            .url
-            .as_str()
-            .into_client_request()
-            .map_err(|e| e.to_string())?;
-        if target.protocol == Protocol::Cable {
-            let protocols = format!("actioncable-v1-json, anycable-token.{}", target.token);
-            request.headers_mut().insert(
-                "sec-websocket-protocol",
-                HeaderValue::from_str(&protocols).map_err(|e| e.to_string())?,
-            );
-        }
-        let uri = request.uri();
-        let host = uri.host().ok_or("url without host")?;
-        let address: SocketAddr = format!("{host}:{}", uri.port_u16().unwrap_or(80))
-            .parse()
-            .map_err(|e| format!("{e}"))?;
-        let socket = if address.is_ipv4() {
-            TcpSocket::new_v4()
-        } else {
-            TcpSocket::new_v6()
-        }
-        .map_err(|e| e.to_string())?;
-        if let Some(source) = source {
-            socket
-                .bind(SocketAddr::new(source, 0))
-                .map_err(|e| e.to_string())?;
-        }
-        let stream = socket.connect(address).await.map_err(|e| e.to_string())?;
-        stream.set_nodelay(true).map_err(|e| e.to_string())?;
-        let stream = TimestampedStream::new(stream).map_err(|e| e.to_string())?;
-        let (mut ws, _) = client_async(request, stream)
-            .await
-            .map_err(|e| e.to_string())?;
-        match target.protocol {
-            Protocol::Cable => {
-                expect_type(&mut ws, "welcome").await?;
+        let mut ws = open(target, &target.url, source).await?;
+        let sid = match target.protocol {
+            Protocol::Cable | Protocol::CableExt => {
+                let welcome = expect_welcome(&mut ws).await?;
                 let subscribe =
                     serde_json::json!({"command": "subscribe", "identifier": target.identifier})
                         .to_string();
@@ -82,6 +67,7 @@ pub async fn connect(target: &Target, source: Option<IpAddr>) -> Result<Connecte
                     .await
                     .map_err(|e| e.to_string())?;
                 expect_type(&mut ws, "confirm_subscription").await?;
+                welcome.sid
             }
             Protocol::Socketio => {
                 expect_prefix(&mut ws, "0{").await?;
@@ -98,13 +84,82 @@ pub async fn connect(target: &Target, source: Option<IpAddr>) -> Result<Connecte
                     .await
                     .map_err(|e| e.to_string())?;
                 expect_prefix(&mut ws, "42[\"confirm\"").await?;
+                None
             }
-        }
-        Ok(ws)
+        };
+        Ok(Client { ws, sid })
     };
     tokio::time::timeout(HANDSHAKE_TIMEOUT, attempt)
         .await
         .map_err(|_| "timed out".to_string())?
+}
+
+/// A client reconnected with its previous sid, and whether the server restored its session (its
+/// subscriptions come back without a subscribe).
+pub struct Reconnected {
+    pub ws: Connected,
+    pub restored: bool,
+}
+
+/// Reconnects with `?sid=<previous sid>` and reads the welcome.
+pub async fn restore(
+    target: &Target,
+    source: Option<IpAddr>,
+    previous_sid: &str,
+) -> Result<Reconnected, String> {
+    let attempt = async {
+        let url = with_sid(&target.url, previous_sid);
+        let mut ws = open(target, &url, source).await?;
+        let welcome = expect_welcome(&mut ws).await?;
+        Ok(Reconnected {
+            ws,
+            restored: welcome.restored,
+        })
+    };
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, attempt)
+        .await
+        .map_err(|_| "timed out".to_string())?
+}
+
+/// `url` with the `sid` query parameter the extended protocol restores a session by.
+fn with_sid(url: &str, sid: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}sid={sid}")
+}
+
+/// TCP connect from `source` and the WebSocket upgrade, offering the token in the sub-protocol.
+async fn open(target: &Target, url: &str, source: Option<IpAddr>) -> Result<Connected, String> {
+    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    if let Some(subprotocol) = target.protocol.subprotocol() {
+        let protocols = format!("{subprotocol}, anycable-token.{}", target.token);
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_str(&protocols).map_err(|e| e.to_string())?,
+        );
+    }
+    let uri = request.uri();
+    let host = uri.host().ok_or("url without host")?;
+    let address: SocketAddr = format!("{host}:{}", uri.port_u16().unwrap_or(80))
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    let socket = if address.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(|e| e.to_string())?;
+    if let Some(source) = source {
+        socket
+            .bind(SocketAddr::new(source, 0))
+            .map_err(|e| e.to_string())?;
+    }
+    let stream = socket.connect(address).await.map_err(|e| e.to_string())?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let stream = TimestampedStream::new(stream).map_err(|e| e.to_string())?;
+    let (ws, _) = client_async(request, stream)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ws)
 }
 
 /// Engine.IO: waits for a text frame starting with `prefix`, answering pings (`2`) on the way.
@@ -126,81 +181,84 @@ async fn expect_prefix(ws: &mut Connected, prefix: &str) -> Result<(), String> {
     Err(format!("closed before {prefix}"))
 }
 
-async fn expect_type(ws: &mut Connected, wanted: &str) -> Result<(), String> {
+/// The fields of a cable control frame the generator acts on.
+#[derive(Deserialize)]
+struct ControlFrame {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    sid: Option<String>,
+    #[serde(default)]
+    restored: bool,
+}
+
+/// What a welcome said: the new session's id and whether an earlier session was restored.
+struct Welcome {
+    sid: Option<String>,
+    restored: bool,
+}
+
+async fn expect_welcome(ws: &mut Connected) -> Result<Welcome, String> {
+    let frame = expect_type(ws, "welcome").await?;
+    Ok(Welcome {
+        sid: frame.sid,
+        restored: frame.restored,
+    })
+}
+
+/// Waits for a frame of type `wanted`, skipping pings; anything else is an error.
+async fn expect_type(ws: &mut Connected, wanted: &str) -> Result<ControlFrame, String> {
     while let Some(message) = ws.next().await {
         if let Message::Text(text) = message.map_err(|e| e.to_string())? {
-            let frame: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-            match frame["type"].as_str() {
-                Some(t) if t == wanted => return Ok(()),
+            let frame: ControlFrame = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            match frame.kind.as_deref() {
+                Some(t) if t == wanted => return Ok(frame),
                 Some("ping") => {}
-                other => return Err(format!("expected {wanted}, got {other:?}")),
+                other => return Err(format!("expected {wanted}, got {other:?}: {text}")),
             }
         }
     }
     Err(format!("closed before {wanted}"))
 }
 
-/// Latencies (ms) of the broadcasts every client received, from the `t` (µs since the epoch)
-/// they carry: to their arrival in the client's socket, and to the generator reading them.
-#[derive(Default)]
-pub struct Latencies {
-    pub arrival: Vec<f64>,
-    pub read: Vec<f64>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-pub struct Receipts {
-    latencies: Arc<Mutex<Latencies>>,
-    readers: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Receipts {
-    pub fn collect(self) -> Latencies {
-        for reader in &self.readers {
-            reader.abort();
-        }
-        std::mem::take(&mut *self.latencies.lock().expect("latencies"))
+    #[test]
+    fn the_sid_is_added_as_a_query_parameter() {
+        assert_eq!(
+            with_sid("ws://127.0.0.1:8080/cable", "abc"),
+            "ws://127.0.0.1:8080/cable?sid=abc"
+        );
+        assert_eq!(
+            with_sid("ws://h/cable?jid=t", "abc"),
+            "ws://h/cable?jid=t&sid=abc"
+        );
     }
-}
 
-pub fn listen_all(clients: Vec<Connected>) -> Receipts {
-    let latencies = Arc::new(Mutex::new(Latencies::default()));
-    let readers = clients
-        .into_iter()
-        .map(|mut ws| {
-            let latencies = Arc::clone(&latencies);
-            tokio::spawn(async move {
-                while let Some(Ok(message)) = ws.next().await {
-                    let Message::Text(text) = message else {
-                        continue;
-                    };
-                    if text.as_str() == "2" {
-                        // Engine.IO ping: answer, or Socket.IO drops the client.
-                        let _ = ws.send(Message::text("3")).await;
-                    } else if let Some(sent) = sent_at(&text) {
-                        let read_us = now_micros().saturating_sub(sent);
-                        let arrival_us = ws.get_ref().last_arrival_us().saturating_sub(sent);
-                        let mut latencies = latencies.lock().expect("latencies");
-                        latencies.arrival.push(arrival_us as f64 / 1000.0);
-                        latencies.read.push(read_us as f64 / 1000.0);
-                    }
-                }
-            })
-        })
-        .collect();
-    Receipts { latencies, readers }
-}
+    #[test]
+    fn welcomes_say_whether_the_session_was_restored() {
+        let fresh: ControlFrame = serde_json::from_str(r#"{"type":"welcome","sid":"S1"}"#).unwrap();
+        assert_eq!((fresh.sid.as_deref(), fresh.restored), (Some("S1"), false));
+        let restored: ControlFrame = serde_json::from_str(
+            r#"{"type":"welcome","sid":"S2","restored":true,"restored_ids":["x"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (restored.sid.as_deref(), restored.restored),
+            (Some("S2"), true)
+        );
+        let legacy: ControlFrame = serde_json::from_str(r#"{"type":"welcome"}"#).unwrap();
+        assert_eq!((legacy.sid, legacy.restored), (None, false));
+    }
 
-/// The publish time carried by a broadcast: cable `{"message":{"t":…}}`, Socket.IO `42["message",{"t":…}]`.
-fn sent_at(text: &str) -> Option<u64> {
-    let frame: Value = serde_json::from_str(text.strip_prefix("42").unwrap_or(text)).ok()?;
-    frame["message"]["t"]
-        .as_u64()
-        .or_else(|| frame[1]["t"].as_u64())
-}
-
-pub fn now_micros() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
+    #[test]
+    fn each_cable_protocol_offers_its_subprotocol() {
+        assert_eq!(Protocol::Cable.subprotocol(), Some("actioncable-v1-json"));
+        assert_eq!(
+            Protocol::CableExt.subprotocol(),
+            Some("actioncable-v1-ext-json")
+        );
+        assert_eq!(Protocol::Socketio.subprotocol(), None);
+    }
 }

@@ -1,30 +1,47 @@
 //! Drives a cable server the way AnyCable clients do, from Rust so the client side is not the
-//! bottleneck: N clients connect with a JWT (sub-protocol) and subscribe to one signed stream,
-//! then a publisher POSTs timestamped broadcasts. Prints one JSON object of measurements.
+//! bottleneck. Scenarios: N clients connect with a JWT (sub-protocol) and subscribe to one signed
+//! stream, then a publisher POSTs timestamped broadcasts (`fan-out`); the same clients drop and
+//! reconnect with their session ids (`restore`); many streams filled with broadcasts for their
+//! history (`history`). Prints one JSON object of measurements.
 
 // Every `unsafe` block says why it holds.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod arrival;
+mod avalanche;
 mod client;
+mod fan_out;
+mod history;
 mod publisher;
+mod receipts;
+mod restore;
 mod stats;
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use anycable_core::{broadcast_key, Algorithm, Identificator, StreamSigner, Ttl};
+use anycable_core::{Algorithm, Identificator, StreamSigner, Ttl};
 use clap::Parser;
 use serde_json::json;
-use tokio::sync::Semaphore;
 
-use client::{Connected, Protocol, Target};
-use stats::Summary;
+use client::{Protocol, Target};
+
+/// What to measure.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+enum Scenario {
+    /// Connect avalanche, idle memory per connection, broadcast fan-out latency
+    FanOut,
+    /// Connect avalanche, every client dropped, every client reconnecting with `?sid=`
+    Restore,
+    /// Server memory for the history of many streams, filled by broadcasts
+    History,
+}
 
 #[derive(Parser, Debug)]
 #[command(about = "Load generator for AnyCable-compatible servers")]
 struct Args {
+    #[arg(long, value_enum, default_value_t = Scenario::FanOut)]
+    scenario: Scenario,
     /// WebSocket URL, such as ws://127.0.0.1:8080/cable or ws://…/socket.io/?EIO=4&transport=websocket
     #[arg(long)]
     url: String,
@@ -38,7 +55,7 @@ struct Args {
     secret: String,
     #[arg(long, default_value_t = 1000)]
     clients: usize,
-    /// Connections in flight at once during the avalanche
+    /// Connections in flight at once during an avalanche
     #[arg(long, default_value_t = 500)]
     concurrency: usize,
     /// Broadcasts to send after everyone is subscribed
@@ -46,12 +63,31 @@ struct Args {
     messages: usize,
     #[arg(long, default_value_t = 200)]
     interval_ms: u64,
-    /// Server process to read VmRSS from (idle memory per connection)
+    /// Restore: the pause between every client dropping and every client reconnecting
+    #[arg(long, default_value_t = 1000)]
+    restore_after_ms: u64,
+    /// History: streams to fill
+    #[arg(long, default_value_t = 10_000)]
+    history_streams: usize,
+    /// History: messages broadcast to each stream
+    #[arg(long, default_value_t = 100)]
+    history_messages: usize,
+    /// History: size of each message's JSON, in bytes
+    #[arg(long, default_value_t = 200)]
+    message_bytes: usize,
+    /// Server process to read VmRSS and CPU time from
     #[arg(long)]
     server_pid: Option<u32>,
     /// Local addresses to connect from, comma-separated (more source ports)
     #[arg(long, value_delimiter = ',')]
     source: Vec<IpAddr>,
+}
+
+impl Args {
+    /// The local address client `n` connects from, spread over `--source`.
+    fn source_for(&self, n: usize) -> Option<IpAddr> {
+        (!self.source.is_empty()).then(|| self.source[n % self.source.len()])
+    }
 }
 
 #[tokio::main]
@@ -72,88 +108,10 @@ async fn main() {
         identifier: json!({"channel": "$pubsub", "signed_stream_name": signed_stream}).to_string(),
         signed_stream,
     });
-
-    let rss_before = args.server_pid.and_then(stats::rss_kib);
-    let (clients, connect) = avalanche(&args, &target).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_after = args.server_pid.and_then(stats::rss_kib);
-
-    let receipts = client::listen_all(clients);
-    let server_cpu_before = args.server_pid.and_then(stats::cpu_ms);
-    let own_cpu_before = stats::cpu_ms(std::process::id());
-    let key = broadcast_key(args.secret.as_bytes());
-    let sent = publisher::send(
-        &args.broadcast_url,
-        &key,
-        args.messages,
-        Duration::from_millis(args.interval_ms),
-    )
-    .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let latencies = receipts.collect();
-    let connected = connect.samples.len();
-    // CPU per broadcast while fanning out (and idling the second after), server and generator.
-    let cpu_per_broadcast = |before: Option<f64>, after: Option<f64>| match (before, after) {
-        (Some(before), Some(after)) if sent > 0 => json!((after - before) / sent as f64),
-        _ => json!(null),
+    let report = match args.scenario {
+        Scenario::FanOut => fan_out::run(&args, &target).await,
+        Scenario::Restore => restore::run(&args, &target).await,
+        Scenario::History => history::run(&args).await,
     };
-    let server_cpu = cpu_per_broadcast(server_cpu_before, args.server_pid.and_then(stats::cpu_ms));
-    let own_cpu = cpu_per_broadcast(own_cpu_before, stats::cpu_ms(std::process::id()));
-
-    let report = json!({
-        "clients": args.clients,
-        "connected": connected,
-        "connect_failures": connect.failures,
-        "connect_ms": Summary::of(&connect.samples),
-        "idle_kib_per_connection": match (rss_before, rss_after) {
-            (Some(before), Some(after)) if connected > 0 => json!((after as f64 - before as f64) / connected as f64),
-            _ => json!(null),
-        },
-        "broadcasts_sent": sent,
-        "delivered": latencies.arrival.len(),
-        "expected": sent * connected,
-        "broadcast_ms": Summary::of(&latencies.arrival),
-        "broadcast_read_ms": Summary::of(&latencies.read),
-        "server_cpu_ms_per_broadcast": server_cpu,
-        "generator_cpu_ms_per_broadcast": own_cpu,
-    });
     println!("{report}");
-}
-
-struct ConnectResults {
-    samples: Vec<f64>,
-    failures: usize,
-}
-
-/// Opens every client at once (bounded by `concurrency`); times TCP connect -> confirmation.
-async fn avalanche(args: &Args, target: &Arc<Target>) -> (Vec<Connected>, ConnectResults) {
-    let permits = Arc::new(Semaphore::new(args.concurrency));
-    let tasks: Vec<_> = (0..args.clients)
-        .map(|n| {
-            let target = Arc::clone(target);
-            let permits = Arc::clone(&permits);
-            let source = (!args.source.is_empty()).then(|| args.source[n % args.source.len()]);
-            tokio::spawn(async move {
-                let _permit = permits.acquire_owned().await.expect("open semaphore");
-                let started = Instant::now();
-                let connected = client::connect(&target, source).await?;
-                Ok::<_, String>((connected, started.elapsed().as_secs_f64() * 1000.0))
-            })
-        })
-        .collect();
-    let mut clients = Vec::with_capacity(args.clients);
-    let mut results = ConnectResults {
-        samples: Vec::with_capacity(args.clients),
-        failures: 0,
-    };
-    for task in tasks {
-        match task.await {
-            Ok(Ok((connected, ms))) => {
-                clients.push(connected);
-                results.samples.push(ms);
-            }
-            _ => results.failures += 1,
-        }
-    }
-    (clients, results)
 }

@@ -4,27 +4,16 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::client::now_micros;
+use crate::receipts::now_micros;
 
 /// POSTs `count` timestamped ~200-byte broadcasts to an AnyCable HTTP broadcast endpoint, one every
 /// `interval`; returns how many were accepted (HTTP 2xx).
 pub async fn send(url: &str, key: &str, count: usize, interval: Duration) -> usize {
-    let Some((address, path)) = url
-        .strip_prefix("http://")
-        .and_then(|rest| rest.split_once('/'))
-    else {
-        eprintln!("broadcast URL must be http://host:port/path");
-        return 0;
-    };
     let mut accepted = 0;
     for n in 0..count {
         let data = json!({"n": n, "t": now_micros(), "pad": "x".repeat(160)}).to_string();
         let body = json!({"stream": "bench", "data": data}).to_string();
-        let request = format!(
-            "POST /{path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        if post(address, &request).await {
+        if post(url, key, &body).await {
             accepted += 1;
         }
         tokio::time::sleep(interval).await;
@@ -32,7 +21,19 @@ pub async fn send(url: &str, key: &str, count: usize, interval: Duration) -> usi
     accepted
 }
 
-async fn post(address: &str, request: &str) -> bool {
+/// POSTs one JSON body (a publication or an array of them) with the broadcast key; true on 2xx.
+pub async fn post(url: &str, key: &str, body: &str) -> bool {
+    let Some((address, path)) = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split_once('/'))
+    else {
+        eprintln!("broadcast URL must be http://host:port/path");
+        return false;
+    };
+    let request = format!(
+        "POST /{path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
     let Ok(mut stream) = TcpStream::connect(address).await else {
         return false;
     };

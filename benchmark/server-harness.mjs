@@ -1,0 +1,79 @@
+// What the server benchmarks share: contender processes (each stopped before exit), the Rust
+// load generator (crates/loadgen) run against them, and the formatting of their figures.
+import { spawn, execFileSync } from 'node:child_process'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const LOADGEN = process.env.LOADGEN ?? `${ROOT}target/release/anycable-loadgen`
+const SECRET = 'bench-server-secret'
+
+/** Clients in the avalanche, idle memory and large fan-out runs. */
+export const LARGE = Number(process.env.BENCH_CLIENTS ?? 10000)
+/** Clients in the small fan-out runs. */
+export const SMALL = Number(process.env.BENCH_SMALL ?? 1000)
+/** Broadcasts per fan-out run, ~200 bytes, 200 ms apart. */
+export const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20)
+
+const running = new Set()
+/** Stops every contender still running. */
+export const stopAll = () => running.forEach(child => child.kill('SIGKILL'))
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    stopAll()
+    process.exit(1)
+  })
+}
+
+/** Starts `benchmark/peers/<script>` with `env` added; resolves with the process and its port. */
+function startContender(contender) {
+  const child = spawn(process.execPath, [`${ROOT}benchmark/peers/${contender.script}`], {
+    env: { ...process.env, ...contender.env, SECRET, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  running.add(child)
+  child.once('exit', () => running.delete(child))
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', chunk => {
+      const port = /listening (\d+)/.exec(String(chunk))?.[1]
+      if (port) resolve({ child, port })
+    })
+    child.once('exit', code => reject(new Error(`${contender.name} exited with ${code}`)))
+  })
+}
+
+let sourceOctet = 10
+/**
+ * Runs the load generator once against a fresh process of `contender` with `args` added, from
+ * `sources` fresh loopback addresses (earlier runs' TIME_WAIT sockets stay out of the way);
+ * returns the generator's JSON report.
+ */
+export async function loadgen(contender, args, { sources = 2 } = {}) {
+  const { child, port } = await startContender(contender)
+  const from = Array.from({ length: sources }, () => `127.0.0.${sourceOctet++}`).join(',')
+  try {
+    const output = execFileSync(
+      LOADGEN,
+      [
+        `--protocol=${contender.protocol}`,
+        `--url=ws://127.0.0.1:${port}${contender.path}`,
+        `--broadcast-url=http://127.0.0.1:${port}/_broadcast`,
+        `--secret=${SECRET}`,
+        `--server-pid=${child.pid}`,
+        `--source=${from}`,
+        ...args,
+      ],
+      { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 240_000 },
+    )
+    return JSON.parse(output)
+  } finally {
+    child.kill('SIGKILL')
+  }
+}
+
+/** Milliseconds with one decimal, or a dash when there is no figure. */
+export const ms = value => (value === undefined || value === null ? '—' : value.toFixed(1))
+
+/** The machine the figures come from. */
+export const machine = () =>
+  `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`
