@@ -1,6 +1,8 @@
 //! Who is connecting: the token transports (header > sub-protocol > query), the sub-protocol the
 //! server answers with, and the auth decision table of AnyCable's JWT identification.
 
+use std::time::SystemTime;
+
 use hyper::header::{HeaderMap, SEC_WEBSOCKET_PROTOCOL};
 
 use crate::protocol::{DisconnectReason, Protocol};
@@ -25,9 +27,10 @@ pub struct IdentitySettings {
 /// The outcome of authentication at connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Verdict {
-    /// A valid token; `identifiers` is its `ext` JSON.
+    /// A valid token; `identifiers` is its `ext` JSON, `expires_at` its `exp` (if any).
     Identified {
         identifiers: String,
+        expires_at: Option<SystemTime>,
     },
     /// No token, and the application decides (its `connect`).
     AskApplication,
@@ -76,8 +79,11 @@ fn offered_protocols(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 /// AnyCable's decision table: a bad token never falls back; a missing one may (anonymous).
 pub(crate) fn authenticate(settings: &IdentitySettings, token: Option<&str>) -> Verdict {
     match (token, &settings.identificator) {
-        (Some(token), Some(identificator)) => match identificator.verify(token) {
-            Ok(identifiers) => Verdict::Identified { identifiers },
+        (Some(token), Some(identificator)) => match identificator.verify_expiring(token) {
+            Ok(verified) => Verdict::Identified {
+                identifiers: verified.identifiers,
+                expires_at: verified.expires_at,
+            },
             Err(TokenError::Expired) => Verdict::Refused(DisconnectReason::TokenExpired),
             Err(TokenError::Unauthorized(_)) => Verdict::Refused(DisconnectReason::Unauthorized),
         },
@@ -185,14 +191,17 @@ mod tests {
             noauth: false,
             application: false,
         };
-        let valid = token(b"s", u64::MAX / 2);
+        let valid = token(b"s", 4_000_000_000);
         let expired = token(b"s", 1);
         let forged = token(b"other", u64::MAX / 2);
         let plain = with_secret();
         assert_eq!(
             authenticate(&plain, Some(&valid)),
             Verdict::Identified {
-                identifiers: r#"{"user_id":1}"#.into()
+                identifiers: r#"{"user_id":1}"#.into(),
+                expires_at: Some(
+                    SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(4_000_000_000)
+                ),
             }
         );
         assert_eq!(

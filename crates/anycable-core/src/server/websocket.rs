@@ -17,6 +17,7 @@ use tokio_tungstenite::WebSocketStream;
 use super::response::{text, HttpResponse};
 use super::{ConnectionGuard, Shared};
 use crate::identity::{authenticate, find_token, select_protocol};
+use crate::protocol::{PingOverrides, Protocol};
 use crate::rpc::Env;
 use crate::session::{self, Peer, SessionContext};
 
@@ -77,6 +78,7 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
     let protocol = select_protocol(headers);
     let token = find_token(headers, request.uri().query(), &settings.identity.jwt_param);
     let verdict = authenticate(&settings.identity, token.as_deref());
+    let pings = PingOverrides::from_query(request.uri().query());
     // Never from the request (a client could pick another's id): rand's thread RNG is a CSPRNG
     // (ChaCha, seeded and reseeded from the OS).
     let sid = Alphanumeric.sample_string(&mut rand::rng(), 21);
@@ -117,6 +119,9 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
                 id,
                 sid,
                 verdict,
+                // A client that offered neither protocol is spoken to in the plain one.
+                protocol: protocol.unwrap_or(Protocol::Plain),
+                pings,
                 env,
             },
         )

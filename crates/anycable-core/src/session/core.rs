@@ -114,7 +114,7 @@ impl Session {
     pub(super) fn open(&mut self, verdict: Verdict) -> Effects {
         match verdict {
             Verdict::Refused(reason) => Effects::end(reason),
-            Verdict::Identified { identifiers } => {
+            Verdict::Identified { identifiers, .. } => {
                 self.identifiers = identifiers;
                 Effects::send(protocol::welcome(&self.sid))
             }
@@ -136,12 +136,14 @@ impl Session {
                 self.whisper(&identifier, &data);
                 Effects::default()
             }
+            Command::Ping => Effects::send(protocol::pong()),
+            // A pong needs no answer: arriving at all is what keeps the client alive (the socket
+            // loop counts every frame it reads).
+            Command::Pong => Effects::default(),
             Command::History { .. }
             | Command::Join { .. }
             | Command::Leave { .. }
             | Command::PresenceInfo { .. }
-            | Command::Ping
-            | Command::Pong
             | Command::Unknown => Effects::default(),
         }
     }
@@ -295,6 +297,17 @@ mod tests {
         let (_, refused) = server.open(Verdict::Refused(DisconnectReason::TokenExpired));
         assert!(refused.frames.is_empty());
         assert_eq!(refused.disconnect, Some(DisconnectReason::TokenExpired));
+    }
+
+    #[test]
+    fn a_client_ping_is_answered_with_a_pong_and_a_pong_with_nothing() {
+        let mut server = Server::new(options(), false);
+        let mut client = server.client();
+        let ping = client.session.handle(Command::Ping);
+        assert_eq!(texts(&ping), [r#"{"type":"pong"}"#]);
+        assert!(ping.call.is_none() && ping.disconnect.is_none());
+        let pong = client.session.handle(Command::Pong);
+        assert!(pong.frames.is_empty() && pong.call.is_none() && pong.disconnect.is_none());
     }
 
     #[test]

@@ -6,10 +6,12 @@
 mod application;
 mod budget;
 mod core;
+mod pong_deadline;
 mod settings;
 mod socket;
 #[cfg(test)]
 mod testing;
+mod token_expiry;
 
 use std::sync::Arc;
 
@@ -17,6 +19,7 @@ use tokio::sync::watch;
 
 use crate::hub::{Hub, SessionId};
 use crate::identity::Verdict;
+use crate::protocol::{PingOverrides, Protocol};
 use crate::rpc::Env;
 
 pub use self::core::MAX_IDENTIFIER_BYTES;
@@ -31,12 +34,15 @@ pub(crate) struct SessionContext {
     pub shutdown: watch::Receiver<bool>,
 }
 
-/// Who connected: the session id for the welcome frame, the auth verdict, and the request as the
+/// Who connected: the session id for the welcome frame, the auth verdict, the negotiated
+/// sub-protocol, the ping settings its query asked for (`?pi=`, `?ptp=`), and the request as the
 /// application sees it (`env`; kept only when there is an application, boxed so that sessions
 /// without one carry a pointer instead of an empty `Env`).
 pub(crate) struct Peer {
     pub id: SessionId,
     pub sid: String,
     pub verdict: Verdict,
+    pub protocol: Protocol,
+    pub pings: PingOverrides,
     pub env: Option<Box<Env>>,
 }

@@ -21,24 +21,45 @@ use tokio_tungstenite::WebSocketStream;
 use super::application::AppReply;
 use super::budget::CommandBudget;
 use super::core::{Effects, Session};
+use super::pong_deadline::PongDeadline;
+use super::token_expiry::expiry_timer;
 use super::{Peer, SessionContext};
 use crate::identity::Verdict;
 use crate::outbox::{Outbox, OutboxReceiver, Received};
-use crate::protocol::{self, Command, DisconnectReason, Frame, TimestampPrecision};
+use crate::protocol::{self, Command, DisconnectReason, Frame, Protocol, TimestampPrecision};
 
 /// How long one write may take before the client is considered gone (AnyCable's default).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Runs a connection to its end.
-pub(crate) async fn run<S>(ws: WebSocketStream<S>, context: SessionContext, peer: Peer)
+/// Runs a connection to its end. Everything is set up before the future starts: an `async fn`
+/// would keep its arguments in the future beside what is built from them, for the session's
+/// whole life.
+pub(crate) fn run<S>(
+    ws: WebSocketStream<S>,
+    context: SessionContext,
+    peer: Peer,
+) -> impl Future<Output = ()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let settings = &context.settings;
     let (outbox, queued) = Outbox::new(settings.outgoing_queue, settings.max_outgoing_bytes);
     let pace = Pace {
-        ping_interval: settings.ping_interval,
+        ping_interval: peer.pings.interval.unwrap_or(settings.ping_interval),
+        precision: peer.pings.precision.unwrap_or_default(),
         command_rate: settings.command_rate,
+    };
+    let deadlines = Deadlines {
+        // Boxed, and only for the sessions that have them: most have neither.
+        pong: (peer.protocol == Protocol::Extended && !settings.pong_timeout.is_zero())
+            .then(|| Box::new(PongDeadline::new(settings.pong_timeout))),
+        expiry: match &peer.verdict {
+            Verdict::Identified {
+                expires_at: Some(expires_at),
+                ..
+            } if settings.disconnect_on_token_expiry => expiry_timer(*expires_at),
+            _ => None,
+        },
     };
     let session = Session::new(
         peer.id,
@@ -53,21 +74,37 @@ where
         session,
         budget: CommandBudget::new(Instant::now()),
     };
-    let exit = match connection.open(peer.verdict).await {
-        Opened::Welcomed => connection.read_loop(queued, context.shutdown, pace).await,
-        Opened::Gone => Exit::Gone,
-        Opened::Refused => return,
-    };
-    // Boxed: it runs once, and inline its state would enlarge every idle session.
-    Box::pin(connection.finish(exit)).await;
+    let (verdict, shutdown) = (peer.verdict, context.shutdown);
+    async move {
+        let exit = match connection.open(verdict).await {
+            Opened::Welcomed => {
+                connection
+                    .read_loop(queued, shutdown, pace, deadlines)
+                    .await
+            }
+            Opened::Gone => Exit::Gone,
+            Opened::Refused => return,
+        };
+        // Boxed: it runs once, and inline its state would enlarge every idle session.
+        Box::pin(connection.finish(exit)).await;
+    }
 }
 
 /// The timing options the socket loop reads.
 #[derive(Clone, Copy)]
 struct Pace {
     ping_interval: Duration,
+    /// The unit of the pings' timestamps.
+    precision: TimestampPrecision,
     /// Commands per second a client may send (a burst of as many).
     command_rate: u32,
+}
+
+/// What ends a session at a time of its own: an extended-protocol client's silence after a ping
+/// (`pongTimeout`) and its token's expiry (`disconnectOnTokenExpiry`); each `None` when off.
+struct Deadlines {
+    pong: Option<Box<PongDeadline>>,
+    expiry: Option<Pin<Box<Sleep>>>,
 }
 
 struct Connection<S> {
@@ -104,6 +141,9 @@ enum Next {
 }
 
 type PendingReply = Pin<Box<dyn Future<Output = AppReply> + Send>>;
+
+/// What one read from the client gives: a message, an error, or `None` at the end.
+type Incoming = Option<Result<Message, WsError>>;
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Authenticates (asking the application's `connect` if the verdict says so) and welcomes or
@@ -147,6 +187,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         mut queued: OutboxReceiver,
         mut shutdown: watch::Receiver<bool>,
         pace: Pace,
+        mut deadlines: Deadlines,
     ) -> Exit {
         let interval = pace.ping_interval;
         // The first ping comes at a random moment in [0.5, 1.5) intervals so that clients that
@@ -176,6 +217,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             let next = tokio::select! {
                 biased;
                 _ = shutdown.changed() => Next::Exit(Exit::Disconnect(DisconnectReason::ServerRestart)),
+                _ = async { deadlines.expiry.as_mut().expect("guarded").await }, if deadlines.expiry.is_some() => {
+                    Next::Exit(Exit::Disconnect(DisconnectReason::TokenExpired))
+                }
                 received = queued.recv() => match received {
                     Received::Frame(frame) => {
                         if self.write_batch(frame, &mut queued).await {
@@ -191,7 +235,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     Box::pin(self.take_reply(reply)).await
                 }
                 _ = pings.tick() => {
-                    if self.write(protocol::ping(unix_time(), TimestampPrecision::Seconds)).await {
+                    if self.write(protocol::ping(unix_time(), pace.precision)).await {
+                        if let Some(pong) = deadlines.pong.as_mut() {
+                            pong.pinged();
+                        }
                         Next::Read
                     } else {
                         Next::Exit(Exit::Gone)
@@ -201,7 +248,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     throttle = None;
                     Next::Read
                 }
-                incoming = self.next_incoming(rate), if pending.is_none() && throttle.is_none() => match incoming {
+                incoming = self.next_incoming(rate), if pending.is_none() && throttle.is_none() => match heard(&mut deadlines.pong, incoming) {
                     Some(Ok(Message::Text(text))) => match Command::parse(&text) {
                         Ok(command) => Box::pin(self.take_command(command)).await,
                         Err(_) => Next::Exit(Exit::Close(CloseCode::Invalid, "Malformed JSON")),
@@ -216,6 +263,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     Some(Err(WsError::Protocol(_))) => Next::Exit(Exit::Close(CloseCode::Protocol, "Protocol error")),
                     Some(Err(_)) => Next::Exit(Exit::Gone),
                 },
+                // Only while the client is being read: its answer may be waiting unread behind an
+                // application call or the command budget, and a frame ready now comes first.
+                _ = async { deadlines.pong.as_mut().expect("guarded").passed().await }, if deadlines.pong.is_some() && pending.is_none() && throttle.is_none() => {
+                    Next::Exit(Exit::Disconnect(DisconnectReason::NoPong))
+                }
             };
             match next {
                 Next::Read => {}
@@ -226,7 +278,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     }
 
     /// The next message from the client, counted against its command budget.
-    async fn next_incoming(&mut self, rate: u32) -> Option<Result<Message, WsError>> {
+    async fn next_incoming(&mut self, rate: u32) -> Incoming {
         let incoming = self.ws.next().await;
         self.budget.spend(Instant::now(), rate);
         incoming
@@ -320,6 +372,15 @@ fn close_for(reason: DisconnectReason) -> (CloseCode, &'static str) {
         DisconnectReason::NoPong => (CloseCode::Normal, "No pong"),
         DisconnectReason::Remote => (CloseCode::Normal, "Closed by the application"),
     }
+}
+
+/// Passes what was read on, telling the pong deadline (if any) when it is a frame: any frame
+/// from the client shows it is alive.
+fn heard(pong: &mut Option<Box<PongDeadline>>, incoming: Incoming) -> Incoming {
+    if let (Some(pong), Some(Ok(_))) = (pong.as_mut(), &incoming) {
+        pong.heard();
+    }
+    incoming
 }
 
 fn unix_time() -> Duration {

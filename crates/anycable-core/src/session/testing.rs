@@ -103,6 +103,7 @@ impl Server {
     pub(super) fn client(&mut self) -> Client {
         self.open(Verdict::Identified {
             identifiers: r#"{"user":"u1"}"#.into(),
+            expires_at: None,
         })
         .0
     }

@@ -1,4 +1,5 @@
 use std::mem::MaybeUninit;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64_simd::{Out, URL_SAFE_NO_PAD};
 use serde::Deserialize;
@@ -45,6 +46,15 @@ fn known_headers() -> Vec<(String, Algorithm)> {
 
 static KNOWN_HEADERS: std::sync::LazyLock<Vec<(String, Algorithm)>> =
     std::sync::LazyLock::new(known_headers);
+
+/// What a valid token says: who connected, and until when the token is valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct VerifiedToken {
+    /// The `ext` claim: the connection identifiers (JSON).
+    pub identifiers: String,
+    /// The `exp` claim; `None` without one (or one too far ahead for the clock to represent).
+    pub expires_at: Option<SystemTime>,
+}
 
 #[derive(Deserialize)]
 struct Header<'a> {
@@ -130,6 +140,11 @@ impl Identificator {
         self.verify_at(token, unix_now() as f64)
     }
 
+    /// As `verify`, with the token's expiry too, for sessions that end when it passes.
+    pub(crate) fn verify_expiring(&self, token: &str) -> Result<VerifiedToken, TokenError> {
+        self.verify_token(token, unix_now() as f64, String::new())
+    }
+
     /// As `verify`, decoding the identifiers into `buffer`'s allocation, so a caller verifying
     /// many tokens can hand the returned string back and allocate once.
     pub fn verify_reusing(&self, token: &str, buffer: String) -> Result<String, TokenError> {
@@ -148,6 +163,16 @@ impl Identificator {
         now: f64,
         buffer: String,
     ) -> Result<String, TokenError> {
+        self.verify_token(token, now, buffer)
+            .map(|verified| verified.identifiers)
+    }
+
+    fn verify_token(
+        &self,
+        token: &str,
+        now: f64,
+        buffer: String,
+    ) -> Result<VerifiedToken, TokenError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(Invalid::TooLong.into());
         }
@@ -160,7 +185,8 @@ impl Identificator {
             return Err(Invalid::BadSignature.into());
         }
         let claims = decode_payload(payload, |json| ReceivedClaims::parse(json, buffer))?;
-        if let Some(exp) = claims.expires_at()? {
+        let exp = claims.expires_at()?;
+        if let Some(exp) = exp {
             if now >= exp {
                 return Err(TokenError::Expired);
             }
@@ -170,8 +196,17 @@ impl Identificator {
                 return Err(Invalid::NotYetValid.into());
             }
         }
-        Ok(claims.into_identifiers()?)
+        Ok(VerifiedToken {
+            identifiers: claims.into_identifiers()?,
+            expires_at: exp.and_then(system_time),
+        })
     }
+}
+
+/// Seconds since the epoch as a clock time; `None` before the epoch or beyond what it represents.
+fn system_time(seconds: f64) -> Option<SystemTime> {
+    let since_epoch = Duration::try_from_secs_f64(seconds).ok()?;
+    UNIX_EPOCH.checked_add(since_epoch)
 }
 
 /// The header, payload and signature of a compact JWS. A payload holding another dot is left

@@ -4,8 +4,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{decode, encode, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{json, Value};
+use std::time::{Duration, UNIX_EPOCH};
 
 use super::clock::unix_now;
+use super::identificator::VerifiedToken;
 use super::*;
 
 const SECRET: &[u8] = b"s3cr3t";
@@ -87,6 +89,41 @@ fn verify_reusing_decodes_into_the_given_allocation() {
         ours.verify_reusing("not.a.token", identifiers),
         Err(TokenError::Unauthorized(Invalid::Malformed))
     );
+}
+
+#[test]
+fn verify_expiring_tells_when_the_token_expires() {
+    let now = unix_now();
+    let expiring = hs256().generate_with(IDS, now, now + 60);
+    assert_eq!(
+        hs256().verify_expiring(&expiring),
+        Ok(VerifiedToken {
+            identifiers: IDS.into(),
+            expires_at: Some(UNIX_EPOCH + Duration::from_secs(now + 60)),
+        })
+    );
+    let fractional = foreign(
+        jsonwebtoken::Algorithm::HS256,
+        json!({"ext": IDS, "exp": now as f64 + 60.5}),
+        SECRET,
+    );
+    assert_eq!(
+        hs256().verify_expiring(&fractional).unwrap().expires_at,
+        Some(UNIX_EPOCH + Duration::from_secs_f64(now as f64 + 60.5))
+    );
+    for never in [json!({"ext": IDS}), json!({"ext": IDS, "exp": 1e300})] {
+        let token = foreign(jsonwebtoken::Algorithm::HS256, never.clone(), SECRET);
+        assert_eq!(
+            hs256().verify_expiring(&token),
+            Ok(VerifiedToken {
+                identifiers: IDS.into(),
+                expires_at: None,
+            }),
+            "{never}"
+        );
+    }
+    let expired = hs256().generate_with(IDS, now - 60, now - 1);
+    assert_eq!(hs256().verify_expiring(&expired), Err(TokenError::Expired));
 }
 
 #[test]
