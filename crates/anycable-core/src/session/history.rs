@@ -6,7 +6,9 @@
 //! How: while a subscription's history request is in flight, its live kept frames are held back;
 //! the replay then skips what the subscription already got, and remembers per stream the last
 //! offset delivered (or known to the client), so that held and later live frames at or below it
-//! are dropped. Only sessions that asked for history keep this state (boxed, `None` otherwise).
+//! are dropped. Only sessions that asked for history keep this state (boxed, `None` otherwise), so
+//! the guarantee holds from a subscription's first history request on — the extended JS client
+//! sends one with every subscribe.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -229,4 +231,291 @@ fn mark_of<'a>(marks: &'a mut Vec<(Box<str>, u64)>, stream: &str) -> &'a mut u64
         }
     };
     &mut marks[index].1
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+    use serde_json::{json, Value};
+
+    use super::super::testing::*;
+    use super::*;
+    use crate::protocol::{Command, StreamPosition};
+    use crate::session::SessionSettings;
+
+    fn since(seconds: u64) -> HistoryAsk {
+        Ok(HistoryRequest {
+            since: Some(seconds),
+            streams: vec![],
+        })
+    }
+
+    fn after(stream: &str, epoch: &str, offset: u64) -> HistoryAsk {
+        Ok(HistoryRequest {
+            since: None,
+            streams: vec![(
+                stream.to_owned(),
+                StreamPosition {
+                    epoch: epoch.to_owned(),
+                    offset,
+                },
+            )],
+        })
+    }
+
+    fn subscribe(identifier: &str, history: Option<HistoryAsk>) -> Command {
+        Command::Subscribe {
+            identifier: identifier.into(),
+            history,
+            presence: None,
+        }
+    }
+
+    /// Carries out the broker call of `effects` (the memory broker answers at once) and applies
+    /// its reply.
+    fn answer_broker(client: &mut Client, effects: Effects) -> Effects {
+        let call = effects.broker.expect("a broker call");
+        let reply = call.send().now_or_never().expect("answered at once");
+        client.session.apply_broker(reply)
+    }
+
+    /// Each frame as (its type or "data", its offset if any).
+    fn shapes(frames: &[String]) -> Vec<(String, Option<u64>)> {
+        frames
+            .iter()
+            .map(|frame| {
+                let value: Value = serde_json::from_str(frame).unwrap();
+                let kind = value["type"].as_str().unwrap_or("data").to_owned();
+                (kind, value["offset"].as_u64())
+            })
+            .collect()
+    }
+
+    fn texts_of(effects: &Effects) -> Vec<String> {
+        texts(effects).into_iter().map(str::to_owned).collect()
+    }
+
+    fn data(offset: u64) -> (String, Option<u64>) {
+        ("data".to_owned(), Some(offset))
+    }
+
+    fn kind(name: &str) -> (String, Option<u64>) {
+        (name.to_owned(), None)
+    }
+
+    /// The epoch of the server's broker, read from a frame of `stream`.
+    fn epoch_of(frame: &str) -> String {
+        let value: Value = serde_json::from_str(frame).unwrap();
+        value["epoch"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn subscribe_with_since_confirms_replays_then_confirms_history() {
+        let mut server = Server::with_broker(options(), 100);
+        server.publish("chat", 1);
+        server.publish("chat", 2);
+        let mut client = server.client();
+        let lobby = public("chat");
+        let effects = client.session.handle(subscribe(&lobby, Some(since(1))));
+        assert_eq!(texts_of(&effects), [confirmed(&lobby)]);
+        let replay = answer_broker(&mut client, effects);
+        let frames = texts_of(&replay);
+        assert_eq!(shapes(&frames), [data(1), data(2), kind("confirm_history")]);
+        let first: Value = serde_json::from_str(&frames[0]).unwrap();
+        assert_eq!(first["identifier"], lobby.as_str());
+        assert_eq!(first["message"], json!({"n": 1}));
+        assert_eq!(first["stream_id"], "chat");
+    }
+
+    #[test]
+    fn without_a_broker_or_with_a_malformed_request_history_is_rejected() {
+        let lobby = public("chat");
+        let mut server = Server::new(options(), false);
+        let mut client = server.client();
+        let effects = client.session.handle(subscribe(&lobby, Some(since(1))));
+        assert_eq!(
+            shapes(&texts_of(&effects)),
+            [kind("confirm_subscription"), kind("reject_history")]
+        );
+        assert!(effects.broker.is_none());
+
+        let mut server = Server::with_broker(options(), 100);
+        let mut client = server.client();
+        let effects = client
+            .session
+            .handle(subscribe(&lobby, Some(Err(MalformedHistory))));
+        assert_eq!(
+            shapes(&texts_of(&effects)),
+            [kind("confirm_subscription"), kind("reject_history")]
+        );
+    }
+
+    #[test]
+    fn history_for_an_unknown_subscription_sends_nothing() {
+        let mut server = Server::with_broker(options(), 100);
+        let mut client = server.client();
+        let effects = client.session.handle(Command::History {
+            identifier: public("chat"),
+            request: since(1),
+        });
+        assert!(effects.frames.is_empty() && effects.broker.is_none());
+    }
+
+    #[test]
+    fn by_offset_replays_what_followed_and_fails_when_some_is_gone() {
+        let mut server = Server::with_broker(options(), 3);
+        let mut client = server.client();
+        let lobby = public("chat");
+        // As the JS client does: history on the first subscribe (nothing to replay yet).
+        let effects = client.session.handle(subscribe(&lobby, Some(since(1))));
+        let _ = answer_broker(&mut client, effects);
+        for n in 1..=5 {
+            server.publish("chat", n);
+        }
+        let live = client.delivered();
+        assert_eq!(live.len(), 5);
+        let epoch = epoch_of(&live[0]);
+        let ask = |offset| Command::History {
+            identifier: lobby.clone(),
+            request: after("chat", &epoch, offset),
+        };
+        // Offset 2 with a limit of 3: 3, 4 and 5 are all kept, so nothing is missing.
+        let effects = client.session.handle(ask(2));
+        let replay = answer_broker(&mut client, effects);
+        assert_eq!(
+            shapes(&texts_of(&replay)),
+            [kind("confirm_history")],
+            "already delivered to this subscription: not again"
+        );
+        let mut other = server.client();
+        let _ = other.session.handle(subscribe(&lobby, None));
+        let effects = other.session.handle(ask(2));
+        let replay = answer_broker(&mut other, effects);
+        assert_eq!(
+            shapes(&texts_of(&replay)),
+            [data(3), data(4), data(5), kind("confirm_history")]
+        );
+        let effects = other.session.handle(ask(1));
+        let replay = answer_broker(&mut other, effects);
+        assert_eq!(shapes(&texts_of(&replay)), [kind("reject_history")]);
+    }
+
+    #[test]
+    fn live_frames_wait_for_the_replay_and_never_come_twice_or_out_of_order() {
+        let mut server = Server::with_broker(options(), 100);
+        let mut client = server.client();
+        let lobby = public("chat");
+        let effects = client.session.handle(subscribe(&lobby, Some(since(1))));
+        let _ = answer_broker(&mut client, effects);
+        server.publish("chat", 1);
+        let live = client.delivered();
+        assert_eq!(shapes(&live), [data(1)]);
+        let epoch = epoch_of(&live[0]);
+        let effects = client.session.handle(Command::History {
+            identifier: lobby.clone(),
+            request: after("chat", &epoch, 0),
+        });
+        // Published while the request is in flight: held back, then sent once after the replay.
+        server.publish("chat", 2);
+        assert!(client.delivered().is_empty(), "held back");
+        let replay = answer_broker(&mut client, effects);
+        assert_eq!(
+            shapes(&texts_of(&replay)),
+            [data(2), kind("confirm_history")],
+            "1 was delivered live, 2 replayed once"
+        );
+        // Registered before the replay read it, fanned out after: a duplicate, dropped.
+        let broker = server.broker.clone().unwrap();
+        let position = broker
+            .register("chat", Arc::from("3"))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
+        let effects = client.session.handle(Command::History {
+            identifier: lobby.clone(),
+            request: after("chat", &epoch, 2),
+        });
+        let replay = answer_broker(&mut client, effects);
+        assert_eq!(
+            shapes(&texts_of(&replay)),
+            [data(3), kind("confirm_history")]
+        );
+        let message = RawValue::from_string("3".into()).unwrap();
+        server
+            .hub
+            .broadcast("chat", &message, None, Some(&position));
+        assert!(client.delivered().is_empty(), "offset 3 again");
+        server.publish("chat", 4);
+        assert_eq!(shapes(&client.delivered()), [data(4)]);
+    }
+
+    #[test]
+    fn too_many_held_frames_mean_too_slow() {
+        let mut server = Server::with_broker(
+            SessionSettings {
+                outgoing_queue: 2,
+                ..options()
+            },
+            100,
+        );
+        let mut client = server.client();
+        let lobby = public("chat");
+        let effects = client.session.handle(subscribe(&lobby, Some(since(1))));
+        assert!(effects.broker.is_some());
+        for n in 1..=3 {
+            server.publish("chat", n);
+        }
+        let mut admitted = Vec::new();
+        while let Some(queued) = client.outbox.try_recv() {
+            admitted.push(client.session.admit(queued));
+        }
+        assert!(matches!(
+            admitted.as_slice(),
+            [Admit::Skip, Admit::Skip, Admit::TooSlow]
+        ));
+    }
+
+    #[test]
+    fn an_application_subscribe_answers_history_only_once_confirmed() {
+        let mut server = Server::with_broker(options(), 100);
+        let mut client = server.client();
+        let call = client
+            .session
+            .handle(subscribe(&chat(1), Some(since(1))))
+            .call;
+        assert!(call.is_none(), "no application in this server");
+        let mut server = Server::new(options(), true);
+        server.broker = Server::with_broker(options(), 100).broker;
+        for (status, expected) in [
+            (0, vec![kind("reject_subscription")]),
+            (1, vec![kind("confirm_subscription")]),
+        ] {
+            let mut client = server.client();
+            let call = client
+                .session
+                .handle(subscribe(&chat(1), Some(since(1))))
+                .call
+                .expect("the application decides");
+            let effects = client.session.apply(answer(
+                call,
+                json!({"status": status, "transmissions": if status == 1 { vec![confirmed(&chat(1))] } else { vec![] }}),
+            ));
+            assert_eq!(shapes(&texts_of(&effects)), expected);
+            assert_eq!(effects.broker.is_some(), status == 1, "status {status}");
+        }
+    }
+
+    #[test]
+    fn unsubscribing_forgets_the_replay_bookkeeping() {
+        let mut server = Server::with_broker(options(), 100);
+        let mut client = server.client();
+        let lobby = public("chat");
+        let effects = client.session.handle(subscribe(&lobby, Some(since(1))));
+        let _ = answer_broker(&mut client, effects);
+        assert!(client.session.replay.is_some());
+        let _ = client
+            .session
+            .handle(Command::Unsubscribe { identifier: lobby });
+        assert!(client.session.replay.is_none());
+    }
 }
