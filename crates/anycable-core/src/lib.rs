@@ -9,7 +9,8 @@
 #![warn(unreachable_pub)]
 
 mod broadcast;
-#[allow(dead_code)] // wired in by the session/hub work
+#[allow(dead_code)]
+// the session cache and presence are wired in by the resumption and presence work
 mod broker;
 mod channels;
 mod config;
