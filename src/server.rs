@@ -405,10 +405,8 @@ impl NativeCableServer {
         publication.transient = options.transient.unwrap_or(false);
         publication.exclude_socket = options.exclude_socket;
         if let Some(server) = self.current() {
-            server.try_publish(publication).map_err(|_| {
-                napi::Error::from_reason(
-                    "broadcast dropped: too many broadcasts are waiting for their history position",
-                )
+            server.try_publish(publication).map_err(|overloaded| {
+                napi::Error::from_reason(format!("broadcast dropped: {overloaded}"))
             })?;
         }
         Ok(())

@@ -28,6 +28,14 @@ pub(crate) struct LocalDelivery {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Overloaded;
 
+impl std::fmt::Display for Overloaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("too many broadcasts are waiting for their history position")
+    }
+}
+
+impl std::error::Error for Overloaded {}
+
 impl LocalDelivery {
     /// Delivery through `broker` when there is one; its registration task runs until every clone
     /// of the returned value is dropped.
@@ -104,5 +112,79 @@ async fn register_in_order(
             publication.exclude_socket.as_deref(),
             position.as_ref(),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::memory::MemoryBroker;
+    use crate::broker::BrokerSettings;
+    use crate::hub::Subscriber;
+    use crate::outbox::{Outbox, OutboxReceiver};
+
+    fn subscribed(hub: &Hub, stream: &str) -> OutboxReceiver {
+        let (outbox, receiver) = Outbox::new(100_000, usize::MAX);
+        let subscriber = Subscriber {
+            sid: Arc::from("sid"),
+            outbox,
+        };
+        hub.subscribe(stream, &Arc::from("id"), 1, subscriber);
+        receiver
+    }
+
+    fn publication(stream: &str, n: usize, transient: bool) -> Publication {
+        Publication {
+            transient,
+            ..Publication::new(stream, n.to_string()).unwrap()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_publishers_fan_out_each_stream_in_offset_order() {
+        let hub = Arc::new(Hub::default());
+        let mut receiver = subscribed(&hub, "s");
+        let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
+        let local = LocalDelivery::new(Arc::clone(&hub), Some(broker));
+        let publishers: Vec<_> = (0..4)
+            .map(|_| {
+                let local = local.clone();
+                tokio::spawn(async move {
+                    for n in 0..250 {
+                        if n % 2 == 0 {
+                            local.deliver(publication("s", n, false)).unwrap();
+                        } else {
+                            local.deliver_waiting(publication("s", n, false)).await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for publisher in publishers {
+            publisher.await.unwrap();
+        }
+        let mut offsets = Vec::new();
+        while offsets.len() < 1000 {
+            match receiver.try_recv() {
+                Some(queued) => offsets.push(queued.position.expect("kept").offset),
+                None => tokio::task::yield_now().await,
+            }
+        }
+        assert_eq!(offsets, (1..=1000).collect::<Vec<u64>>());
+    }
+
+    #[tokio::test]
+    async fn transient_publications_and_no_broker_go_out_at_once_without_a_position() {
+        let hub = Arc::new(Hub::default());
+        let mut receiver = subscribed(&hub, "s");
+        let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
+        let with_broker = LocalDelivery::new(Arc::clone(&hub), Some(broker));
+        with_broker.deliver(publication("s", 1, true)).unwrap();
+        let queued = receiver.try_recv().expect("delivered before returning");
+        assert!(queued.position.is_none());
+        assert_eq!(queued.frame.as_str(), r#"{"identifier":"id","message":1}"#);
+        let without = LocalDelivery::new(Arc::clone(&hub), None);
+        without.deliver(publication("s", 2, false)).unwrap();
+        assert!(receiver.try_recv().unwrap().position.is_none());
     }
 }

@@ -185,8 +185,8 @@ impl CableServer {
     /// Broadcasts a publication: to this server's subscribers, or through Redis pub/sub to every
     /// node's when configured. Never waits; see [`CableServer::try_publish`] for a full queue.
     pub fn publish(&self, publication: Publication) {
-        if self.try_publish(publication).is_err() {
-            eprintln!("anycable-rs: a broadcast was dropped: the registration queue is full");
+        if let Err(overloaded) = self.try_publish(publication) {
+            eprintln!("anycable-rs: a broadcast was dropped: {overloaded}");
         }
     }
 
