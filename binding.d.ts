@@ -22,8 +22,11 @@ export declare class NativeCableServer {
    * if the address is taken or the server already listens.
    */
   listen(): Promise<ListenInfo>
-  /** Delivers `message` (JSON text) to the subscribers of `stream`. */
-  broadcast(stream: string, message: string): void
+  /**
+   * Delivers `message` (JSON text) to the subscribers of `stream`, never waiting; fails when
+   * the queue of broadcasts waiting for their history position is full.
+   */
+  broadcast(stream: string, message: string, options?: BroadcastOptions | undefined | null): void
   stats(): ServerStats
   /**
    * Graceful shutdown: `server_restart` and Close 1001 to every client. Idempotent. Waits for
@@ -37,6 +40,14 @@ export declare class NativeCableServer {
  * `hex(HMAC_SHA256(secret, "broadcast-cable"))`.
  */
 export declare function broadcastKey(secret: string): string
+
+/** `server.broadcast` options (validated for type and name in `lib/server.js`). */
+export interface BroadcastOptions {
+  /** Not kept in history and given no offset, like a whisper. */
+  transient?: boolean
+  /** The sid of a session that must not receive it (Rails `to_others`). */
+  excludeSocket?: string
+}
 
 /**
  * Token issuing and verification for one secret, with the HMAC keys prepared once.

@@ -292,6 +292,14 @@ export interface CableServerFeatures {
   redisPubsub: boolean
 }
 
+/** `server.broadcast` options. */
+export interface BroadcastOptions {
+  /** Not kept in history and given no `offset` (like a whisper); default false. */
+  transient?: boolean
+  /** The session id (`sid`) of a client that must not receive it, as Rails `to_others` does. */
+  excludeSocket?: string
+}
+
 /** An AnyCable-compatible WebSocket server running inside this Node process. */
 export declare class CableServer {
   /** Same as `createCableServer(options)`. */
@@ -301,9 +309,11 @@ export declare class CableServer {
   /**
    * Sends `data` (any JSON value) to every subscriber of `stream` (with `pubsub: 'redis'`, on every
    * node). Does nothing while the server is not listening. Clients drop falsy messages (`0`, `""`,
-   * `false`, `null`), as Action Cable clients do.
+   * `false`, `null`), as Action Cable clients do. With a broker (the default) it gets the
+   * stream's next offset and is kept for history unless `transient`. Throws TypeError for unknown
+   * or mistyped options, and Error when too many broadcasts wait for their offset.
    */
-  broadcast(stream: string, data: unknown): void
+  broadcast(stream: string, data: unknown, options?: BroadcastOptions): void
   stats(): CableServerStats
   /** Which features the options turn on (never the secrets). */
   features(): CableServerFeatures

@@ -60,6 +60,26 @@ function nativeOptions(options) {
   return checked
 }
 
+/** `broadcast` option name -> [check, what it must be]. */
+const BROADCAST_OPTIONS = {
+  transient: [isBoolean, 'a boolean'],
+  excludeSocket: [isString, 'a string (a session id)'],
+}
+
+function broadcastOptions(options) {
+  if (!isPlainObject(options)) throw new TypeError('broadcast options must be an object')
+  const checked = {}
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined) continue
+    const rule = Object.hasOwn(BROADCAST_OPTIONS, name) ? BROADCAST_OPTIONS[name] : undefined
+    if (!rule) throw new TypeError(`unknown broadcast option "${name}"`)
+    const [valid, expected] = rule
+    if (!valid(value)) throw new TypeError(`broadcast option "${name}" must be ${expected}`)
+    checked[name] = value
+  }
+  return checked
+}
+
 /** An AnyCable-compatible WebSocket server running in this process. */
 class CableServer {
   #native
@@ -80,9 +100,14 @@ class CableServer {
     return info
   }
 
-  /** Sends `data` (any JSON value) to every subscriber of `stream`; a no-op while not listening. */
-  broadcast(stream, data) {
+  /**
+   * Sends `data` (any JSON value) to every subscriber of `stream`; a no-op while not listening.
+   * `transient: true` gives it no offset and keeps it out of history; `excludeSocket` skips the
+   * session with that sid.
+   */
+  broadcast(stream, data, options = {}) {
     if (!isString(stream) || stream === '') throw new TypeError('stream must be a non-empty string')
+    const nativeBroadcastOptions = broadcastOptions(options)
     let message
     try {
       message = JSON.stringify(data)
@@ -90,7 +115,7 @@ class CableServer {
       throw new TypeError(`broadcast data must be JSON-serializable: ${error.message}`)
     }
     if (message === undefined) throw new TypeError('broadcast data must be a JSON value, got undefined')
-    nativeCall(() => this.#native.broadcast(stream, message))
+    nativeCall(() => this.#native.broadcast(stream, message, nativeBroadcastOptions))
   }
 
   /** `{ connections, streams, subscriptions }`. */

@@ -242,6 +242,16 @@ pub fn server_defaults() -> ServerOptions {
     }
 }
 
+/// `server.broadcast` options (validated for type and name in `lib/server.js`).
+#[napi(object)]
+#[derive(Default)]
+pub struct BroadcastOptions {
+    /// Not kept in history and given no offset, like a whisper.
+    pub transient: Option<bool>,
+    /// The sid of a session that must not receive it (Rails `to_others`).
+    pub exclude_socket: Option<String>,
+}
+
 /// Where a started server listens.
 #[napi(object)]
 pub struct ListenInfo {
@@ -381,12 +391,23 @@ impl NativeCableServer {
         })
     }
 
-    /// Delivers `message` (JSON text) to the subscribers of `stream`.
+    /// Delivers `message` (JSON text) to the subscribers of `stream`, never waiting; fails when
+    /// the queue of broadcasts waiting for their history position is full.
     #[napi(catch_unwind)]
-    pub fn broadcast(&self, stream: String, message: String) -> Result<()> {
-        let publication = Publication::new(stream, message).map_err(invalid_arg)?;
+    pub fn broadcast(
+        &self,
+        stream: String,
+        message: String,
+        options: Option<BroadcastOptions>,
+    ) -> Result<()> {
+        let options = options.unwrap_or_default();
+        let mut publication = Publication::new(stream, message).map_err(invalid_arg)?;
+        publication.transient = options.transient.unwrap_or(false);
+        publication.exclude_socket = options.exclude_socket;
         if let Some(server) = self.current() {
-            server.publish(publication);
+            server.try_publish(publication).map_err(|overloaded| {
+                napi::Error::from_reason(format!("broadcast dropped: {overloaded}"))
+            })?;
         }
         Ok(())
     }

@@ -59,6 +59,7 @@ async function server(application: ServerlessApplication): Promise<void> {
   })
   const info: ListenInfo = await cable.listen()
   cable.broadcast('chat/1', { text: 'hi', url: info.url })
+  cable.broadcast('chat/1', { typing: true }, { transient: true, excludeSocket: 'sid' })
   const stats: CableServerStats = cable.stats()
   const features: CableServerFeatures = cable.features()
   const redisHealthy: boolean = (stats.redisConnected ?? false) && (stats.redisDropped ?? 0) === 0

@@ -32,11 +32,17 @@ fuzz_target!(|body: &[u8]| {
         assert_eq!(again.len(), 1, "{wire:?}");
         let again = &again[0];
         assert_eq!(
-            (&again.stream, again.message.get(), &again.exclude_socket),
+            (
+                &again.stream,
+                again.message.get(),
+                &again.exclude_socket,
+                again.transient
+            ),
             (
                 &publication.stream,
                 publication.message.get(),
-                &publication.exclude_socket
+                &publication.exclude_socket,
+                publication.transient
             ),
             "{shown:?} changed on a round trip through {wire:?}"
         );

@@ -6,17 +6,18 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::value::RawValue;
 
-use crate::outbox::Outbox;
-use crate::protocol::{broadcast_frame, Frame};
+use crate::broker::StreamPosition;
+use crate::outbox::{Outbox, Queued, QueuedPosition};
+use crate::protocol::{broadcast_frame, stored_broadcast_frame, StreamOffset};
 
 /// Identifies a session inside this process.
 pub(crate) type SessionId = u64;
 
 /// Where a subscriber's frames go, and its `sid` for `exclude_socket`.
 #[derive(Clone)]
-pub struct Subscriber {
-    pub sid: Arc<str>,
-    pub outbox: Outbox,
+pub(crate) struct Subscriber {
+    pub(crate) sid: Arc<str>,
+    pub(crate) outbox: Outbox,
 }
 
 #[derive(Default)]
@@ -26,19 +27,19 @@ struct Stream {
 }
 
 #[derive(Default)]
-pub struct Hub {
+pub(crate) struct Hub {
     streams: RwLock<HashMap<Arc<str>, Stream>>,
 }
 
 /// Counts for `stats()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct HubStats {
-    pub streams: usize,
-    pub subscriptions: usize,
+pub(crate) struct HubStats {
+    pub(crate) streams: usize,
+    pub(crate) subscriptions: usize,
 }
 
 impl Hub {
-    pub fn subscribe(
+    pub(crate) fn subscribe(
         &self,
         stream: &str,
         identifier: &Arc<str>,
@@ -57,7 +58,7 @@ impl Hub {
             .insert(session, subscriber);
     }
 
-    pub fn unsubscribe(&self, stream: &str, identifier: &str, session: SessionId) {
+    pub(crate) fn unsubscribe(&self, stream: &str, identifier: &str, session: SessionId) {
         let mut streams = self.streams.write().expect("hub lock");
         let Some(entry) = streams.get_mut(stream) else {
             return;
@@ -74,37 +75,47 @@ impl Hub {
     }
 
     /// Delivers `message` (JSON text) to every subscriber of `stream` but the session whose sid is
-    /// `exclude_sid`. Returns how many outboxes took it.
-    pub fn broadcast(&self, stream: &str, message: &RawValue, exclude_sid: Option<&str>) -> usize {
-        self.fan_out(stream, message, |_, subscriber| {
+    /// `exclude_sid`; with `position` (the broker registered it), the frames carry `stream_id`,
+    /// `epoch` and `offset`. Returns how many outboxes took it.
+    pub(crate) fn broadcast(
+        &self,
+        stream: &str,
+        message: &RawValue,
+        exclude_sid: Option<&str>,
+        position: Option<&StreamPosition>,
+    ) -> usize {
+        self.fan_out(stream, message, position, |_, subscriber| {
             Some(&*subscriber.sid) != exclude_sid
         })
     }
 
     /// Relays a whisper to the other subscribers of `stream`, never back to `sender`.
-    pub fn whisper(&self, stream: &str, sender: SessionId, data: &RawValue) -> usize {
-        self.fan_out(stream, data, |session, _| session != sender)
+    pub(crate) fn whisper(&self, stream: &str, sender: SessionId, data: &RawValue) -> usize {
+        self.fan_out(stream, data, None, |session, _| session != sender)
     }
 
     fn fan_out(
         &self,
         stream: &str,
         message: &RawValue,
+        position: Option<&StreamPosition>,
         wanted: impl Fn(SessionId, &Subscriber) -> bool,
     ) -> usize {
         let streams = self.streams.read().expect("hub lock");
-        let Some(entry) = streams.get(stream) else {
+        let Some((stream, entry)) = streams.get_key_value(stream) else {
             return 0;
         };
         let mut delivered = 0;
         for (identifier, sessions) in &entry.by_identifier {
-            let mut frame: Option<Frame> = None;
+            // Made once per (stream, identifier), on the first subscriber that wants it.
+            let mut queued: Option<Queued> = None;
             for (&session, subscriber) in sessions {
                 if !wanted(session, subscriber) {
                     continue;
                 }
-                let frame = frame.get_or_insert_with(|| broadcast_frame(identifier, message));
-                if subscriber.outbox.push(frame.clone()) {
+                let queued = queued
+                    .get_or_insert_with(|| queued_frame(stream, identifier, message, position));
+                if subscriber.outbox.push(queued.clone()) {
                     delivered += 1;
                 }
             }
@@ -112,7 +123,7 @@ impl Hub {
         delivered
     }
 
-    pub fn stats(&self) -> HubStats {
+    pub(crate) fn stats(&self) -> HubStats {
         let streams = self.streams.read().expect("hub lock");
         HubStats {
             streams: streams.len(),
@@ -122,6 +133,32 @@ impl Hub {
                 .map(HashMap::len)
                 .sum(),
         }
+    }
+}
+
+/// The frame of `message` for subscribers of `stream` with `identifier`, and where it sits when
+/// kept in history.
+fn queued_frame(
+    stream: &Arc<str>,
+    identifier: &Arc<str>,
+    message: &RawValue,
+    position: Option<&StreamPosition>,
+) -> Queued {
+    let Some(position) = position else {
+        return Queued::from(broadcast_frame(identifier, message));
+    };
+    let at = StreamOffset {
+        stream,
+        epoch: &position.epoch,
+        offset: position.offset,
+    };
+    Queued {
+        frame: stored_broadcast_frame(identifier, message, at),
+        position: Some(Arc::new(QueuedPosition {
+            identifier: Arc::clone(identifier),
+            stream: Arc::clone(stream),
+            offset: position.offset,
+        })),
     }
 }
 
@@ -156,13 +193,13 @@ mod tests {
         hub.subscribe("chat", &id1, 1, a);
         hub.subscribe("chat", &id2, 2, b);
         hub.subscribe("other", &id1, 3, c);
-        assert_eq!(hub.broadcast("chat", &raw(r#"{"n":1}"#), None), 2);
+        assert_eq!(hub.broadcast("chat", &raw(r#"{"n":1}"#), None, None), 2);
         assert_eq!(
-            a_rx.try_recv().unwrap().as_str(),
+            a_rx.try_recv().unwrap().frame.as_str(),
             r#"{"identifier":"id-1","message":{"n":1}}"#
         );
         assert_eq!(
-            b_rx.try_recv().unwrap().as_str(),
+            b_rx.try_recv().unwrap().frame.as_str(),
             r#"{"identifier":"id-2","message":{"n":1}}"#
         );
         assert!(c_rx.try_recv().is_none());
@@ -189,8 +226,11 @@ mod tests {
     #[test]
     fn one_frame_is_shared_by_subscribers_with_the_same_identifier() {
         let (hub, mut a_rx, mut b_rx) = two_on_one_stream();
-        hub.broadcast("s", &raw("1"), None);
-        let (fa, fb) = (a_rx.try_recv().unwrap(), b_rx.try_recv().unwrap());
+        hub.broadcast("s", &raw("1"), None, None);
+        let (fa, fb) = (
+            a_rx.try_recv().unwrap().frame,
+            b_rx.try_recv().unwrap().frame,
+        );
         assert_eq!(
             fa.as_str().as_ptr(),
             fb.as_str().as_ptr(),
@@ -201,12 +241,42 @@ mod tests {
     #[test]
     fn exclude_socket_and_whisper_skip_the_sender() {
         let (hub, mut a_rx, mut b_rx) = two_on_one_stream();
-        assert_eq!(hub.broadcast("s", &raw("1"), Some("a")), 1);
+        assert_eq!(hub.broadcast("s", &raw("1"), Some("a"), None), 1);
         assert!(a_rx.try_recv().is_none());
         assert!(b_rx.try_recv().is_some());
         assert_eq!(hub.whisper("s", 2, &raw(r#"{"typing":true}"#)), 1);
         assert!(a_rx.try_recv().is_some());
         assert!(b_rx.try_recv().is_none());
+    }
+
+    #[test]
+    fn kept_broadcasts_carry_their_position_in_frame_and_entry() {
+        let (hub, mut a_rx, mut b_rx) = two_on_one_stream();
+        let position = StreamPosition {
+            epoch: Arc::from("E"),
+            offset: 7,
+        };
+        assert_eq!(hub.broadcast("s", &raw("1"), None, Some(&position)), 2);
+        let (a, b) = (a_rx.try_recv().unwrap(), b_rx.try_recv().unwrap());
+        assert_eq!(
+            a.frame.as_str(),
+            r#"{"identifier":"id","message":1,"stream_id":"s","epoch":"E","offset":7}"#
+        );
+        let shared = a.position.expect("a position");
+        assert_eq!(
+            *shared,
+            QueuedPosition {
+                identifier: Arc::from("id"),
+                stream: Arc::from("s"),
+                offset: 7
+            }
+        );
+        assert!(
+            Arc::ptr_eq(&shared, &b.position.unwrap()),
+            "one per identifier"
+        );
+        hub.whisper("s", 1, &raw("2"));
+        assert!(b_rx.try_recv().unwrap().position.is_none());
     }
 
     #[test]
@@ -217,7 +287,7 @@ mod tests {
         hub.subscribe("s", &id, 1, a);
         hub.unsubscribe("s", "id", 1);
         assert_eq!(hub.stats(), HubStats::default());
-        assert_eq!(hub.broadcast("s", &raw("1"), None), 0);
+        assert_eq!(hub.broadcast("s", &raw("1"), None, None), 0);
     }
 
     #[test]
@@ -229,15 +299,15 @@ mod tests {
         let (fast, mut fast_rx) = subscriber("fast", 8);
         hub.subscribe("s", &id, 1, slow);
         hub.subscribe("s", &id, 2, fast);
-        assert_eq!(hub.broadcast("s", &raw("1"), None), 2);
-        assert_eq!(hub.broadcast("s", &raw("2"), None), 1);
+        assert_eq!(hub.broadcast("s", &raw("1"), None, None), 2);
+        assert_eq!(hub.broadcast("s", &raw("2"), None, None), 1);
         assert!(flag.is_too_slow());
         assert_eq!(
-            fast_rx.try_recv().unwrap().as_str(),
+            fast_rx.try_recv().unwrap().frame.as_str(),
             r#"{"identifier":"id","message":1}"#
         );
         assert_eq!(
-            fast_rx.try_recv().unwrap().as_str(),
+            fast_rx.try_recv().unwrap().frame.as_str(),
             r#"{"identifier":"id","message":2}"#
         );
     }

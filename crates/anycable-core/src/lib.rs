@@ -9,7 +9,8 @@
 #![warn(unreachable_pub)]
 
 mod broadcast;
-#[allow(dead_code)] // wired in by the session/hub work
+#[allow(dead_code)]
+// the session cache and presence are wired in by the resumption and presence work
 mod broker;
 mod channels;
 mod config;
@@ -35,8 +36,8 @@ mod token;
 
 /// The Redis bridge's counters (in `ServerStats`) and its publish queue's length.
 pub use broadcast::redis::{RedisStats, QUEUE_CAPACITY};
-/// A publication (stream + data) to deliver, and why one was rejected.
-pub use broadcast::{Publication, PublicationError};
+/// A publication (stream + data) to deliver, why one was rejected, and why one was dropped.
+pub use broadcast::{Overloaded, Publication, PublicationError};
 /// The server's options as given.
 pub use config::Config;
 /// Why an option was refused.

@@ -8,6 +8,35 @@ use tokio::sync::Notify;
 
 use crate::protocol::Frame;
 
+/// A frame waiting in an outbox. A broadcast kept in history also says where it sits, so that the
+/// session can hold it back while a history replay of its subscription is in flight and never
+/// deliver an offset twice (16 bytes more per queued frame; an idle queue holds none).
+#[derive(Clone)]
+pub(crate) struct Queued {
+    pub(crate) frame: Frame,
+    /// `None` for transient frames (whispers, transient publications, no broker).
+    pub(crate) position: Option<Arc<QueuedPosition>>,
+}
+
+/// Where a queued broadcast sits: shared by every subscriber of one (stream, identifier), so
+/// fan-out clones a pointer per subscriber and allocates nothing.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct QueuedPosition {
+    /// The subscription's identifier the frame was made for.
+    pub(crate) identifier: Arc<str>,
+    pub(crate) stream: Arc<str>,
+    pub(crate) offset: u64,
+}
+
+impl From<Frame> for Queued {
+    fn from(frame: Frame) -> Queued {
+        Queued {
+            frame,
+            position: None,
+        }
+    }
+}
+
 /// The bounded queue of frames waiting to be written to one client. Pushing never blocks: when the
 /// queue is full (in frames or in bytes) the client is flagged `too_slow` and its session
 /// disconnects it, so a stalled reader costs a bounded amount of memory and never delays anyone
@@ -20,7 +49,7 @@ use crate::protocol::Frame;
 /// allocates its first 32-slot block up front), and the space a burst used is given back once the
 /// queue drains. See BENCHMARKS.md for what that bought per connection.
 #[derive(Clone)]
-pub struct Outbox {
+pub(crate) struct Outbox {
     shared: Arc<Shared>,
     capacity: usize,
 }
@@ -35,7 +64,7 @@ struct Shared {
 
 #[derive(Default)]
 struct Queue {
-    frames: VecDeque<Frame>,
+    frames: VecDeque<Queued>,
     /// The queued frames' total length.
     bytes: usize,
     /// A push found the queue full: the client is too slow.
@@ -45,13 +74,13 @@ struct Queue {
 }
 
 /// The session's end of an [`Outbox`].
-pub struct OutboxReceiver {
+pub(crate) struct OutboxReceiver {
     shared: Arc<Shared>,
 }
 
 /// What [`OutboxReceiver::recv`] waited for.
-pub enum Received {
-    Frame(Frame),
+pub(crate) enum Received {
+    Frame(Queued),
     /// The queue overflowed: the client reads too slowly to keep.
     TooSlow,
 }
@@ -61,7 +90,7 @@ const KEEP_ROOM: usize = 8;
 
 impl Outbox {
     /// A queue of at most `capacity` frames and `max_bytes` bytes.
-    pub fn new(capacity: usize, max_bytes: usize) -> (Outbox, OutboxReceiver) {
+    pub(crate) fn new(capacity: usize, max_bytes: usize) -> (Outbox, OutboxReceiver) {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             max_bytes,
@@ -77,7 +106,8 @@ impl Outbox {
     }
 
     /// Queues `frame`; false if the queue was full (the client is flagged) or the session is gone.
-    pub fn push(&self, frame: Frame) -> bool {
+    pub(crate) fn push(&self, frame: impl Into<Queued>) -> bool {
+        let frame = frame.into();
         {
             let mut queue = self.shared.queue.lock().expect("outbox lock");
             if queue.closed {
@@ -85,7 +115,7 @@ impl Outbox {
             }
             // A frame over the byte bound still goes out alone, or it could never be delivered.
             let too_many_bytes =
-                !queue.frames.is_empty() && queue.bytes + frame.len() > self.shared.max_bytes;
+                !queue.frames.is_empty() && queue.bytes + frame.frame.len() > self.shared.max_bytes;
             if queue.frames.len() >= self.capacity || too_many_bytes {
                 let first_overflow = !queue.overflowed;
                 queue.overflowed = true;
@@ -95,21 +125,23 @@ impl Outbox {
                 }
                 return false;
             }
-            queue.bytes += frame.len();
+            queue.bytes += frame.frame.len();
             queue.frames.push_back(frame);
         }
         self.shared.ready.notify_one();
         true
     }
 
-    pub fn is_too_slow(&self) -> bool {
+    /// Whether the queue has overflowed (for tests; the session learns it from `recv`).
+    #[cfg(test)]
+    pub(crate) fn is_too_slow(&self) -> bool {
         self.shared.queue.lock().expect("outbox lock").overflowed
     }
 }
 
 impl OutboxReceiver {
     /// The next frame, or `TooSlow` once the queue has overflowed (before any frame still queued).
-    pub async fn recv(&mut self) -> Received {
+    pub(crate) async fn recv(&mut self) -> Received {
         loop {
             {
                 let mut queue = self.shared.queue.lock().expect("outbox lock");
@@ -127,16 +159,16 @@ impl OutboxReceiver {
     }
 
     /// A queued frame, if any, without waiting.
-    pub fn try_recv(&mut self) -> Option<Frame> {
+    pub(crate) fn try_recv(&mut self) -> Option<Queued> {
         pop(&mut self.shared.queue.lock().expect("outbox lock"))
     }
 }
 
 /// The next frame; a drained queue gives back the room a burst took.
-fn pop(queue: &mut Queue) -> Option<Frame> {
+fn pop(queue: &mut Queue) -> Option<Queued> {
     let frame = queue.frames.pop_front();
-    if let Some(frame) = &frame {
-        queue.bytes -= frame.len();
+    if let Some(queued) = &frame {
+        queue.bytes -= queued.frame.len();
     }
     if queue.frames.is_empty() && queue.frames.capacity() > KEEP_ROOM {
         queue.frames = VecDeque::new();
@@ -175,8 +207,8 @@ mod tests {
         let Received::Frame(first) = first else {
             panic!("a frame, not an overflow");
         };
-        assert_eq!(first.as_str(), "a");
-        assert_eq!(receiver.try_recv().unwrap().as_str(), "b");
+        assert_eq!(first.frame.as_str(), "a");
+        assert_eq!(receiver.try_recv().unwrap().frame.as_str(), "b");
         assert!(receiver.try_recv().is_none());
     }
 
@@ -214,7 +246,7 @@ mod tests {
     fn frames_taken_give_their_bytes_back() {
         let (outbox, mut receiver) = Outbox::new(1024, 10);
         assert!(outbox.push(frame("1234567")));
-        assert_eq!(receiver.try_recv().unwrap().as_str(), "1234567");
+        assert_eq!(receiver.try_recv().unwrap().frame.as_str(), "1234567");
         assert!(outbox.push(frame("1234567")) && outbox.push(frame("123")));
         assert!(!outbox.is_too_slow());
     }
@@ -229,12 +261,21 @@ mod tests {
 
         let (outbox, mut receiver) = Outbox::new(1024, 10);
         assert!(outbox.push(frame(&big)));
-        assert_eq!(receiver.try_recv().unwrap().len(), 100);
+        assert_eq!(receiver.try_recv().unwrap().frame.len(), 100);
         assert!(
             outbox.push(frame(&big)),
             "taken, so the queue is empty again"
         );
         assert!(!outbox.is_too_slow());
+    }
+
+    #[test]
+    fn a_queued_entry_is_a_frame_and_a_pointer() {
+        // The position costs one pointer: `Option<Arc<_>>` uses the pointer's niche.
+        assert_eq!(
+            std::mem::size_of::<Queued>(),
+            std::mem::size_of::<Frame>() + std::mem::size_of::<usize>()
+        );
     }
 
     #[test]

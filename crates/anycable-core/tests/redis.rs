@@ -316,3 +316,41 @@ async fn a_stalled_redis_at_start_fails_it_within_seconds_instead_of_hanging() {
     assert!(error.contains("no reply within 2 s"), "{error}");
     assert!(!error.contains("secretpw"), "{error}");
 }
+
+/// Every entry point registers its broadcasts with this node's broker before fan-out: the Redis
+/// adapter's, another node's through pub/sub, and the node's own (one history per node until the
+/// cluster broker). A transient publication gets no position on any node.
+#[tokio::test]
+async fn broadcasts_through_redis_get_each_nodes_offsets_and_transient_ones_none() {
+    let redis = RedisServer::start().await;
+    let nodes = [start(node(&redis)).await, start(node(&redis)).await];
+    let mut clients = Vec::new();
+    for server in &nodes {
+        clients.push(subscribed(server, "kept").await);
+    }
+    nodes[0].publish(Publication::new("kept", "1".into()).unwrap());
+    for client in &mut clients {
+        assert_eq!(client.next_json().await["offset"], 1);
+    }
+    redis
+        .publish("__anycable__", r#"{"stream":"kept","data":"2"}"#)
+        .await;
+    for client in &mut clients {
+        let frame = client.next_json().await;
+        assert_eq!(
+            (frame["message"].clone(), frame["offset"].clone()),
+            (json!(2), json!(2))
+        );
+    }
+    redis
+        .publish(
+            "__anycable__",
+            r#"{"stream":"kept","data":"3","meta":{"transient":true}}"#,
+        )
+        .await;
+    for client in &mut clients {
+        let frame = client.next_json().await;
+        assert_eq!(frame["message"], 3);
+        assert!(frame.get("offset").is_none(), "{frame}");
+    }
+}

@@ -4,34 +4,45 @@
 mod modes;
 mod publication;
 pub(crate) mod redis;
-
-use std::sync::Arc;
+mod registrar;
 
 pub(crate) use modes::{BroadcastAdapter, PubSub};
 pub use publication::{Publication, PublicationError};
+pub(crate) use registrar::LocalDelivery;
+pub use registrar::Overloaded;
 
 use self::redis::RedisPublisher;
-use crate::hub::Hub;
 
-/// Where a broadcast made on this node goes: to this node's subscribers, and with Redis pub/sub to
-/// every other node's.
-pub(crate) struct Broker {
-    hub: Arc<Hub>,
+/// Where a broadcast made on this node goes: to this node's subscribers (registered with the broker
+/// first, when there is one), and with Redis pub/sub to every other node's. Publications from other
+/// nodes are registered by this node too (one broker per node until the cluster broker).
+pub(crate) struct Dispatcher {
+    local: LocalDelivery,
     redis: Option<RedisPublisher>,
 }
 
-impl Broker {
-    pub(crate) fn new(hub: Arc<Hub>, redis: Option<RedisPublisher>) -> Broker {
-        Broker { hub, redis }
+impl Dispatcher {
+    pub(crate) fn new(local: LocalDelivery, redis: Option<RedisPublisher>) -> Dispatcher {
+        Dispatcher { local, redis }
     }
 
-    /// Delivers to this node's subscribers at once, then (with pub/sub) queues the publication
-    /// for the other nodes, never waiting for Redis. This node skips its own copy when Redis
-    /// echoes it back, so local delivery is exactly once.
-    pub(crate) fn publish(&self, publication: Publication) {
-        publication.deliver(&self.hub);
+    /// Queues the publication for the other nodes (with pub/sub, never waiting for Redis), then
+    /// delivers it here without waiting. This node skips its own copy when Redis echoes it back,
+    /// so local delivery is exactly once.
+    pub(crate) fn publish(&self, publication: Publication) -> Result<(), Overloaded> {
+        self.to_other_nodes(&publication);
+        self.local.deliver(publication)
+    }
+
+    /// As [`Dispatcher::publish`], but waits for room to register it rather than fail.
+    pub(crate) async fn publish_waiting(&self, publication: Publication) {
+        self.to_other_nodes(&publication);
+        self.local.deliver_waiting(publication).await;
+    }
+
+    fn to_other_nodes(&self, publication: &Publication) {
         if let Some(redis) = &self.redis {
-            redis.publish(publication);
+            redis.publish(publication.clone());
         }
     }
 }

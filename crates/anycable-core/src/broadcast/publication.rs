@@ -3,16 +3,17 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::hub::Hub;
 use crate::json_object::Object;
 
 /// One message for one stream, ready for the hub: `message` is the JSON the clients receive.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Publication {
     pub stream: String,
     pub message: Box<RawValue>,
     /// Skip the session with this sid (Rails `to_others`, `X-Socket-ID`).
     pub exclude_socket: Option<String>,
+    /// Not kept in history and given no position (`meta.transient`), like a whisper.
+    pub transient: bool,
 }
 
 /// Why a publication was refused (HTTP 422).
@@ -39,14 +40,11 @@ struct WirePublication {
 #[derive(Deserialize, Default)]
 struct Meta {
     exclude_socket: Option<String>,
+    #[serde(default)]
+    transient: bool,
 }
 
 impl Publication {
-    /// Hands the publication to this node's subscribers; returns how many got it.
-    pub fn deliver(&self, hub: &Hub) -> usize {
-        hub.broadcast(&self.stream, &self.message, self.exclude_socket.as_deref())
-    }
-
     /// The AnyCable wire format again, for other nodes.
     pub fn to_wire_json(&self) -> String {
         #[derive(Serialize)]
@@ -58,15 +56,19 @@ impl Publication {
         }
         #[derive(Serialize)]
         struct WireMeta<'a> {
-            exclude_socket: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            exclude_socket: Option<&'a str>,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            transient: bool,
         }
+        let meta = (self.exclude_socket.is_some() || self.transient).then_some(WireMeta {
+            exclude_socket: self.exclude_socket.as_deref(),
+            transient: self.transient,
+        });
         serde_json::to_string(&Wire {
             stream: &self.stream,
             data: self.message.get(),
-            meta: self
-                .exclude_socket
-                .as_deref()
-                .map(|exclude_socket| WireMeta { exclude_socket }),
+            meta,
         })
         .expect("strings always serialise")
     }
@@ -82,6 +84,7 @@ impl Publication {
             stream: stream.into(),
             message,
             exclude_socket: None,
+            transient: false,
         })
     }
 
@@ -109,10 +112,12 @@ impl Publication {
         // `data` holds JSON; clients receive it parsed. Text that is not JSON is sent as the string
         // it is, which is exactly the raw `data` literal.
         let message = RawValue::from_string(data).unwrap_or(wire.data);
+        let meta = wire.meta.unwrap_or_default();
         Ok(Publication {
             stream: wire.stream,
             message,
-            exclude_socket: wire.meta.unwrap_or_default().exclude_socket,
+            exclude_socket: meta.exclude_socket,
+            transient: meta.transient,
         })
     }
 }
@@ -129,6 +134,9 @@ mod tests {
         assert_eq!(batch[0].stream, "chat");
         assert_eq!(batch[0].message.get(), r#"{"text":"hi"}"#);
         assert_eq!(batch[0].exclude_socket.as_deref(), Some("sid-1"));
+        assert!(batch[0].transient);
+        let kept = Publication::parse_batch(br#"{"stream":"chat","data":"1"}"#).unwrap();
+        assert!(!kept[0].transient);
     }
 
     #[test]
@@ -179,6 +187,13 @@ mod tests {
             ("s", r#"{"n":[1,2]}"#)
         );
         assert_eq!(again.exclude_socket.as_deref(), Some("sid"));
+        assert!(!again.transient);
+        let transient = br#"{"stream":"s","data":"1","meta":{"transient":true}}"#;
+        let original = &Publication::parse_batch(transient).unwrap()[0];
+        assert_eq!(
+            original.to_wire_json(),
+            r#"{"stream":"s","data":"1","meta":{"transient":true}}"#
+        );
     }
 
     #[test]

@@ -1,17 +1,17 @@
 //! The Action Cable JSON protocols (`actioncable-v1-json` and its extension
 //! `actioncable-v1-ext-json`): client commands in, server frames out.
 
-// The session serves the extended protocol's commands and frames in a later step of issue 14;
+// History is served; resumption, presence and keepalive frames come in later steps of issue 14,
 // until then some of them are used only by their tests.
 #![expect(
     unused_imports,
-    reason = "the extended protocol is not served by the session yet"
+    reason = "resumption, presence and keepalive are not served by the session yet"
 )]
 #![cfg_attr(
     not(test),
     expect(
         dead_code,
-        reason = "the extended protocol is not served by the session yet"
+        reason = "resumption, presence and keepalive are not served by the session yet"
     )
 )]
 

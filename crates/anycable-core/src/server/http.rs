@@ -80,7 +80,7 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
     match Publication::parse_batch(&body) {
         Ok(batch) => {
             for publication in batch {
-                shared.broker.publish(publication);
+                shared.dispatcher.publish_waiting(publication).await;
             }
             text(StatusCode::CREATED, "")
         }

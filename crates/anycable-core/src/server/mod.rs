@@ -6,6 +6,7 @@ mod http;
 mod pending;
 mod response;
 mod settings;
+mod sweeper;
 mod websocket;
 
 use std::fmt;
@@ -23,7 +24,9 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::broadcast::redis::{self as redis_bridge, RedisHealth, RedisStats, RedisTasks};
-use crate::broadcast::{Broker, Publication};
+use crate::broadcast::{Dispatcher, LocalDelivery, Overloaded, Publication};
+use crate::broker::memory::MemoryBroker;
+use crate::broker::Broker;
 use crate::config_error::ConfigError;
 use crate::hub::Hub;
 use pending::{Pending, PendingConnections};
@@ -37,7 +40,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 struct Shared {
     settings: ServerSettings,
     hub: Arc<Hub>,
-    broker: Broker,
+    /// History (and later sessions and presence); `None` with `broker: "none"`.
+    broker: Option<Arc<dyn Broker>>,
+    dispatcher: Dispatcher,
     shutdown: watch::Sender<bool>,
     connections: AtomicUsize,
     /// Signalled when the last session ends.
@@ -57,6 +62,8 @@ pub struct CableServer {
     redis: std::sync::Mutex<Option<RedisTasks>>,
     /// Redis connection state and counters; kept after shutdown for a last `stats()`.
     redis_health: Option<Arc<RedisHealth>>,
+    /// Frees the broker's expired history every second; stopped with the server.
+    sweeper: Option<JoinHandle<()>>,
 }
 
 /// Counts for monitoring and tests.
@@ -122,19 +129,27 @@ impl CableServer {
             .map_err(bind_error)?;
         let local_addr = listener.local_addr().map_err(bind_error)?;
         let hub = Arc::new(Hub::default());
+        let broker = settings
+            .broker
+            .map(|kept| Arc::new(MemoryBroker::new(kept)) as Arc<dyn Broker>);
+        let local = LocalDelivery::new(Arc::clone(&hub), broker.clone());
         let (publisher, redis) = match &settings.redis {
             Some(redis) => {
-                let (publisher, tasks) = redis_bridge::start(redis, Arc::clone(&hub))
+                let (publisher, tasks) = redis_bridge::start(redis, local.clone())
                     .await
                     .map_err(ServerError::Redis)?;
                 (publisher, Some(tasks))
             }
             None => (None, None),
         };
+        let sweeper = broker
+            .clone()
+            .map(|broker| tokio::spawn(sweeper::sweep(broker)));
         let pending = Arc::new(PendingConnections::new(settings.max_pending_connections));
         let shared = Arc::new(Shared {
             settings,
-            broker: Broker::new(Arc::clone(&hub), publisher),
+            broker,
+            dispatcher: Dispatcher::new(local, publisher),
             hub,
             shutdown: watch::Sender::new(false),
             connections: AtomicUsize::new(0),
@@ -150,6 +165,7 @@ impl CableServer {
             accept_loop: std::sync::Mutex::new(Some(accept_loop)),
             redis: std::sync::Mutex::new(redis),
             redis_health,
+            sweeper,
         })
     }
 
@@ -167,9 +183,17 @@ impl CableServer {
     }
 
     /// Broadcasts a publication: to this server's subscribers, or through Redis pub/sub to every
-    /// node's when configured.
+    /// node's when configured. Never waits; see [`CableServer::try_publish`] for a full queue.
     pub fn publish(&self, publication: Publication) {
-        self.shared.broker.publish(publication);
+        if let Err(overloaded) = self.try_publish(publication) {
+            eprintln!("anycable-rs: a broadcast was dropped: {overloaded}");
+        }
+    }
+
+    /// As [`CableServer::publish`], but says when the publication was dropped because the queue of
+    /// publications waiting for their history position is full.
+    pub fn try_publish(&self, publication: Publication) -> Result<(), Overloaded> {
+        self.shared.dispatcher.publish(publication)
     }
 
     pub fn stats(&self) -> ServerStats {
@@ -208,6 +232,9 @@ impl CableServer {
 
 impl Drop for CableServer {
     fn drop(&mut self) {
+        if let Some(sweeper) = &self.sweeper {
+            sweeper.abort();
+        }
         if let Some(accept_loop) = self.accept_loop.lock().expect("accept lock").take() {
             accept_loop.abort();
         }

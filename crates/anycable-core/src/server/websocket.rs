@@ -109,6 +109,7 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
         let context = SessionContext {
             settings: Arc::clone(&shared.settings.session),
             hub: Arc::clone(&shared.hub),
+            broker: shared.broker.clone(),
             shutdown: shared.shutdown.subscribe(),
         };
         let id = shared.next_session.fetch_add(1, Ordering::Relaxed);

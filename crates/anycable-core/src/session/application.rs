@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::core::{Effects, Session, Subscription};
+use super::history::HistoryAsk;
 use crate::protocol::{self, DisconnectReason};
 use crate::rpc::{
     CommandRequest, CommandResponse, ConnectRequest, ConnectResponse, DisconnectRequest, Env,
@@ -16,6 +17,8 @@ pub(super) struct AppCall {
     rpc: Rpc,
     sid: Arc<str>,
     pub(super) request: AppRequest,
+    /// A subscribe's history request, answered once the application confirms.
+    pub(super) history: Option<HistoryAsk>,
 }
 
 /// What an [`AppCall`] asks.
@@ -31,10 +34,17 @@ pub(super) enum AppReply {
         command: String,
         identifier: String,
         result: Result<CommandResponse, RpcError>,
+        /// The subscribe's history request, carried through the call.
+        history: Option<HistoryAsk>,
     },
 }
 
 impl AppCall {
+    /// The call, with the history request to answer after a confirmed subscribe.
+    pub(super) fn then_history(self, history: Option<HistoryAsk>) -> AppCall {
+        AppCall { history, ..self }
+    }
+
     pub(super) async fn send(self) -> AppReply {
         match self.request {
             AppRequest::Connect(request) => {
@@ -46,6 +56,7 @@ impl AppCall {
                     command: request.command,
                     identifier: request.identifier,
                     result,
+                    history: self.history,
                 }
             }
         }
@@ -93,6 +104,7 @@ impl Session {
             rpc: self.settings.rpc.clone()?,
             sid: Arc::clone(&self.sid),
             request,
+            history: None,
         })
     }
 
@@ -145,7 +157,19 @@ impl Session {
                 command,
                 identifier,
                 result,
-            } => self.answered(&command, identifier, result),
+                history,
+            } => {
+                let subscribed = command == "subscribe"
+                    && result
+                        .as_ref()
+                        .is_ok_and(|response| response.status == Status::Success);
+                let effects = self.answered(&command, identifier.clone(), result);
+                if subscribed && effects.disconnect.is_none() {
+                    self.then_history(effects, &identifier, history)
+                } else {
+                    effects
+                }
+            }
         }
     }
 

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use serde_json::value::RawValue;
 
 use super::application::{AppCall, Goodbye};
+use super::broker_call::BrokerCall;
+use super::history::{HistoryAsk, Replay};
 use super::SessionSettings;
+use crate::broker::Broker;
 use crate::channels::{channel_of, is_stream_channel, resolve_stream};
 use crate::hub::{Hub, SessionId, Subscriber};
 use crate::identity::Verdict;
@@ -23,7 +26,8 @@ use crate::rpc::Env;
 pub const MAX_IDENTIFIER_BYTES: usize = 4096;
 
 /// What the socket loop carries out after the session handled a command or a reply: first the
-/// frames, in order; then the end of the session, or else the application call.
+/// frames, in order; then the end of the session, or else the application call or the broker
+/// call (never both).
 #[must_use]
 #[derive(Default)]
 pub(super) struct Effects {
@@ -31,6 +35,8 @@ pub(super) struct Effects {
     pub frames: Vec<Frame>,
     /// An application call to make; its reply goes back to [`Session::apply`].
     pub call: Option<AppCall>,
+    /// A broker call to make; its reply goes back to [`Session::apply_broker`].
+    pub broker: Option<BrokerCall>,
     /// End the session with a disconnect frame (then a close).
     pub disconnect: Option<DisconnectReason>,
 }
@@ -82,6 +88,10 @@ pub(super) struct Session {
     /// A command of this session went to the application, so it gets `disconnect` at the end.
     pub(super) used_application: bool,
     pub(super) subscriptions: HashMap<Arc<str>, Subscription>,
+    /// History, and later sessions and presence; `None` with `broker: "none"`.
+    pub(super) broker: Option<Arc<dyn Broker>>,
+    /// Replay bookkeeping, once the session asked for history (boxed: most never do).
+    pub(super) replay: Option<Box<Replay>>,
 }
 
 impl Session {
@@ -94,6 +104,7 @@ impl Session {
         settings: Arc<SessionSettings>,
         hub: Arc<Hub>,
         outbox: Outbox,
+        broker: Option<Arc<dyn Broker>>,
     ) -> Session {
         Session {
             id,
@@ -106,6 +117,8 @@ impl Session {
             connected_by_application: false,
             used_application: false,
             subscriptions: HashMap::new(),
+            broker,
+            replay: None,
         }
     }
 
@@ -129,7 +142,11 @@ impl Session {
     /// Acts on one command from the client.
     pub(super) fn handle(&mut self, command: Command) -> Effects {
         match command {
-            Command::Subscribe { identifier, .. } => self.subscribe(identifier),
+            Command::Subscribe {
+                identifier,
+                history,
+                ..
+            } => self.subscribe(identifier, history),
             Command::Unsubscribe { identifier } => self.unsubscribe(&identifier),
             Command::Message { identifier, data } => self.perform(&identifier, data),
             Command::Whisper { identifier, data } => {
@@ -140,8 +157,11 @@ impl Session {
             // A pong needs no answer: arriving at all is what keeps the client alive (the socket
             // loop counts every frame it reads).
             Command::Pong => Effects::default(),
-            Command::History { .. }
-            | Command::Join { .. }
+            Command::History {
+                identifier,
+                request,
+            } => self.ask_history(&identifier, request),
+            Command::Join { .. }
             | Command::Leave { .. }
             | Command::PresenceInfo { .. }
             | Command::Unknown => Effects::default(),
@@ -161,7 +181,9 @@ impl Session {
         self.goodbye(application_channels)
     }
 
-    fn subscribe(&mut self, identifier: String) -> Effects {
+    /// Subscribes, then (once confirmed) answers `history` if asked; a rejected subscription gets
+    /// no history answer.
+    fn subscribe(&mut self, identifier: String, history: Option<HistoryAsk>) -> Effects {
         if self.subscriptions.contains_key(identifier.as_str()) {
             return Effects::default();
         }
@@ -177,13 +199,13 @@ impl Session {
             .then(|| self.command_call("subscribe", &identifier, None))
             .flatten()
         {
-            Some(call) => Effects::ask(call),
+            Some(call) => Effects::ask(call.then_history(history)),
             // Stream channels are answered here; anything else without an application is rejected.
-            None => self.subscribe_stream(identifier),
+            None => self.subscribe_stream(identifier, history),
         }
     }
 
-    fn subscribe_stream(&mut self, identifier: String) -> Effects {
+    fn subscribe_stream(&mut self, identifier: String, history: Option<HistoryAsk>) -> Effects {
         let Some(grant) = resolve_stream(&self.settings.channels, &identifier) else {
             return Effects::send(protocol::reject(&identifier));
         };
@@ -197,13 +219,31 @@ impl Session {
             },
         );
         self.stream_from(&identifier, grant.stream);
-        Effects::send(protocol::confirm(&identifier))
+        let confirmed = Effects::send(protocol::confirm(&identifier));
+        self.then_history(confirmed, &identifier, history)
+    }
+
+    /// `effects` (a confirmed subscription), followed by the answer to its history request.
+    pub(super) fn then_history(
+        &mut self,
+        mut effects: Effects,
+        identifier: &str,
+        history: Option<HistoryAsk>,
+    ) -> Effects {
+        let Some(history) = history else {
+            return effects;
+        };
+        let answer = self.ask_history(identifier, history);
+        effects.frames.extend(answer.frames);
+        effects.broker = answer.broker;
+        effects
     }
 
     fn unsubscribe(&mut self, identifier: &str) -> Effects {
         let Some(subscription) = self.leave(identifier) else {
             return Effects::default();
         };
+        self.forget_replay(identifier);
         subscription
             .application
             .then(|| self.command_call("unsubscribe", identifier, None))

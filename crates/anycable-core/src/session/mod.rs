@@ -4,8 +4,10 @@
 //! out what the core decides.
 
 mod application;
+mod broker_call;
 mod budget;
 mod core;
+mod history;
 mod pong_deadline;
 mod settings;
 mod socket;
@@ -17,6 +19,7 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::broker::Broker;
 use crate::hub::{Hub, SessionId};
 use crate::identity::Verdict;
 use crate::protocol::{PingOverrides, Protocol};
@@ -30,6 +33,8 @@ pub(crate) use socket::run;
 pub(crate) struct SessionContext {
     pub settings: Arc<SessionSettings>,
     pub hub: Arc<Hub>,
+    /// History (and later sessions and presence); `None` with `broker: "none"`.
+    pub broker: Option<Arc<dyn Broker>>,
     /// Flips to true when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
 }

@@ -19,13 +19,15 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
 use super::application::AppReply;
+use super::broker_call::BrokerReply;
 use super::budget::CommandBudget;
 use super::core::{Effects, Session};
+use super::history::Admit;
 use super::pong_deadline::PongDeadline;
 use super::token_expiry::expiry_timer;
 use super::{Peer, SessionContext};
 use crate::identity::Verdict;
-use crate::outbox::{Outbox, OutboxReceiver, Received};
+use crate::outbox::{Outbox, OutboxReceiver, Queued, Received};
 use crate::protocol::{self, Command, DisconnectReason, Frame, Protocol, TimestampPrecision};
 
 /// How long one write may take before the client is considered gone (AnyCable's default).
@@ -68,6 +70,7 @@ where
         context.settings,
         context.hub,
         outbox,
+        context.broker,
     );
     let mut connection = Connection {
         ws,
@@ -135,12 +138,22 @@ enum Exit {
 /// What the read loop does next, once effects are carried out.
 enum Next {
     Read,
-    /// Wait for the application's reply before reading more commands.
+    /// Wait for the application's or the broker's reply before reading more commands.
     AwaitReply(PendingReply),
     Exit(Exit),
 }
 
-type PendingReply = Pin<Box<dyn Future<Output = AppReply> + Send>>;
+/// The answer to the call a session is waiting for.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "it only lives inside the boxed pending call, never in an idle session"
+)]
+enum Reply {
+    App(AppReply),
+    Broker(BrokerReply),
+}
+
+type PendingReply = Pin<Box<dyn Future<Output = Reply> + Send>>;
 
 /// What one read from the client gives: a message, an error, or `None` at the end.
 type Incoming = Option<Result<Message, WsError>>;
@@ -221,13 +234,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     Next::Exit(Exit::Disconnect(DisconnectReason::TokenExpired))
                 }
                 received = queued.recv() => match received {
-                    Received::Frame(frame) => {
-                        if self.write_batch(frame, &mut queued).await {
-                            Next::Read
-                        } else {
-                            Next::Exit(Exit::Gone)
-                        }
-                    }
+                    Received::Frame(frame) => self.write_batch(frame, &mut queued).await,
                     Received::TooSlow => Next::Exit(Exit::Disconnect(DisconnectReason::TooSlow)),
                 },
                 reply = async { pending.as_mut().expect("guarded").await }, if pending.is_some() => {
@@ -289,12 +296,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         self.carry_out(effects).await
     }
 
-    async fn take_reply(&mut self, reply: AppReply) -> Next {
-        let effects = self.session.apply(reply);
+    async fn take_reply(&mut self, reply: Reply) -> Next {
+        let effects = match reply {
+            Reply::App(reply) => self.session.apply(reply),
+            Reply::Broker(reply) => self.session.apply_broker(reply),
+        };
         self.carry_out(effects).await
     }
 
-    /// Writes the frames, then ends the session or starts the application call.
+    /// Writes the frames, then ends the session or starts the application or broker call.
     async fn carry_out(&mut self, effects: Effects) -> Next {
         if !self.write_all(effects.frames).await {
             return Next::Exit(Exit::Gone);
@@ -302,8 +312,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         if let Some(reason) = effects.disconnect {
             return Next::Exit(Exit::Disconnect(reason));
         }
-        match effects.call {
-            Some(call) => Next::AwaitReply(Box::pin(call.send())),
+        if let Some(call) = effects.call {
+            return Next::AwaitReply(Box::pin(async { Reply::App(call.send().await) }));
+        }
+        match effects.broker {
+            Some(call) => Next::AwaitReply(Box::pin(async { Reply::Broker(call.send().await) })),
             None => Next::Read,
         }
     }
@@ -317,16 +330,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         true
     }
 
-    /// Writes `first` and whatever else is already queued, with one flush.
-    async fn write_batch(&mut self, first: Frame, queued: &mut OutboxReceiver) -> bool {
+    /// Writes `first` and whatever else is already queued, with one flush; the session decides
+    /// which of them go out (a history replay in flight holds some back, duplicates are dropped).
+    async fn write_batch(&mut self, first: Queued, queued: &mut OutboxReceiver) -> Next {
+        let session = &mut self.session;
+        let ws = &mut self.ws;
         let feed = async {
-            self.ws.feed(Message::Text(first)).await?;
-            while let Some(frame) = queued.try_recv() {
-                self.ws.feed(Message::Text(frame)).await?;
+            let mut next = Some(first);
+            while let Some(entry) = next {
+                match session.admit(entry) {
+                    Admit::Write(frame) => ws.feed(Message::Text(frame)).await?,
+                    Admit::Skip => {}
+                    Admit::TooSlow => return Ok(false),
+                }
+                next = queued.try_recv();
             }
-            self.ws.flush().await
+            ws.flush().await.map(|()| true)
         };
-        matches!(timeout(WRITE_TIMEOUT, feed).await, Ok(Ok(())))
+        match timeout(WRITE_TIMEOUT, feed).await {
+            Ok(Ok(true)) => Next::Read,
+            Ok(Ok(false)) => Next::Exit(Exit::Disconnect(DisconnectReason::TooSlow)),
+            _ => Next::Exit(Exit::Gone),
+        }
     }
 
     async fn write(&mut self, frame: Frame) -> bool {

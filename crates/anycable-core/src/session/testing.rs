@@ -10,7 +10,10 @@ use serde_json::value::RawValue;
 
 use super::application::{AppCall, AppReply, AppRequest};
 use super::core::{Effects, Session};
+use super::history::Admit;
 use super::SessionSettings;
+use crate::broker::memory::MemoryBroker;
+use crate::broker::{Broker, BrokerSettings};
 use crate::channels::ChannelSettings;
 use crate::hub::{Hub, SessionId};
 use crate::identity::Verdict;
@@ -18,6 +21,7 @@ use crate::outbox::{Outbox, OutboxReceiver};
 use crate::protocol::{self, Frame};
 use crate::rpc::{CallFuture, CommandRequest, Method, Rpc, RpcError, Transport};
 use crate::streams::StreamSigner;
+use futures_util::FutureExt;
 
 const SECRET: &str = "s";
 
@@ -55,6 +59,7 @@ impl Transport for Unsent {
 /// Sessions on one hub.
 pub(super) struct Server {
     pub hub: Arc<Hub>,
+    pub broker: Option<Arc<dyn Broker>>,
     settings: Arc<SessionSettings>,
     next_id: SessionId,
 }
@@ -73,8 +78,21 @@ impl Server {
         }
         Server {
             hub: Arc::new(Hub::default()),
+            broker: None,
             settings: Arc::new(settings),
             next_id: 1,
+        }
+    }
+
+    /// A server with a memory broker keeping `history_limit` messages per stream.
+    pub(super) fn with_broker(settings: SessionSettings, history_limit: usize) -> Server {
+        let broker = MemoryBroker::new(BrokerSettings {
+            history_limit,
+            ..BrokerSettings::default()
+        });
+        Server {
+            broker: Some(Arc::new(broker)),
+            ..Server::new(settings, false)
         }
     }
 
@@ -90,6 +108,7 @@ impl Server {
             Arc::clone(&self.settings),
             Arc::clone(&self.hub),
             outbox,
+            self.broker.clone(),
         );
         let opening = session.open(verdict);
         let client = Client {
@@ -111,7 +130,22 @@ impl Server {
     /// Broadcasts `{"n":n}` to `stream`; how many sessions took it.
     pub(super) fn broadcast(&self, stream: &str, n: u32) -> usize {
         let message = RawValue::from_string(json!({ "n": n }).to_string()).unwrap();
-        self.hub.broadcast(stream, &message, None)
+        self.hub.broadcast(stream, &message, None, None)
+    }
+
+    /// Registers `{"n":n}` on `stream` with the broker, then fans it out with its position (what
+    /// the dispatcher does); returns the offset.
+    pub(super) fn publish(&self, stream: &str, n: u32) -> u64 {
+        let data = json!({ "n": n }).to_string();
+        let broker = self.broker.as_ref().expect("a server with a broker");
+        let position = broker
+            .register(stream, Arc::from(data.as_str()))
+            .now_or_never()
+            .expect("the memory broker answers at once")
+            .expect("registered");
+        let message = RawValue::from_string(data).unwrap();
+        self.hub.broadcast(stream, &message, None, Some(&position));
+        position.offset
     }
 }
 
@@ -120,7 +154,18 @@ impl Client {
     pub(super) fn received(&mut self) -> Option<String> {
         self.outbox
             .try_recv()
-            .map(|frame| frame.as_str().to_owned())
+            .map(|queued| queued.frame.as_str().to_owned())
+    }
+
+    /// What the socket loop would write of the frames queued so far (see `Session::admit`).
+    pub(super) fn delivered(&mut self) -> Vec<String> {
+        let mut written = Vec::new();
+        while let Some(queued) = self.outbox.try_recv() {
+            if let Admit::Write(frame) = self.session.admit(queued) {
+                written.push(frame.as_str().to_owned());
+            }
+        }
+        written
     }
 }
 
@@ -155,6 +200,7 @@ pub(super) fn answer(call: AppCall, response: serde_json::Value) -> AppReply {
             command: request.command,
             identifier: request.identifier,
             result: Ok(from_json(response)),
+            history: call.history,
         },
     }
 }
@@ -168,6 +214,7 @@ pub(super) fn failure(call: AppCall) -> AppReply {
             command: request.command,
             identifier: request.identifier,
             result: Err(error),
+            history: call.history,
         },
     }
 }

@@ -62,6 +62,17 @@ pub fn public_identifier(stream: &str) -> String {
     json!({"channel": "$pubsub", "stream_name": stream}).to_string()
 }
 
+/// A broadcast frame without its history position (`stream_id`, `epoch`, `offset`, which every
+/// kept broadcast carries when the broker is on), for tests about what else it says.
+pub fn without_position(mut frame: Value) -> Value {
+    if let Some(object) = frame.as_object_mut() {
+        for key in ["stream_id", "epoch", "offset"] {
+            object.remove(key);
+        }
+    }
+    frame
+}
+
 pub struct Client {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// The sub-protocol the server selected.

@@ -21,7 +21,7 @@ pub use publisher::QUEUE_CAPACITY;
 
 use self::envelope::NodeId;
 use self::subscriber::Listener;
-use crate::hub::Hub;
+use crate::broadcast::LocalDelivery;
 
 /// The channel nodes share publications on when `pubsub` is `redis`.
 pub(crate) const PUBSUB_CHANNEL: &str = "__anycable_pubsub__";
@@ -50,7 +50,7 @@ impl RedisSettings {
 /// background until the returned tasks are dropped.
 pub(crate) async fn start(
     settings: &RedisSettings,
-    hub: Arc<Hub>,
+    local: LocalDelivery,
 ) -> Result<(Option<RedisPublisher>, RedisTasks), String> {
     let client =
         redis::Client::open(settings.url.as_str()).map_err(|e| format!("invalid redisUrl: {e}"))?;
@@ -79,7 +79,7 @@ pub(crate) async fn start(
         client,
         channels,
         node,
-        hub,
+        local,
         health: Arc::clone(&health),
     };
     let listener = tokio::spawn(listener.run(subscription));

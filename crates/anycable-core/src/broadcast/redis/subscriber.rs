@@ -10,8 +10,7 @@ use super::deadline::{within, Failure, CONNECT_DEADLINE, REPLY_DEADLINE};
 use super::envelope::{self, NodeId};
 use super::health::{Outage, RedisHealth};
 use super::{Backoff, PING_EVERY, PUBSUB_CHANNEL};
-use crate::broadcast::Publication;
-use crate::hub::Hub;
+use crate::broadcast::{LocalDelivery, Publication};
 
 /// Connects and subscribes to `channels`.
 pub(super) async fn subscribe(
@@ -33,7 +32,8 @@ pub(super) struct Listener {
     pub client: redis::Client,
     pub channels: Vec<String>,
     pub node: NodeId,
-    pub hub: Arc<Hub>,
+    /// This node's subscribers (through the broker, which registers what other nodes publish).
+    pub local: LocalDelivery,
     pub health: Arc<RedisHealth>,
 }
 
@@ -78,7 +78,8 @@ impl Listener {
         };
         let reader = async {
             while let Some(message) = messages.next().await {
-                self.deliver(message.get_channel_name(), message.get_payload_bytes());
+                self.deliver(message.get_channel_name(), message.get_payload_bytes())
+                    .await;
             }
             "connection closed"
         };
@@ -88,7 +89,7 @@ impl Listener {
         }
     }
 
-    fn deliver(&self, channel: &str, payload: &[u8]) {
+    async fn deliver(&self, channel: &str, payload: &[u8]) {
         let batch = if channel == PUBSUB_CHANNEL {
             envelope::open(&self.node, payload)
         } else {
@@ -96,8 +97,8 @@ impl Listener {
         };
         match batch {
             Ok(batch) => {
-                for publication in &batch {
-                    publication.deliver(&self.hub);
+                for publication in batch {
+                    self.local.deliver_waiting(publication).await;
                 }
             }
             Err(error) => eprintln!("anycable-rs: ignored a Redis message on {channel}: {error}"),
