@@ -40,8 +40,8 @@ struct WirePublication {
 #[derive(Deserialize, Default)]
 struct Meta {
     exclude_socket: Option<String>,
-    #[serde(default)]
-    transient: bool,
+    /// `null` reads as absent, as in AnyCable (Go leaves a bool untouched for `null`).
+    transient: Option<bool>,
 }
 
 impl Publication {
@@ -117,7 +117,7 @@ impl Publication {
             stream: wire.stream,
             message,
             exclude_socket: meta.exclude_socket,
-            transient: meta.transient,
+            transient: meta.transient.unwrap_or(false),
         })
     }
 }
@@ -137,6 +137,10 @@ mod tests {
         assert!(batch[0].transient);
         let kept = Publication::parse_batch(br#"{"stream":"chat","data":"1"}"#).unwrap();
         assert!(!kept[0].transient);
+        let null = br#"{"stream":"chat","data":"1","meta":{"transient":null}}"#;
+        assert!(!Publication::parse_batch(null).unwrap()[0].transient);
+        let text = br#"{"stream":"chat","data":"1","meta":{"transient":"yes"}}"#;
+        assert!(Publication::parse_batch(text).is_err());
     }
 
     #[test]

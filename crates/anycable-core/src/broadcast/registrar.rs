@@ -187,4 +187,19 @@ mod tests {
         without.deliver(publication("s", 2, false)).unwrap();
         assert!(receiver.try_recv().unwrap().position.is_none());
     }
+
+    // On a current-thread runtime the registration task cannot run while the test does not yield,
+    // which stands for a broker that has stopped answering.
+    #[tokio::test]
+    async fn a_full_registration_queue_refuses_instead_of_queueing_more() {
+        let hub = Arc::new(Hub::default());
+        let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
+        let local = LocalDelivery::new(Arc::clone(&hub), Some(broker));
+        for n in 0..REGISTRATION_QUEUE {
+            local.deliver(publication("s", n, false)).unwrap();
+        }
+        assert_eq!(local.deliver(publication("s", 0, false)), Err(Overloaded));
+        // Transient publications need no position, so they still go out.
+        assert_eq!(local.deliver(publication("s", 0, true)), Ok(()));
+    }
 }
