@@ -221,7 +221,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         // Set while the session holds presence somewhere: it is touched every half `presenceTtl`
         // (whatever the protocol: a connected user stays present). Boxed, as most never join.
         let mut presence: Option<Pin<Box<Sleep>>> = None;
-        let keepalive = self.session.settings.presence_ttl / 2;
         let rate = pace.command_rate;
         if *shutdown.borrow() {
             return Exit::Disconnect(DisconnectReason::ServerRestart);
@@ -250,7 +249,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     let next = Box::pin(self.take_reply(reply)).await;
                     // Only a broker reply makes a session join.
                     if presence.is_none() && self.session.holds_presence() {
-                        presence = Some(Box::pin(sleep(keepalive)));
+                        presence = Some(self.presence_keepalive());
                     }
                     next
                 }
@@ -272,7 +271,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 _ = async { presence.as_mut().expect("guarded").await }, if presence.is_some() && pending.is_none() => {
                     match self.session.keep_presence() {
                         Some(touch) => {
-                            presence = Some(Box::pin(sleep(keepalive)));
+                            presence = Some(self.presence_keepalive());
                             Next::AwaitReply(Box::pin(async { Reply::Broker(touch.send().await) }))
                         }
                         None => {
@@ -308,6 +307,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 Next::Exit(exit) => return exit,
             }
         }
+    }
+
+    /// When to touch the session's presence next: half `presenceTtl` from now. (Not kept in the
+    /// read loop: every idle session would carry it.)
+    fn presence_keepalive(&self) -> Pin<Box<Sleep>> {
+        Box::pin(sleep(self.session.settings.presence_ttl / 2))
     }
 
     /// The next message from the client, counted against its command budget.
