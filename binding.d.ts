@@ -27,6 +27,8 @@ export declare class NativeCableServer {
    * the queue of broadcasts waiting for their history position is full.
    */
   broadcast(stream: string, message: string, options?: BroadcastOptions | undefined | null): void
+  /** Who is present on `stream`; rejects while not listening or without a broker. */
+  presence(stream: string): Promise<NativePresence>
   stats(): ServerStats
   /**
    * Graceful shutdown: `server_restart` and Close 1001 to every client. Idempotent. Waits for
@@ -69,6 +71,18 @@ export interface ListenInfo {
   url: string
   host: string
   port: number
+}
+
+/** Who is present on a stream. */
+export interface NativePresence {
+  total: number
+  records: Array<NativePresentId>
+}
+
+/** One present id, its info as JSON text (parsed by `lib/server.js`). */
+export interface NativePresentId {
+  id: string
+  info?: string
 }
 
 /**

@@ -301,6 +301,13 @@ export interface BroadcastOptions {
 }
 
 /** An AnyCable-compatible WebSocket server running inside this Node process. */
+/** Who is present on a stream: `server.presence(stream)`. */
+export interface StreamPresence {
+  /** How many presence ids (users) are present. */
+  total: number
+  records: Array<{ id: string; info?: unknown }>
+}
+
 export declare class CableServer {
   /** Same as `createCableServer(options)`. */
   constructor(options?: CableServerOptions)
@@ -314,6 +321,11 @@ export declare class CableServer {
    * or mistyped options, and Error when too many broadcasts wait for their offset.
    */
   broadcast(stream: string, data: unknown, options?: BroadcastOptions): void
+  /**
+   * Who is present on `stream` (presence, extended protocol): one record per presence id, `info`
+   * as the client joined with it. Rejects while not listening or with `broker: 'none'`.
+   */
+  presence(stream: string): Promise<StreamPresence>
   stats(): CableServerStats
   /** Which features the options turn on (never the secrets). */
   features(): CableServerFeatures

@@ -1,5 +1,6 @@
 // The demo chat in a real browser: Debian's Chromium driven by playwright-core. Two pages open
-// the demo; a message sent from one shows up in the other, through @anycable/web and the server.
+// the demo on the extended protocol; each shows the other online (presence), a message sent from
+// one shows up in the other, and a page whose connection dropped gets what it missed (history).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -50,6 +51,26 @@ test('two browser pages chat through the demo', { timeout: 60_000 }, async t => 
   assert.equal(await received.locator('b').textContent(), 'ann')
   // The sender sees its own message too: it went through the server, not only the page.
   await ann.page.locator('#messages li', { hasText: 'hello from ann' }).waitFor({ timeout: 10_000 })
+
+  // Each page shows who is online, itself included.
+  for (const { page } of [ann, bob]) {
+    for (const name of ['ann', 'bob']) {
+      await page.locator('#online li', { hasText: name }).waitFor({ timeout: 10_000 })
+    }
+  }
+
+  // Bob's connection drops; Ann writes meanwhile; Bob reconnects and the history fills the gap.
+  await bob.page.evaluate(() => window.cable.disconnect())
+  await bob.page.locator('#status', { hasText: 'disconnected' }).waitFor({ timeout: 10_000 })
+  await ann.page.fill('#text', 'while bob was away')
+  await ann.page.click('button')
+  await ann.page.locator('#messages li', { hasText: 'while bob was away' }).waitFor({ timeout: 10_000 })
+  assert.equal(await bob.page.locator('#messages li', { hasText: 'while bob was away' }).count(), 0)
+  await bob.page.evaluate(() => window.cable.connect())
+  await bob.page.locator('#status', { hasText: 'subscribed' }).waitFor({ timeout: 15_000 })
+  await bob.page.locator('#messages li', { hasText: 'while bob was away' }).waitFor({ timeout: 10_000 })
+  assert.equal(await bob.page.locator('#messages li', { hasText: 'hello from ann' }).count(), 1, 'nothing twice')
+  await bob.page.locator('#online li', { hasText: 'ann' }).waitFor({ timeout: 10_000 })
 
   mkdirSync(OUTPUT, { recursive: true })
   await bob.page.screenshot({ path: `${OUTPUT}demo-chat.png` })

@@ -3,8 +3,9 @@
 // Demo mode (`anycable-rs --demo`): a chat page at `/` using the real @anycable/web client, in
 // front of a cable server. The page asks /demo/session for a token and a signed stream name,
 // connects with the sub-protocol strategy, and posts messages to /demo/messages, which are
-// broadcast to the stream. WebSocket upgrades on /cable are piped to the cable server, so the
-// page and the cable share one origin. None of these endpoints exist outside demo mode.
+// broadcast to the stream. The page speaks the extended protocol: it shows who is online (presence)
+// and, after a reconnect, gets what it missed (history). WebSocket upgrades on /cable are piped to
+// the cable server, so the page and the cable share one origin. None of these endpoints exist outside demo mode.
 const http = require('node:http')
 const net = require('node:net')
 const fs = require('node:fs')

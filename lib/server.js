@@ -118,6 +118,17 @@ class CableServer {
     nativeCall(() => this.#native.broadcast(stream, message, nativeBroadcastOptions))
   }
 
+  /**
+   * Who is present on `stream`: `{ total, records: [{ id, info }] }` (one record per presence id,
+   * `info` as the client joined with it, parsed). Rejects while not listening or with
+   * `broker: 'none'`.
+   */
+  async presence(stream) {
+    if (!isString(stream) || stream === '') throw new TypeError('stream must be a non-empty string')
+    const { total, records } = await this.#native.presence(stream)
+    return { total, records: records.map(({ id, info }) => (info === undefined || info === null ? { id } : { id, info: JSON.parse(info) })) }
+  }
+
   /** `{ connections, streams, subscriptions }`. */
   stats() {
     return this.#native.stats()

@@ -272,6 +272,20 @@ pub struct ServerStats {
     pub redis_dropped: Option<f64>,
 }
 
+/// One present id, its info as JSON text (parsed by `lib/server.js`).
+#[napi(object)]
+pub struct NativePresentId {
+    pub id: String,
+    pub info: Option<String>,
+}
+
+/// Who is present on a stream.
+#[napi(object)]
+pub struct NativePresence {
+    pub total: u32,
+    pub records: Vec<NativePresentId>,
+}
+
 /// Which features a configuration turns on, for the start-up line (never the secrets).
 #[napi(object)]
 pub struct ServerFeatures {
@@ -410,6 +424,35 @@ impl NativeCableServer {
             })?;
         }
         Ok(())
+    }
+
+    /// Who is present on `stream`; rejects while not listening or without a broker.
+    #[napi(ts_return_type = "Promise<NativePresence>")]
+    pub fn presence<'env>(
+        &self,
+        env: &'env Env,
+        stream: String,
+    ) -> Result<PromiseRaw<'env, NativePresence>> {
+        let server = self.current();
+        env.spawn_future(async move {
+            let server =
+                server.ok_or_else(|| napi::Error::from_reason("the server is not listening"))?;
+            let presence = server
+                .presence(&stream)
+                .await
+                .map_err(|error| napi::Error::from_reason(error.to_string()))?;
+            Ok(NativePresence {
+                total: u32::try_from(presence.total()).unwrap_or(u32::MAX),
+                records: presence
+                    .records
+                    .into_iter()
+                    .map(|record| NativePresentId {
+                        id: record.id,
+                        info: record.info,
+                    })
+                    .collect(),
+            })
+        })
     }
 
     #[napi(catch_unwind)]

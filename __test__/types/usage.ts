@@ -14,6 +14,7 @@ import anycable, {
   type Identificator,
   type ListenInfo,
   type ServerlessApplication,
+  type StreamPresence,
   type TokenErrorCode,
 } from 'anycable-rs'
 
@@ -60,6 +61,9 @@ async function server(application: ServerlessApplication): Promise<void> {
   const info: ListenInfo = await cable.listen()
   cable.broadcast('chat/1', { text: 'hi', url: info.url })
   cable.broadcast('chat/1', { typing: true }, { transient: true, excludeSocket: 'sid' })
+  const present: StreamPresence = await cable.presence('chat/1')
+  const ids: string[] = present.records.map(record => record.id)
+  console.log(present.total, ids)
   const stats: CableServerStats = cable.stats()
   const features: CableServerFeatures = cable.features()
   const redisHealthy: boolean = (stats.redisConnected ?? false) && (stats.redisDropped ?? 0) === 0

@@ -30,6 +30,8 @@ pub(crate) struct StreamGrant {
     pub stream: String,
     /// Whether the subscriber may whisper to the stream.
     pub whisper: bool,
+    /// Whether the subscriber may join (and read) the stream's presence.
+    pub presence: bool,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +70,8 @@ pub(crate) fn resolve_stream(settings: &ChannelSettings, identifier: &str) -> Op
         return Some(StreamGrant {
             stream,
             whisper: settings.streams_whisper,
+            // Turbo streams never have presence, as in the reference.
+            presence: settings.streams_presence && parsed.channel == PUBSUB_CHANNEL,
         });
     }
     match parsed.stream_name {
@@ -75,6 +79,7 @@ pub(crate) fn resolve_stream(settings: &ChannelSettings, identifier: &str) -> Op
             Some(StreamGrant {
                 stream,
                 whisper: true,
+                presence: true,
             })
         }
         _ => None,
@@ -123,7 +128,8 @@ mod tests {
             resolve_stream(&s, &signed_id("$pubsub", "chat/1", b"s")),
             Some(StreamGrant {
                 stream: "chat/1".into(),
-                whisper: false
+                whisper: false,
+                presence: true
             })
         );
         assert_eq!(
@@ -166,7 +172,8 @@ mod tests {
             resolve_stream(&s, &public_id("lobby")),
             Some(StreamGrant {
                 stream: "lobby".into(),
-                whisper: true
+                whisper: true,
+                presence: true
             })
         );
     }
@@ -221,6 +228,27 @@ mod tests {
                 .unwrap()
                 .whisper
         );
+    }
+
+    #[test]
+    fn presence_on_public_streams_on_signed_ones_unless_off_and_never_on_turbo() {
+        let s = ChannelSettings {
+            public_streams: true,
+            turbo_streams: true,
+            ..with_secret()
+        };
+        let presence = |s: &ChannelSettings, id: &str| resolve_stream(s, id).unwrap().presence;
+        let turbo = signed_id("Turbo::StreamsChannel", "gid://app/Room/1", b"s");
+        assert!(presence(&s, &public_id("lobby")));
+        assert!(presence(&s, &signed_id("$pubsub", "a", b"s")));
+        assert!(!presence(&s, &turbo));
+        let off = ChannelSettings {
+            streams_presence: false,
+            ..s
+        };
+        assert!(presence(&off, &public_id("lobby")));
+        assert!(!presence(&off, &signed_id("$pubsub", "a", b"s")));
+        assert!(!presence(&off, &turbo));
     }
 
     #[test]

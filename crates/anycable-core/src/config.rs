@@ -224,6 +224,7 @@ impl Config {
                 max_subscriptions: self.max_subscriptions,
                 command_rate: self.command_rate,
                 pong_timeout: self.pong_timeout,
+                presence_ttl: self.presence_ttl,
                 disconnect_on_token_expiry: self.disconnect_on_token_expiry,
                 channels,
                 rpc,

@@ -6,9 +6,11 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::value::RawValue;
 
-use crate::broker::StreamPosition;
+use crate::broker::{PresenceChange, StreamPosition};
 use crate::outbox::{Outbox, Queued, QueuedPosition};
-use crate::protocol::{broadcast_frame, stored_broadcast_frame, StreamOffset};
+use crate::protocol::{
+    broadcast_frame, presence, stored_broadcast_frame, PresenceEvent, StreamOffset,
+};
 
 /// Identifies a session inside this process.
 pub(crate) type SessionId = u64;
@@ -84,21 +86,48 @@ impl Hub {
         exclude_sid: Option<&str>,
         position: Option<&StreamPosition>,
     ) -> usize {
-        self.fan_out(stream, message, position, |_, subscriber| {
-            Some(&*subscriber.sid) != exclude_sid
-        })
+        self.fan_out(
+            stream,
+            |stream, identifier| queued_frame(stream, identifier, message, position),
+            |_, subscriber| Some(&*subscriber.sid) != exclude_sid,
+        )
     }
 
     /// Relays a whisper to the other subscribers of `stream`, never back to `sender`.
     pub(crate) fn whisper(&self, stream: &str, sender: SessionId, data: &RawValue) -> usize {
-        self.fan_out(stream, data, None, |session, _| session != sender)
+        self.fan_out(
+            stream,
+            |_, identifier| Queued::from(broadcast_frame(identifier, data)),
+            |session, _| session != sender,
+        )
     }
 
+    /// Tells every subscriber of `stream` (whatever its identifier, the joiner included) of a
+    /// presence change, as a transient `presence` frame.
+    pub(crate) fn presence(&self, stream: &str, change: &PresenceChange) -> usize {
+        let event = match change {
+            PresenceChange::Join { id, info } => PresenceEvent::Join {
+                id,
+                // Kept as the JSON text the client sent, so it parses.
+                info: info
+                    .as_deref()
+                    .and_then(|info| serde_json::from_str(info).ok()),
+            },
+            PresenceChange::Leave { id } => PresenceEvent::Leave { id },
+        };
+        self.fan_out(
+            stream,
+            |_, identifier| Queued::from(presence(identifier, event)),
+            |_, _| true,
+        )
+    }
+
+    /// Queues the frame `make` builds for each identifier (once per identifier, on its first
+    /// wanted subscriber) to every `wanted` subscriber of `stream`.
     fn fan_out(
         &self,
         stream: &str,
-        message: &RawValue,
-        position: Option<&StreamPosition>,
+        make: impl Fn(&Arc<str>, &Arc<str>) -> Queued,
         wanted: impl Fn(SessionId, &Subscriber) -> bool,
     ) -> usize {
         let streams = self.streams.read().expect("hub lock");
@@ -113,8 +142,7 @@ impl Hub {
                 if !wanted(session, subscriber) {
                     continue;
                 }
-                let queued = queued
-                    .get_or_insert_with(|| queued_frame(stream, identifier, message, position));
+                let queued = queued.get_or_insert_with(|| make(stream, identifier));
                 if subscriber.outbox.push(queued.clone()) {
                     delivered += 1;
                 }
@@ -277,6 +305,41 @@ mod tests {
         );
         hub.whisper("s", 1, &raw("2"));
         assert!(b_rx.try_recv().unwrap().position.is_none());
+    }
+
+    #[test]
+    fn presence_changes_reach_every_subscriber_with_its_identifier() {
+        let hub = Hub::default();
+        let (a, mut a_rx) = subscriber("a", 8);
+        let (b, mut b_rx) = subscriber("b", 8);
+        hub.subscribe("s", &Arc::from("id-1"), 1, a);
+        hub.subscribe("s", &Arc::from("id-2"), 2, b);
+        let join = PresenceChange::Join {
+            id: Arc::from("u1"),
+            info: Some(Arc::from(r#"{"name":"Ann"}"#)),
+        };
+        assert_eq!(hub.presence("s", &join), 2);
+        let joined = a_rx.try_recv().unwrap();
+        assert_eq!(
+            joined.frame.as_str(),
+            r#"{"type":"presence","identifier":"id-1","message":{"type":"join","id":"u1","info":{"name":"Ann"}}}"#
+        );
+        assert!(joined.position.is_none(), "transient");
+        assert_eq!(
+            b_rx.try_recv().unwrap().frame.as_str(),
+            r#"{"type":"presence","identifier":"id-2","message":{"type":"join","id":"u1","info":{"name":"Ann"}}}"#
+        );
+        hub.presence(
+            "s",
+            &PresenceChange::Leave {
+                id: Arc::from("u1"),
+            },
+        );
+        assert_eq!(
+            a_rx.try_recv().unwrap().frame.as_str(),
+            r#"{"type":"presence","identifier":"id-1","message":{"type":"leave","id":"u1"}}"#
+        );
+        assert_eq!(hub.presence("elsewhere", &join), 0);
     }
 
     #[test]

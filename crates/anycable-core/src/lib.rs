@@ -51,7 +51,10 @@ pub use rpc::{CallFuture, Method, RpcError, Transport, MAX_RPC_RESPONSE_BYTES};
 /// A secret that must not be empty was empty.
 pub use secret::EmptySecret;
 /// The embedded cable server, its errors and its live counters; who may broadcast over HTTP.
-pub use server::{BroadcastAuth, CableServer, ServerError, ServerStats};
+pub use server::{
+    BroadcastAuth, CableServer, PresenceUnavailable, PresentId, ServerError, ServerStats,
+    StreamPresence,
+};
 /// The longest channel identifier a client may subscribe with.
 pub use session::MAX_IDENTIFIER_BYTES;
 /// Signed stream names (`signed_stream_name`).

@@ -1,19 +1,9 @@
 //! The Action Cable JSON protocols (`actioncable-v1-json` and its extension
 //! `actioncable-v1-ext-json`): client commands in, server frames out.
 
-// History is served; resumption, presence and keepalive frames come in later steps of issue 14,
-// until then some of them are used only by their tests.
-#![expect(
-    unused_imports,
-    reason = "resumption, presence and keepalive are not served by the session yet"
-)]
-#![cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "resumption, presence and keepalive are not served by the session yet"
-    )
-)]
+// History and presence are served; resumption comes in a later step of issue 14, until then its
+// frame is used only by its tests.
+#![expect(unused_imports, reason = "resumption is not served by the session yet")]
 
 mod command;
 mod frames;

@@ -4,6 +4,7 @@
 mod accept;
 mod http;
 mod pending;
+mod presence;
 mod response;
 mod settings;
 mod sweeper;
@@ -30,6 +31,7 @@ use crate::broker::Broker;
 use crate::config_error::ConfigError;
 use crate::hub::Hub;
 use pending::{Pending, PendingConnections};
+pub use presence::{PresenceUnavailable, PresentId, StreamPresence};
 pub use settings::BroadcastAuth;
 pub(crate) use settings::ServerSettings;
 
@@ -144,7 +146,7 @@ impl CableServer {
         };
         let sweeper = broker
             .clone()
-            .map(|broker| tokio::spawn(sweeper::sweep(broker)));
+            .map(|broker| tokio::spawn(sweeper::sweep(broker, Arc::clone(&hub))));
         let pending = Arc::new(PendingConnections::new(settings.max_pending_connections));
         let shared = Arc::new(Shared {
             settings,

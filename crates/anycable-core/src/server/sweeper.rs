@@ -6,27 +6,29 @@ use std::time::Duration;
 
 use tokio::time::{interval, MissedTickBehavior};
 
-use crate::broker::{Broker, PresenceLapse};
+use crate::broker::{Broker, PresenceChange, PresenceLapse};
+use crate::hub::Hub;
 
 /// How often the broker is swept: history ttls are whole seconds.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
-/// Sweeps `broker` until the task is aborted.
-pub(super) async fn sweep(broker: Arc<dyn Broker>) {
+/// Sweeps `broker` until the task is aborted; lapsed presence is told to `hub`'s subscribers.
+pub(super) async fn sweep(broker: Arc<dyn Broker>, hub: Arc<Hub>) {
     let mut ticks = interval(SWEEP_EVERY);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
         match broker.sweep().await {
-            Ok(lapses) => presence_lapsed(lapses),
+            Ok(lapses) => presence_lapsed(&hub, lapses),
             Err(error) => eprintln!("anycable-rs: sweeping the broker failed: {error}"),
         }
     }
 }
 
 /// Presence whose sessions stopped touching it (they disconnected `presenceTtl` ago and did not
-/// come back). This is the place to broadcast each lapse as a transient `leave` presence event to
-/// the stream's subscribers; until presence is served, there is no one to tell.
-fn presence_lapsed(lapses: Vec<PresenceLapse>) {
-    drop(lapses);
+/// come back): each is a transient `leave` to the stream's subscribers.
+fn presence_lapsed(hub: &Hub, lapses: Vec<PresenceLapse>) {
+    for PresenceLapse { stream, id } in lapses {
+        hub.presence(&stream, &PresenceChange::Leave { id });
+    }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::core::{Effects, Session, Subscription};
 use super::history::HistoryAsk;
+use super::presence::Presence;
 use crate::protocol::{self, DisconnectReason};
 use crate::rpc::{
     CommandRequest, CommandResponse, ConnectRequest, ConnectResponse, DisconnectRequest, Env,
@@ -241,6 +242,8 @@ impl Session {
                     streams: Vec::new(),
                     whisper: false,
                     application: true,
+                    // Application channels have no presence stream (no `$p` state here).
+                    presence: Presence::Forbidden,
                 });
         }
         // Streams change before the transmissions go out, so a broadcast that follows the

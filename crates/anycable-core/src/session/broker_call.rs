@@ -14,6 +14,7 @@ use std::pin::Pin;
 
 use super::core::{Effects, Session};
 use super::history::HistoryReply;
+use super::presence::PresenceReply;
 
 /// A broker call to await; its reply goes back to [`Session::apply_broker`].
 pub(super) struct BrokerCall(Pin<Box<dyn Future<Output = BrokerReply> + Send>>);
@@ -29,12 +30,25 @@ impl BrokerCall {
     pub(super) async fn send(self) -> BrokerReply {
         self.0.await
     }
+
+    /// This call, then `next` (a subscribe's presence join after its history).
+    pub(super) fn then(self, next: BrokerCall) -> BrokerCall {
+        BrokerCall::new(async move {
+            let first = self.send().await;
+            let second = next.send().await;
+            BrokerReply::Both(Box::new((first, second)))
+        })
+    }
 }
 
 /// The broker's answer to a [`BrokerCall`], with what the session needs to act on it.
 pub(super) enum BrokerReply {
     /// A history request of one subscription.
     History(HistoryReply),
+    /// A presence join, leave, info or keepalive.
+    Presence(PresenceReply),
+    /// Two calls made one after the other, applied in the same order.
+    Both(Box<(BrokerReply, BrokerReply)>),
 }
 
 impl Session {
@@ -42,6 +56,17 @@ impl Session {
     pub(super) fn apply_broker(&mut self, reply: BrokerReply) -> Effects {
         match reply {
             BrokerReply::History(reply) => self.replayed(reply),
+            BrokerReply::Presence(reply) => self.presence_replied(reply),
+            BrokerReply::Both(replies) => {
+                let (first, second) = *replies;
+                let mut effects = self.apply_broker(first);
+                let then = self.apply_broker(second);
+                effects.frames.extend(then.frames);
+                effects.disconnect = effects.disconnect.or(then.disconnect);
+                effects.call = effects.call.or(then.call);
+                effects.broker = effects.broker.or(then.broker);
+                effects
+            }
         }
     }
 }

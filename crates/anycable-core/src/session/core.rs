@@ -11,13 +11,14 @@ use serde_json::value::RawValue;
 use super::application::{AppCall, Goodbye};
 use super::broker_call::BrokerCall;
 use super::history::{HistoryAsk, Replay};
+use super::presence::Presence;
 use super::SessionSettings;
 use crate::broker::Broker;
 use crate::channels::{channel_of, is_stream_channel, resolve_stream};
 use crate::hub::{Hub, SessionId, Subscriber};
 use crate::identity::Verdict;
 use crate::outbox::Outbox;
-use crate::protocol::{self, Command, DisconnectReason, Frame};
+use crate::protocol::{self, Command, DisconnectReason, Frame, PresenceJoin};
 use crate::rpc::Env;
 
 /// The longest identifier a subscribe may carry; longer ones are rejected. Identifiers are kept for
@@ -71,6 +72,8 @@ pub(super) struct Subscription {
     pub whisper: bool,
     /// Answered by the application (as opposed to `$pubsub` / Turbo, answered here).
     pub application: bool,
+    /// Whether it may join its stream's presence, and whether it did.
+    pub presence: Presence,
 }
 
 /// One client's session state.
@@ -78,7 +81,7 @@ pub(super) struct Session {
     id: SessionId,
     pub(super) sid: Arc<str>,
     pub(super) settings: Arc<SessionSettings>,
-    hub: Arc<Hub>,
+    pub(super) hub: Arc<Hub>,
     /// Where the hub queues this client's broadcasts; handed to the hub with every stream.
     outbox: Outbox,
     /// The connection identifiers (JSON), from the token's `ext` or the application's `connect`.
@@ -145,8 +148,8 @@ impl Session {
             Command::Subscribe {
                 identifier,
                 history,
-                ..
-            } => self.subscribe(identifier, history),
+                presence,
+            } => self.subscribe(identifier, history, presence),
             Command::Unsubscribe { identifier } => self.unsubscribe(&identifier),
             Command::Message { identifier, data } => self.perform(&identifier, data),
             Command::Whisper { identifier, data } => {
@@ -161,10 +164,13 @@ impl Session {
                 identifier,
                 request,
             } => self.ask_history(&identifier, request),
-            Command::Join { .. }
-            | Command::Leave { .. }
-            | Command::PresenceInfo { .. }
-            | Command::Unknown => Effects::default(),
+            Command::Join {
+                identifier,
+                presence,
+            } => self.join_presence(&identifier, presence),
+            Command::Leave { identifier } => self.leave_presence(&identifier),
+            Command::PresenceInfo { identifier } => self.presence_info(&identifier),
+            Command::Unknown => Effects::default(),
         }
     }
 
@@ -181,9 +187,14 @@ impl Session {
         self.goodbye(application_channels)
     }
 
-    /// Subscribes, then (once confirmed) answers `history` if asked; a rejected subscription gets
-    /// no history answer.
-    fn subscribe(&mut self, identifier: String, history: Option<HistoryAsk>) -> Effects {
+    /// Subscribes, then (once confirmed) answers `history` if asked, then joins the presence if
+    /// asked; a rejected subscription gets neither.
+    fn subscribe(
+        &mut self,
+        identifier: String,
+        history: Option<HistoryAsk>,
+        presence: Option<PresenceJoin>,
+    ) -> Effects {
         if self.subscriptions.contains_key(identifier.as_str()) {
             return Effects::default();
         }
@@ -201,11 +212,16 @@ impl Session {
         {
             Some(call) => Effects::ask(call.then_history(history)),
             // Stream channels are answered here; anything else without an application is rejected.
-            None => self.subscribe_stream(identifier, history),
+            None => self.subscribe_stream(identifier, history, presence),
         }
     }
 
-    fn subscribe_stream(&mut self, identifier: String, history: Option<HistoryAsk>) -> Effects {
+    fn subscribe_stream(
+        &mut self,
+        identifier: String,
+        history: Option<HistoryAsk>,
+        presence: Option<PresenceJoin>,
+    ) -> Effects {
         let Some(grant) = resolve_stream(&self.settings.channels, &identifier) else {
             return Effects::send(protocol::reject(&identifier));
         };
@@ -216,11 +232,16 @@ impl Session {
                 streams: Vec::new(),
                 whisper: grant.whisper,
                 application: false,
+                presence: Presence::allowed_if(grant.presence),
             },
         );
         self.stream_from(&identifier, grant.stream);
         let confirmed = Effects::send(protocol::confirm(&identifier));
-        self.then_history(confirmed, &identifier, history)
+        let answered = self.then_history(confirmed, &identifier, history);
+        match presence {
+            Some(join) => self.then_join(answered, &identifier, join),
+            None => answered,
+        }
     }
 
     /// `effects` (a confirmed subscription), followed by the answer to its history request.
@@ -244,6 +265,9 @@ impl Session {
             return Effects::default();
         };
         self.forget_replay(identifier);
+        if let Some(left) = self.presence_left_with(&subscription) {
+            return left;
+        }
         subscription
             .application
             .then(|| self.command_call("unsubscribe", identifier, None))

@@ -9,6 +9,7 @@ mod budget;
 mod core;
 mod history;
 mod pong_deadline;
+mod presence;
 mod settings;
 mod socket;
 #[cfg(test)]

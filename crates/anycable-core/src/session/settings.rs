@@ -19,6 +19,9 @@ pub struct SessionSettings {
     pub command_rate: u32,
     /// How long an extended-protocol client may send nothing before `no_pong`; zero = off.
     pub pong_timeout: Duration,
+    /// How long a session's presence outlives its last touch; a connected session that joined
+    /// any touches it every half of this.
+    pub presence_ttl: Duration,
     /// End the session with `token_expired` when its token's `exp` passes.
     pub disconnect_on_token_expiry: bool,
     /// `$pubsub` and Turbo subscriptions.

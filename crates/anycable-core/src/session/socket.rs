@@ -11,7 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use rand::Rng;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
-use tokio::time::{interval_at, sleep_until, timeout, Instant, MissedTickBehavior, Sleep};
+use tokio::time::{interval_at, sleep, sleep_until, timeout, Instant, MissedTickBehavior, Sleep};
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -180,6 +180,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Leaves every stream, tells the application, and ends the connection as `exit` says.
     async fn finish(&mut self, exit: Exit) {
+        // Presence outlives the connection by `presenceTtl` from now, unless the id comes back.
+        if let Some(touch) = self.session.keep_presence() {
+            touch.send().await;
+        }
         if let Some(goodbye) = self.session.finish() {
             goodbye.send().await;
         }
@@ -214,6 +218,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         // Set while the client is over its command budget: its socket is left unread (so TCP
         // slows it down) while broadcasts and pings keep flowing. Boxed, as it is rarely needed.
         let mut throttle: Option<Pin<Box<Sleep>>> = None;
+        // Set while the session holds presence somewhere: it is touched every half `presenceTtl`
+        // (whatever the protocol: a connected user stays present). Boxed, as most never join.
+        let mut presence: Option<Pin<Box<Sleep>>> = None;
         let rate = pace.command_rate;
         if *shutdown.borrow() {
             return Exit::Disconnect(DisconnectReason::ServerRestart);
@@ -239,7 +246,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 },
                 reply = async { pending.as_mut().expect("guarded").await }, if pending.is_some() => {
                     pending = None;
-                    Box::pin(self.take_reply(reply)).await
+                    let next = Box::pin(self.take_reply(reply)).await;
+                    // Only a broker reply makes a session join.
+                    if presence.is_none() && self.session.holds_presence() {
+                        presence = Some(self.presence_keepalive());
+                    }
+                    next
                 }
                 _ = pings.tick() => {
                     if self.write(protocol::ping(unix_time(), pace.precision)).await {
@@ -254,6 +266,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 _ = async { throttle.as_mut().expect("guarded").await }, if throttle.is_some() => {
                     throttle = None;
                     Next::Read
+                }
+                // After any call in flight: one broker call at a time per session.
+                _ = async { presence.as_mut().expect("guarded").await }, if presence.is_some() && pending.is_none() => {
+                    match self.session.keep_presence() {
+                        Some(touch) => {
+                            presence = Some(self.presence_keepalive());
+                            Next::AwaitReply(Box::pin(async { Reply::Broker(touch.send().await) }))
+                        }
+                        None => {
+                            presence = None;
+                            Next::Read
+                        }
+                    }
                 }
                 incoming = self.next_incoming(rate), if pending.is_none() && throttle.is_none() => match heard(&mut deadlines.pong, incoming) {
                     Some(Ok(Message::Text(text))) => match Command::parse(&text) {
@@ -282,6 +307,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 Next::Exit(exit) => return exit,
             }
         }
+    }
+
+    /// When to touch the session's presence next: half `presenceTtl` from now. (Not kept in the
+    /// read loop: every idle session would carry it.)
+    fn presence_keepalive(&self) -> Pin<Box<Sleep>> {
+        Box::pin(sleep(self.session.settings.presence_ttl / 2))
     }
 
     /// The next message from the client, counted against its command budget.

@@ -34,6 +34,7 @@ pub(super) fn options() -> SessionSettings {
         max_subscriptions: 1000,
         command_rate: 100,
         pong_timeout: Duration::ZERO,
+        presence_ttl: Duration::from_secs(15),
         disconnect_on_token_expiry: false,
         channels: ChannelSettings {
             stream_signer: Some(StreamSigner::new(SECRET.as_bytes()).unwrap()),
