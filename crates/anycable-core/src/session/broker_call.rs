@@ -14,6 +14,7 @@ use std::pin::Pin;
 
 use super::core::{Effects, Session};
 use super::history::HistoryReply;
+use super::resumption::RestoreReply;
 
 /// A broker call to await; its reply goes back to [`Session::apply_broker`].
 pub(super) struct BrokerCall(Pin<Box<dyn Future<Output = BrokerReply> + Send>>);
@@ -35,6 +36,10 @@ impl BrokerCall {
 pub(super) enum BrokerReply {
     /// A history request of one subscription.
     History(HistoryReply),
+    /// A restore attempt: the snapshot taken (if any), with the frames of a fresh session.
+    Restore(RestoreReply),
+    /// A session was kept for a later restore; nothing to do.
+    Kept,
 }
 
 impl Session {
@@ -42,6 +47,8 @@ impl Session {
     pub(super) fn apply_broker(&mut self, reply: BrokerReply) -> Effects {
         match reply {
             BrokerReply::History(reply) => self.replayed(reply),
+            BrokerReply::Restore(reply) => self.restored(reply),
+            BrokerReply::Kept => Effects::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ mod budget;
 mod core;
 mod history;
 mod pong_deadline;
+mod resumption;
 mod settings;
 mod socket;
 #[cfg(test)]
@@ -40,7 +41,8 @@ pub(crate) struct SessionContext {
 }
 
 /// Who connected: the session id for the welcome frame, the auth verdict, the negotiated
-/// sub-protocol, the ping settings its query asked for (`?pi=`, `?ptp=`), and the request as the
+/// sub-protocol, the old sid it asks to resume (`?sid=` or `X-AnyCable-Restore-Sid`), the ping
+/// settings its query asked for (`?pi=`, `?ptp=`), and the request as the
 /// application sees it (`env`; kept only when there is an application, boxed so that sessions
 /// without one carry a pointer instead of an empty `Env`).
 pub(crate) struct Peer {
@@ -48,6 +50,7 @@ pub(crate) struct Peer {
     pub sid: String,
     pub verdict: Verdict,
     pub protocol: Protocol,
+    pub restore_sid: Option<String>,
     pub pings: PingOverrides,
     pub env: Option<Box<Env>>,
 }

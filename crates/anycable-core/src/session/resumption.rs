@@ -1,0 +1,181 @@
+//! Session resumption (extended protocol only): a session is kept in the broker when its
+//! connection ends, and a client that reconnects with its old `sid` gets it back — its
+//! subscriptions and streams, whisper rights and application state — without subscribing again.
+//!
+//! This project's rules (decided, stricter than the reference):
+//! - restoring never skips authentication: the client is identified first, exactly as on a fresh
+//!   connect, and the snapshot is looked up under the old sid *bound to the identifiers that
+//!   authentication produced* ([`cache_key`]). A sid of another user finds nothing, and since
+//!   nothing is taken, that user's session stays restorable by its owner;
+//! - a restore takes the snapshot out of the broker: a sid is restored at most once;
+//! - a session is stored when its connection ends, unless the server ended it with
+//!   `reconnect: false` (unauthorized, token expired, remote): those are never restorable.
+//!
+//! Storing once, at the end, is one broker write per connection and holds for any broker (memory
+//! or Redis): the snapshot is complete when written and expires `sessionsTtl` after the
+//! disconnect. The price: a client that reconnects before the server noticed its old connection
+//! died (a half-open TCP connection) finds nothing yet and subscribes again with history.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::broker_call::{BrokerCall, BrokerReply};
+use super::core::{Effects, Session, Subscription};
+use crate::protocol::{self, Frame};
+
+/// What is kept of a session: serialised with serde_json into the broker's opaque snapshot.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+struct Snapshot {
+    /// The connection identifiers, compared again on restore.
+    identifiers: String,
+    subscriptions: Vec<KeptSubscription>,
+    /// Connection state the application set (`cstate`).
+    #[serde(default, skip_serializing_if = "HashMap::is_empty")]
+    cstate: HashMap<String, String>,
+    /// Channel state the application set (`istate`).
+    #[serde(default, skip_serializing_if = "HashMap::is_empty")]
+    istate: HashMap<String, String>,
+    /// A command of the session went to the application (so it gets `disconnect` at the end).
+    #[serde(default)]
+    used_application: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+struct KeptSubscription {
+    identifier: String,
+    streams: Vec<String>,
+    whisper: bool,
+    application: bool,
+}
+
+/// The broker's answer to a restore attempt, and the frames to send when nothing is restored
+/// (the fresh welcome, or the application's transmissions from its `connect`).
+pub(super) struct RestoreReply {
+    snapshot: Option<String>,
+    fresh: Vec<Frame>,
+}
+
+/// Whether a session can be resumed, and the sid it asked to resume.
+#[derive(Default)]
+pub(super) struct Resumption {
+    /// An extended-protocol session with a broker: stored at its end, may restore at its start.
+    pub(super) resumable: bool,
+    /// The old sid from `?sid=` or `X-AnyCable-Restore-Sid`, until the restore is attempted.
+    pub(super) restore_sid: Option<Box<str>>,
+}
+
+/// The broker key of session `sid` of the client identified by `identifiers`: the sid bound to a
+/// digest of its identifiers, so that only the same identifiers find it again.
+fn cache_key(sid: &str, identifiers: &str) -> String {
+    let digest = Sha256::digest(identifiers.as_bytes());
+    format!("{sid}/{}", hex::encode(&digest[..16]))
+}
+
+impl Session {
+    /// The welcome of an authenticated session: `fresh` (the frames of a new session), or a broker
+    /// call to restore the session it asked for (whose reply goes to [`Session::restored`]).
+    pub(super) fn welcome_or_restore(&mut self, fresh: Vec<Frame>) -> Effects {
+        let restore_sid = self.resumption.restore_sid.take();
+        let (Some(old_sid), Some(broker), true) =
+            (restore_sid, self.broker.clone(), self.resumption.resumable)
+        else {
+            return Effects {
+                frames: fresh,
+                ..Effects::default()
+            };
+        };
+        let key = cache_key(&old_sid, &self.identifiers);
+        let call = BrokerCall::new(async move {
+            // A broker failure is a session not found: the client subscribes again.
+            let snapshot = broker.take_session(&key).await.ok().flatten();
+            BrokerReply::Restore(RestoreReply { snapshot, fresh })
+        });
+        Effects {
+            broker: Some(call),
+            ..Effects::default()
+        }
+    }
+
+    /// Restores the snapshot (if any and still this client's): re-subscribes the hub to every kept
+    /// stream, then the restored welcome; else the fresh frames.
+    pub(super) fn restored(&mut self, reply: RestoreReply) -> Effects {
+        let snapshot = reply
+            .snapshot
+            .and_then(|text| serde_json::from_str::<Snapshot>(&text).ok())
+            .filter(|snapshot| snapshot.identifiers == self.identifiers);
+        let Some(snapshot) = snapshot else {
+            return Effects {
+                frames: reply.fresh,
+                ..Effects::default()
+            };
+        };
+        let mut restored_ids = Vec::with_capacity(snapshot.subscriptions.len());
+        for kept in snapshot.subscriptions {
+            let identifier: Arc<str> = Arc::from(kept.identifier);
+            self.subscriptions.insert(
+                Arc::clone(&identifier),
+                Subscription {
+                    streams: Vec::new(),
+                    whisper: kept.whisper,
+                    application: kept.application,
+                },
+            );
+            for stream in kept.streams {
+                self.stream_from(&identifier, stream);
+            }
+            restored_ids.push(identifier);
+        }
+        self.used_application |= snapshot.used_application;
+        if !snapshot.cstate.is_empty() || !snapshot.istate.is_empty() {
+            let env = self.env.get_or_insert_with(Box::default);
+            // What this connect set is newer than the kept connection state.
+            let cstate = env.cstate.get_or_insert_with(HashMap::new);
+            for (key, value) in snapshot.cstate {
+                cstate.entry(key).or_insert(value);
+            }
+            env.istate
+                .get_or_insert_with(HashMap::new)
+                .extend(snapshot.istate);
+        }
+        Effects::send(protocol::restored_welcome(
+            &self.sid,
+            restored_ids.iter().map(|id| &**id),
+        ))
+    }
+
+    /// The broker call keeping this session for a later restore, if it is resumable. Call before
+    /// [`Session::finish`], which leaves the subscriptions.
+    pub(super) fn keep(&self) -> Option<BrokerCall> {
+        if !self.resumption.resumable {
+            return None;
+        }
+        let broker = self.broker.clone()?;
+        let env = self.env.as_deref();
+        let snapshot = Snapshot {
+            identifiers: self.identifiers.clone(),
+            subscriptions: self
+                .subscriptions
+                .iter()
+                .map(|(identifier, subscription)| KeptSubscription {
+                    identifier: identifier.to_string(),
+                    streams: subscription.streams.clone(),
+                    whisper: subscription.whisper,
+                    application: subscription.application,
+                })
+                .collect(),
+            cstate: env.and_then(|env| env.cstate.clone()).unwrap_or_default(),
+            istate: env.and_then(|env| env.istate.clone()).unwrap_or_default(),
+            used_application: self.used_application,
+        };
+        let text = serde_json::to_string(&snapshot).ok()?;
+        let key = cache_key(&self.sid, &self.identifiers);
+        Some(BrokerCall::new(async move {
+            // Best effort: a session not kept is one the client subscribes to again.
+            let _ = broker.store_session(&key, text).await;
+            BrokerReply::Kept
+        }))
+    }
+}
