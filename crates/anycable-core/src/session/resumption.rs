@@ -179,3 +179,135 @@ impl Session {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+    use serde_json::json;
+
+    use super::super::testing::*;
+    use super::*;
+    use crate::identity::Verdict;
+    use crate::protocol::Command;
+    use crate::rpc::EnvResponse;
+
+    fn user(id: u32) -> Verdict {
+        Verdict::Identified {
+            identifiers: json!({ "user": id }).to_string(),
+            expires_at: None,
+        }
+    }
+
+    /// Carries out a broker call the way the socket loop does (the memory broker answers at once).
+    fn answered(client: &mut Client, effects: Effects) -> Effects {
+        let call = effects.broker.expect("a broker call");
+        let reply = call.send().now_or_never().expect("answered at once");
+        client.session.apply_broker(reply)
+    }
+
+    /// A resumable session of `verdict` subscribed to the public `lobby`, kept and ended; its sid.
+    fn kept(server: &mut Server, verdict: Verdict) -> String {
+        let (mut client, _) = server.open_resumable(verdict, true, None);
+        let _ = client.session.handle(Command::Subscribe {
+            identifier: public("lobby"),
+            history: None,
+            presence: None,
+        });
+        let keep = client.session.keep().expect("resumable with a broker");
+        let _ = keep.send().now_or_never().expect("kept at once");
+        let _ = client.session.finish();
+        client.session.sid.to_string()
+    }
+
+    #[test]
+    fn a_restored_session_streams_again_and_is_welcomed_with_its_identifiers() {
+        let mut server = Server::with_broker(options(), 100);
+        let old = kept(&mut server, user(1));
+        assert_eq!(server.broadcast("lobby", 1), 0, "the old session left");
+        let (mut client, opening) = server.open_resumable(user(1), true, Some(&old));
+        assert!(
+            opening.frames.is_empty(),
+            "the welcome waits for the broker"
+        );
+        let welcome = answered(&mut client, opening);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(texts(&welcome)[0]).unwrap(),
+            json!({"type": "welcome", "sid": "sid-2", "restored": true, "restored_ids": [public("lobby")]})
+        );
+        assert_eq!(server.broadcast("lobby", 2), 1);
+        assert_eq!(
+            client.received(),
+            Some(broadcast_frame(&public("lobby"), 2))
+        );
+    }
+
+    #[test]
+    fn a_snapshot_restores_once_and_only_for_the_same_identifiers() {
+        let mut server = Server::with_broker(options(), 100);
+        let old = kept(&mut server, user(1));
+        let fresh = r#"{"type":"welcome","sid":"sid-2"}"#;
+        let (mut other, opening) = server.open_resumable(user(2), true, Some(&old));
+        assert_eq!(texts(&answered(&mut other, opening)), [fresh]);
+        let (mut owner, opening) = server.open_resumable(user(1), true, Some(&old));
+        assert!(texts(&answered(&mut owner, opening))[0].contains(r#""restored":true"#));
+        let (mut again, opening) = server.open_resumable(user(1), true, Some(&old));
+        assert_eq!(
+            texts(&answered(&mut again, opening)),
+            [r#"{"type":"welcome","sid":"sid-4"}"#]
+        );
+    }
+
+    #[test]
+    fn sessions_that_are_not_resumable_neither_keep_nor_restore() {
+        let mut server = Server::with_broker(options(), 100);
+        let old = kept(&mut server, user(1));
+        let (client, opening) = server.open_resumable(user(1), false, Some(&old));
+        assert_eq!(texts(&opening), [r#"{"type":"welcome","sid":"sid-2"}"#]);
+        assert!(opening.broker.is_none() && client.session.keep().is_none());
+        // Without a broker there is nothing to keep or restore from.
+        let mut brokerless = Server::new(options(), false);
+        let (client, opening) = brokerless.open_resumable(user(1), true, Some(&old));
+        assert!(opening.broker.is_none() && client.session.keep().is_none());
+    }
+
+    #[test]
+    fn the_snapshot_keeps_whisper_rights_and_application_state() {
+        let mut server = Server::with_broker(options(), 100);
+        let (mut client, _) = server.open_resumable(user(1), true, None);
+        let _ = client.session.handle(Command::Subscribe {
+            identifier: public("lobby"),
+            history: None,
+            presence: None,
+        });
+        client
+            .session
+            .env
+            .get_or_insert_with(Box::default)
+            .merge(Some(EnvResponse {
+                cstate: Some([("k".to_owned(), "v".to_owned())].into()),
+                istate: Some([("i".to_owned(), "j".to_owned())].into()),
+            }));
+        let _ = client.session.keep().unwrap().send().now_or_never();
+        let _ = client.session.finish();
+        let (mut restored, opening) = server.open_resumable(user(1), true, Some("sid-1"));
+        let _ = answered(&mut restored, opening);
+        assert!(restored.session.subscriptions[public("lobby").as_str()].whisper);
+        let env = restored.session.env.as_deref().unwrap();
+        assert_eq!(env.cstate.as_ref().unwrap()["k"], "v");
+        assert_eq!(env.istate.as_ref().unwrap()["i"], "j");
+    }
+
+    #[test]
+    fn a_malformed_snapshot_gives_a_fresh_welcome() {
+        let mut server = Server::with_broker(options(), 100);
+        let (mut client, _) = server.open_resumable(user(1), true, Some("old"));
+        let fresh = vec![protocol::welcome("sid-1")];
+        for snapshot in ["not json", r#"{"identifiers":"{\"user\":1}"}"#] {
+            let effects = client.session.restored(RestoreReply {
+                snapshot: Some(snapshot.into()),
+                fresh: fresh.clone(),
+            });
+            assert_eq!(texts(&effects), [r#"{"type":"welcome","sid":"sid-1"}"#]);
+        }
+    }
+}
