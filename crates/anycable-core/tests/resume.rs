@@ -85,8 +85,16 @@ fn publish(server: &CableServer, stream: &str, n: u32) {
 async fn a_session_is_restored_by_its_sid_without_subscribing_again() {
     let server = start(resumable_config()).await;
     let old = kept_session(&server, &user(1), &["chat_42", "chat_43"]).await;
-    let (mut client, welcome) =
-        connect_as(&server, EXT, Some(&user(1)), &format!("?sid={old}"), &[]).await;
+    // `pi=1`: a restored subscription's live frames wait for its history request (see below), or
+    // the first ping for a client that sends none, like this one.
+    let (mut client, welcome) = connect_as(
+        &server,
+        EXT,
+        Some(&user(1)),
+        &format!("?sid={old}&pi=1"),
+        &[],
+    )
+    .await;
     assert_eq!(welcome["type"], "welcome");
     assert_eq!(welcome["restored"], true, "{welcome}");
     let sid = welcome["sid"].as_str().unwrap();
@@ -198,8 +206,14 @@ async fn a_session_without_subscriptions_is_restored_with_an_empty_list() {
 async fn subscribing_again_to_a_restored_identifier_is_ignored() {
     let server = start(resumable_config()).await;
     let old = kept_session(&server, &user(1), &["chat_42"]).await;
-    let (mut client, _) =
-        connect_as(&server, EXT, Some(&user(1)), &format!("?sid={old}"), &[]).await;
+    let (mut client, _) = connect_as(
+        &server,
+        EXT,
+        Some(&user(1)),
+        &format!("?sid={old}&pi=1"),
+        &[],
+    )
+    .await;
     client
         .send_json(json!({"command": "subscribe", "identifier": public_identifier("chat_42")}))
         .await;
@@ -278,4 +292,48 @@ async fn plain_protocol_sessions_are_never_kept_or_restored() {
     )
     .await;
     assert_fresh(&welcome);
+}
+
+/// What the JS client does after a restored welcome: it asks each restored subscription for what
+/// it missed. Live broadcasts that race the request are held back, so everything comes once and
+/// in order.
+#[tokio::test]
+async fn after_a_restore_the_history_request_replays_the_gap_before_live_frames() {
+    let server = start(resumable_config()).await;
+    let (mut client, welcome) = connect_as(&server, EXT, Some(&user(1)), "", &[]).await;
+    let old = welcome["sid"].as_str().unwrap().to_owned();
+    client.subscribe(&public_identifier("chat_42")).await;
+    publish(&server, "chat_42", 1);
+    let seen = client.next_json().await;
+    let epoch = seen["epoch"].as_str().unwrap().to_owned();
+    client.ws.close(None).await.unwrap();
+    until_subscriptions(&server, 0).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    publish(&server, "chat_42", 2);
+    let (mut client, welcome) =
+        connect_as(&server, EXT, Some(&user(1)), &format!("?sid={old}"), &[]).await;
+    assert_eq!(welcome["restored"], true, "{welcome}");
+    publish(&server, "chat_42", 3);
+    // Long enough for it to reach the restored session (publications are registered
+    // asynchronously) before the history request.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    client
+        .send_json(json!({
+            "command": "history",
+            "identifier": public_identifier("chat_42"),
+            "history": {"since": 0, "streams": {"chat_42": {"epoch": epoch, "offset": 1}}},
+        }))
+        .await;
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let frame = client.next_json().await;
+        got.push(
+            frame["offset"]
+                .as_u64()
+                .map_or_else(|| frame["type"].to_string(), |o| o.to_string()),
+        );
+    }
+    publish(&server, "chat_42", 4);
+    got.push(client.next_json().await["offset"].to_string());
+    assert_eq!(got, ["2", "3", "\"confirm_history\"", "4"]);
 }

@@ -140,10 +140,9 @@ impl Session {
                 .get_or_insert_with(HashMap::new)
                 .extend(snapshot.istate);
         }
-        Effects::send(protocol::restored_welcome(
-            &self.sid,
-            restored_ids.iter().map(|id| &**id),
-        ))
+        let welcome = protocol::restored_welcome(&self.sid, restored_ids.iter().map(|id| &**id));
+        self.hold_until_history(restored_ids);
+        Effects::send(welcome)
     }
 
     /// The broker call keeping this session for a later restore, if it is resumable. Call before
@@ -295,6 +294,71 @@ mod tests {
         let env = restored.session.env.as_deref().unwrap();
         assert_eq!(env.cstate.as_ref().unwrap()["k"], "v");
         assert_eq!(env.istate.as_ref().unwrap()["i"], "j");
+    }
+
+    fn offsets(frames: &[String]) -> Vec<Option<u64>> {
+        frames
+            .iter()
+            .map(|frame| {
+                serde_json::from_str::<serde_json::Value>(frame).unwrap()["offset"].as_u64()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn live_frames_wait_for_the_history_request_after_a_restore_then_come_in_order_once() {
+        let mut server = Server::with_broker(options(), 100);
+        let old = kept(&mut server, user(1));
+        let epoch = {
+            server.publish("lobby", 1);
+            let broker = server.broker.clone().unwrap();
+            let history = broker
+                .history_since("lobby", 0)
+                .now_or_never()
+                .unwrap()
+                .unwrap();
+            history.epoch.to_string()
+        };
+        let (mut client, opening) = server.open_resumable(user(1), true, Some(&old));
+        let _ = answered(&mut client, opening);
+        server.publish("lobby", 2);
+        server.publish("lobby", 3);
+        assert!(client.delivered().is_empty(), "held until the client asks");
+        let ask = client.session.handle(Command::History {
+            identifier: public("lobby"),
+            request: Ok(crate::protocol::HistoryRequest {
+                since: None,
+                streams: vec![(
+                    "lobby".into(),
+                    crate::protocol::StreamPosition { epoch, offset: 1 },
+                )],
+            }),
+        });
+        let replay = answered(&mut client, ask);
+        let frames: Vec<String> = texts(&replay).into_iter().map(str::to_owned).collect();
+        assert_eq!(offsets(&frames), [Some(2), Some(3), None]);
+        server.publish("lobby", 4);
+        assert_eq!(offsets(&client.delivered()), [Some(4)]);
+        assert!(client.session.release_restored().is_empty());
+    }
+
+    #[test]
+    fn a_client_that_never_asks_gets_the_held_frames_at_the_next_ping() {
+        let mut server = Server::with_broker(options(), 100);
+        let old = kept(&mut server, user(1));
+        let (mut client, opening) = server.open_resumable(user(1), true, Some(&old));
+        let _ = answered(&mut client, opening);
+        server.publish("lobby", 1);
+        assert!(client.delivered().is_empty());
+        let released: Vec<String> = client
+            .session
+            .release_restored()
+            .iter()
+            .map(|frame| frame.as_str().to_owned())
+            .collect();
+        assert_eq!(offsets(&released), [Some(1)]);
+        server.publish("lobby", 2);
+        assert_eq!(offsets(&client.delivered()), [Some(2)], "live from then on");
     }
 
     #[test]

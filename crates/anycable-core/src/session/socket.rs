@@ -258,7 +258,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     Box::pin(self.take_reply(reply)).await
                 }
                 _ = pings.tick() => {
-                    if self.write(protocol::ping(unix_time(), pace.precision)).await {
+                    let released = self.session.release_restored();
+                    if self.write_all(released).await && self.write(protocol::ping(unix_time(), pace.precision)).await {
                         if let Some(pong) = deadlines.pong.as_mut() {
                             pong.pinged();
                         }
