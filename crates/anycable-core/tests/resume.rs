@@ -337,3 +337,37 @@ async fn after_a_restore_the_history_request_replays_the_gap_before_live_frames(
     got.push(client.next_json().await["offset"].to_string());
     assert_eq!(got, ["2", "3", "\"confirm_history\"", "4"]);
 }
+
+/// A session the server ends with `reconnect: false` is never restorable: here its token expired
+/// under `disconnectOnTokenExpiry`, and the client comes back with a new token and the old sid.
+#[tokio::test]
+async fn a_session_ended_for_good_is_not_kept() {
+    let server = start(Config {
+        disconnect_on_token_expiry: true,
+        ..resumable_config()
+    })
+    .await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expiring = anycable_core::Identificator::new(
+        SECRET.as_bytes(),
+        anycable_core::Ttl::from_seconds(300.0).unwrap(),
+        anycable_core::Algorithm::HS256,
+    )
+    .unwrap()
+    .generate_with(r#"{"user_id":1}"#, now, now + 1);
+    let (mut client, welcome) = connect_as(&server, EXT, Some(&expiring), "", &[]).await;
+    let old = welcome["sid"].as_str().unwrap().to_owned();
+    client.subscribe(&public_identifier("chat_42")).await;
+    assert_eq!(
+        client.next_json().await,
+        json!({"type": "disconnect", "reason": "token_expired", "reconnect": false})
+    );
+    until_subscriptions(&server, 0).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (_client, welcome) =
+        connect_as(&server, EXT, Some(&user(1)), &format!("?sid={old}"), &[]).await;
+    assert_fresh(&welcome);
+}

@@ -212,3 +212,37 @@ fn valid_key(key: &HeaderValue) -> bool {
         .decode_to_vec(key.as_bytes())
         .is_ok_and(|nonce| nonce.len() == KEY_LENGTH)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_header(sid: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "X-AnyCable-Restore-Sid",
+            HeaderValue::from_str(sid).unwrap(),
+        );
+        headers
+    }
+
+    #[test]
+    fn the_restore_sid_comes_from_the_header_then_the_query_and_empty_is_none() {
+        let none = HeaderMap::new();
+        assert_eq!(
+            restore_sid(&none, Some("jid=t&sid=S1")).as_deref(),
+            Some("S1")
+        );
+        assert_eq!(
+            restore_sid(&with_header("S2"), Some("sid=S1")).as_deref(),
+            Some("S2")
+        );
+        assert_eq!(
+            restore_sid(&with_header(""), Some("sid=S1")).as_deref(),
+            Some("S1")
+        );
+        assert_eq!(restore_sid(&none, Some("jid=t&sid=")), None);
+        assert_eq!(restore_sid(&with_header(""), None), None);
+        assert_eq!(restore_sid(&none, None), None);
+    }
+}
