@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anycable_core::{CableServer, Config, Publication};
@@ -370,4 +371,102 @@ async fn a_session_ended_for_good_is_not_kept() {
     let (_client, welcome) =
         connect_as(&server, EXT, Some(&user(1)), &format!("?sid={old}"), &[]).await;
     assert_fresh(&welcome);
+}
+
+/// An application that identifies tokenless clients by `?u=` and answers `RoomChannel`, welcoming
+/// with the server's sid (as `@anycable/serverless-js` does); records each call's method and
+/// request.
+struct Rooms {
+    calls: std::sync::Mutex<Vec<(anycable_core::Method, Value)>>,
+}
+
+impl anycable_core::Transport for Rooms {
+    fn call(
+        &self,
+        method: anycable_core::Method,
+        sid: &str,
+        request: String,
+    ) -> anycable_core::CallFuture {
+        let request: Value = serde_json::from_str(&request).unwrap();
+        let response = match method {
+            anycable_core::Method::Connect => {
+                let url = request["env"]["url"].as_str().unwrap_or_default();
+                let user = if url.contains("u=2") { "2" } else { "1" };
+                json!({
+                    "status": 1,
+                    "identifiers": json!({ "user": user }).to_string(),
+                    "transmissions": [json!({"type": "welcome", "sid": sid}).to_string()],
+                })
+            }
+            anycable_core::Method::Command if request["command"] == "subscribe" => json!({
+                "status": 1, "streams": ["room"],
+                "transmissions": [json!({"identifier": ROOM, "type": "confirm_subscription"}).to_string()],
+                "env": {"istate": {ROOM: "joined"}},
+            }),
+            _ => json!({"status": 1}),
+        };
+        self.calls.lock().unwrap().push((method, request));
+        Box::pin(async move { Ok(response.to_string()) })
+    }
+}
+
+const ROOM: &str = r#"{"channel":"RoomChannel","id":"1"}"#;
+
+/// A tokenless client is authenticated by the application's `connect` on every connect, restores
+/// only as the user `connect` identified, and its application channel comes back with its state
+/// and without a second `subscribe`.
+#[tokio::test]
+async fn an_application_session_restores_after_connect_identifies_the_same_user() {
+    let rooms = Arc::new(Rooms {
+        calls: std::sync::Mutex::new(Vec::new()),
+    });
+    let server = CableServer::start_with(
+        resumable_config(),
+        Some(rooms.clone() as Arc<dyn anycable_core::Transport>),
+    )
+    .await
+    .unwrap();
+    let (mut client, welcome) = connect_as(&server, EXT, None, "?u=1", &[]).await;
+    let old = welcome["sid"].as_str().unwrap().to_owned();
+    assert_eq!(client.subscribe(ROOM).await["type"], "confirm_subscription");
+    client.ws.close(None).await.unwrap();
+    until_subscriptions(&server, 0).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let (_other, welcome) = connect_as(&server, EXT, None, &format!("?u=2&sid={old}"), &[]).await;
+    assert_fresh(&welcome);
+    let (mut owner, welcome) =
+        connect_as(&server, EXT, None, &format!("?u=1&sid={old}&pi=1"), &[]).await;
+    assert_eq!(welcome["restored"], true, "{welcome}");
+    assert_eq!(welcome["restored_ids"], json!([ROOM]));
+    server.publish(Publication::new("room", "1".into()).unwrap());
+    assert_eq!(owner.next_json().await["message"], 1);
+    owner
+        .send_json(json!({"command": "message", "identifier": ROOM, "data": "{\"action\":\"x\"}"}))
+        .await;
+    tokio::time::timeout(WAIT, async {
+        while rooms.calls.lock().unwrap().last().unwrap().1["command"] != "message" {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the perform reaches the application");
+
+    let calls = rooms.calls.lock().unwrap();
+    let connects = calls
+        .iter()
+        .filter(|(method, _)| *method == anycable_core::Method::Connect)
+        .count();
+    assert_eq!(connects, 3, "every connect authenticates");
+    let subscribes = calls
+        .iter()
+        .filter(|(_, request)| request["command"] == "subscribe")
+        .count();
+    assert_eq!(
+        subscribes, 1,
+        "the restored channel is not subscribed again"
+    );
+    let (_, perform) = calls.last().unwrap();
+    assert_eq!(perform["connection_identifiers"], r#"{"user":"1"}"#);
+    assert_eq!(perform["env"]["istate"][ROOM], "joined");
 }
