@@ -53,7 +53,8 @@ pub(crate) trait Broker: Send + Sync {
     fn history_since<'a>(&'a self, stream: &'a str, since: u64) -> BrokerFuture<'a, History>;
 
     /// Keeps a session's serialised snapshot (opaque to the broker) under `sid` for `sessions_ttl`,
-    /// replacing any earlier one. Call after each change while connected and at disconnect.
+    /// replacing any earlier one. The session calls it once, when its connection ends, with its
+    /// sid bound to its identifiers as `sid` (see `session::resumption`).
     fn store_session<'a>(&'a self, sid: &'a str, snapshot: String) -> BrokerFuture<'a, ()>;
 
     /// Keeps the snapshot under `sid` (if any) for another `sessions_ttl` from now.
