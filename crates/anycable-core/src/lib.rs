@@ -9,8 +9,6 @@
 #![warn(unreachable_pub)]
 
 mod broadcast;
-#[allow(dead_code)]
-// the session cache and presence are wired in by the resumption and presence work
 mod broker;
 mod channels;
 mod config;

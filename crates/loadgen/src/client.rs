@@ -1,5 +1,5 @@
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -101,7 +101,9 @@ pub struct Reconnected {
     pub restored: bool,
 }
 
-/// Reconnects with `?sid=<previous sid>` and reads the welcome.
+/// Reconnects with `?sid=<previous sid>` and reads the welcome; when restored, asks for the
+/// history since now, as the extended JS client does right after a restored welcome (the server
+/// holds the restored subscription's live broadcasts until that request is answered).
 pub async fn restore(
     target: &Target,
     source: Option<IpAddr>,
@@ -111,6 +113,19 @@ pub async fn restore(
         let url = with_sid(&target.url, previous_sid);
         let mut ws = open(target, &url, source).await?;
         let welcome = expect_welcome(&mut ws).await?;
+        if welcome.restored {
+            let since = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |now| now.as_secs());
+            let history = serde_json::json!({
+                "command": "history",
+                "identifier": target.identifier,
+                "history": {"since": since},
+            });
+            ws.send(Message::text(history.to_string()))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         Ok(Reconnected {
             ws,
             restored: welcome.restored,

@@ -21,8 +21,6 @@ pub(crate) enum BrokerError {
     PresenceIdTooLong,
     /// The session already joined this stream's presence under another id.
     PresenceIdMismatch,
-    /// The broker's store could not be reached or answered badly (a Redis broker).
-    Unavailable(String),
 }
 
 impl fmt::Display for BrokerError {
@@ -34,7 +32,6 @@ impl fmt::Display for BrokerError {
             BrokerError::PresenceInfoTooLarge => f.write_str("presence info is too large"),
             BrokerError::PresenceIdTooLong => f.write_str("presence id is too long"),
             BrokerError::PresenceIdMismatch => f.write_str("presence id mismatch"),
-            BrokerError::Unavailable(reason) => write!(f, "broker unavailable: {reason}"),
         }
     }
 }

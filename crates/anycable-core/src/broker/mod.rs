@@ -53,17 +53,12 @@ pub(crate) trait Broker: Send + Sync {
     fn history_since<'a>(&'a self, stream: &'a str, since: u64) -> BrokerFuture<'a, History>;
 
     /// Keeps a session's serialised snapshot (opaque to the broker) under `sid` for `sessions_ttl`,
-    /// replacing any earlier one. Call after each change while connected and at disconnect.
+    /// replacing any earlier one. The session calls it once, when its connection ends, with its
+    /// sid bound to its identifiers as `sid` (see `session::resumption`).
     fn store_session<'a>(&'a self, sid: &'a str, snapshot: String) -> BrokerFuture<'a, ()>;
-
-    /// Keeps the snapshot under `sid` (if any) for another `sessions_ttl` from now.
-    fn touch_session<'a>(&'a self, sid: &'a str) -> BrokerFuture<'a, ()>;
 
     /// Removes and returns the snapshot under `sid`: a session is restored at most once.
     fn take_session<'a>(&'a self, sid: &'a str) -> BrokerFuture<'a, Option<String>>;
-
-    /// Drops the snapshot under `sid` (a session ended for good, e.g. `reconnect: false`).
-    fn forget_session<'a>(&'a self, sid: &'a str) -> BrokerFuture<'a, ()>;
 
     /// Session `sid` joins the presence of `stream` as `id` with `info` (raw JSON text). Returns
     /// the `join` event to broadcast when `id` is new on the stream; a second session with the same

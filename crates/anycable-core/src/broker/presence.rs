@@ -45,6 +45,7 @@ pub(crate) struct PresenceInfo {
 }
 
 impl PresenceInfo {
+    #[cfg(test)]
     /// How many ids are present (the `total` of the `info` reply).
     pub(crate) fn total(&self) -> usize {
         self.records.len()

@@ -155,10 +155,6 @@ pub(crate) fn welcome(sid: &str) -> Frame {
 /// The welcome of a resumed session: its new `sid` and the identifiers it is subscribed to again
 /// (`restored_ids` is always present, `[]` when empty: the JS client takes a missing list for
 /// "everything was restored").
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "resumption is not served by the session yet")
-)]
 pub(crate) fn restored_welcome<'a>(
     sid: &'a str,
     restored_ids: impl IntoIterator<Item = &'a str>,

@@ -42,7 +42,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 struct Shared {
     settings: ServerSettings,
     hub: Arc<Hub>,
-    /// History (and later sessions and presence); `None` with `broker: "none"`.
+    /// History, the session cache and presence; `None` with `broker: "none"`.
     broker: Option<Arc<dyn Broker>>,
     dispatcher: Dispatcher,
     shutdown: watch::Sender<bool>,

@@ -31,6 +31,9 @@ const SOCKET_BUFFER: usize = 512;
 /// Length of a decoded `Sec-WebSocket-Key` (RFC 6455 4.1: a random 16-byte nonce, base64).
 const KEY_LENGTH: usize = 16;
 
+/// The header naming the session to resume (header names are case-insensitive).
+const RESTORE_SID_HEADER: &str = "x-anycable-restore-sid";
+
 /// Answers a WebSocket upgrade on the cable path. Authentication problems do not fail the
 /// upgrade: the verdict is sent inside the socket, where the JS client can act on it.
 pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> HttpResponse {
@@ -79,6 +82,7 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
     let token = find_token(headers, request.uri().query(), &settings.identity.jwt_param);
     let verdict = authenticate(&settings.identity, token.as_deref());
     let pings = PingOverrides::from_query(request.uri().query());
+    let restore_sid = restore_sid(headers, request.uri().query());
     // Never from the request (a client could pick another's id): rand's thread RNG is a CSPRNG
     // (ChaCha, seeded and reseeded from the OS).
     let sid = Alphanumeric.sample_string(&mut rand::rng(), 21);
@@ -122,6 +126,7 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
                 verdict,
                 // A client that offered neither protocol is spoken to in the plain one.
                 protocol: protocol.unwrap_or(Protocol::Plain),
+                restore_sid,
                 pings,
                 env,
             },
@@ -185,9 +190,59 @@ fn application_headers(headers: &HeaderMap, names: &[String]) -> HashMap<String,
         .collect()
 }
 
+/// The sid of the session a client asks to resume: the `X-AnyCable-Restore-Sid` header, else the
+/// `?sid=` query (as in AnyCable, the header wins); an empty one asks for nothing (the JS client
+/// sends `sid=` after a disconnect frame).
+fn restore_sid(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    let header = headers
+        .get(RESTORE_SID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|sid| !sid.is_empty())
+        .map(str::to_owned);
+    header.or_else(|| {
+        form_urlencoded::parse(query?.as_bytes())
+            .find(|(key, value)| key == "sid" && !value.is_empty())
+            .map(|(_, value)| value.into_owned())
+    })
+}
+
 /// Whether a `Sec-WebSocket-Key` is base64 of exactly 16 bytes.
 fn valid_key(key: &HeaderValue) -> bool {
     base64_simd::STANDARD
         .decode_to_vec(key.as_bytes())
         .is_ok_and(|nonce| nonce.len() == KEY_LENGTH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_header(sid: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "X-AnyCable-Restore-Sid",
+            HeaderValue::from_str(sid).unwrap(),
+        );
+        headers
+    }
+
+    #[test]
+    fn the_restore_sid_comes_from_the_header_then_the_query_and_empty_is_none() {
+        let none = HeaderMap::new();
+        assert_eq!(
+            restore_sid(&none, Some("jid=t&sid=S1")).as_deref(),
+            Some("S1")
+        );
+        assert_eq!(
+            restore_sid(&with_header("S2"), Some("sid=S1")).as_deref(),
+            Some("S2")
+        );
+        assert_eq!(
+            restore_sid(&with_header(""), Some("sid=S1")).as_deref(),
+            Some("S1")
+        );
+        assert_eq!(restore_sid(&none, Some("jid=t&sid=")), None);
+        assert_eq!(restore_sid(&with_header(""), None), None);
+        assert_eq!(restore_sid(&none, None), None);
+    }
 }

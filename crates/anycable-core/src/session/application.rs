@@ -181,11 +181,9 @@ impl Session {
                 self.merge_env(response.env);
                 self.identifiers = response.identifiers.unwrap_or_default();
                 self.connected_by_application = true;
-                // The application's transmissions include its welcome frame.
-                Effects {
-                    frames: frames(response.transmissions),
-                    ..Effects::default()
-                }
+                // The application's transmissions include its welcome frame; a restored
+                // session is welcomed with the restored welcome instead.
+                self.welcome_or_restore(frames(response.transmissions))
             }
             Ok(response) => {
                 if response.status == Status::Error {

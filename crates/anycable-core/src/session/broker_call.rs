@@ -15,6 +15,7 @@ use std::pin::Pin;
 use super::core::{Effects, Session};
 use super::history::HistoryReply;
 use super::presence::PresenceReply;
+use super::resumption::RestoreReply;
 
 /// A broker call to await; its reply goes back to [`Session::apply_broker`].
 pub(super) struct BrokerCall(Pin<Box<dyn Future<Output = BrokerReply> + Send>>);
@@ -49,6 +50,10 @@ pub(super) enum BrokerReply {
     Presence(PresenceReply),
     /// Two calls made one after the other, applied in the same order.
     Both(Box<(BrokerReply, BrokerReply)>),
+    /// A restore attempt: the snapshot taken (if any), with the frames of a fresh session.
+    Restore(RestoreReply),
+    /// A session was kept for a later restore; nothing to do.
+    Kept,
 }
 
 impl Session {
@@ -67,6 +72,8 @@ impl Session {
                 effects.broker = effects.broker.or(then.broker);
                 effects
             }
+            BrokerReply::Restore(reply) => self.restored(reply),
+            BrokerReply::Kept => Effects::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ use super::application::{AppCall, Goodbye};
 use super::broker_call::BrokerCall;
 use super::history::{HistoryAsk, Replay};
 use super::presence::Presence;
+use super::resumption::Resumption;
 use super::SessionSettings;
 use crate::broker::Broker;
 use crate::channels::{channel_of, is_stream_channel, resolve_stream};
@@ -91,10 +92,12 @@ pub(super) struct Session {
     /// A command of this session went to the application, so it gets `disconnect` at the end.
     pub(super) used_application: bool,
     pub(super) subscriptions: HashMap<Arc<str>, Subscription>,
-    /// History, and later sessions and presence; `None` with `broker: "none"`.
+    /// History, the session cache and presence; `None` with `broker: "none"`.
     pub(super) broker: Option<Arc<dyn Broker>>,
     /// Replay bookkeeping, once the session asked for history (boxed: most never do).
     pub(super) replay: Option<Box<Replay>>,
+    /// Whether the session is kept for a restore, and the old sid it asked to restore.
+    pub(super) resumption: Resumption,
 }
 
 impl Session {
@@ -122,19 +125,21 @@ impl Session {
             subscriptions: HashMap::new(),
             broker,
             replay: None,
+            resumption: Resumption::default(),
         }
     }
 
-    /// How the session opens, given the auth verdict: a welcome, a refusal, or the application's
-    /// `connect` to ask (its reply goes to [`Session::apply`]).
+    /// How the session opens, given the auth verdict: a welcome, a refusal, the application's
+    /// `connect` to ask (its reply goes to [`Session::apply`]), or, once authenticated, the
+    /// restore it asked for (see [`resumption`](super::resumption)).
     pub(super) fn open(&mut self, verdict: Verdict) -> Effects {
         match verdict {
             Verdict::Refused(reason) => Effects::end(reason),
             Verdict::Identified { identifiers, .. } => {
                 self.identifiers = identifiers;
-                Effects::send(protocol::welcome(&self.sid))
+                self.welcome_or_restore(vec![protocol::welcome(&self.sid)])
             }
-            Verdict::Anonymous => Effects::send(protocol::welcome(&self.sid)),
+            Verdict::Anonymous => self.welcome_or_restore(vec![protocol::welcome(&self.sid)]),
             // The verdict asks only when there is an application; without one nobody can accept.
             Verdict::AskApplication => self
                 .connect_call()

@@ -41,6 +41,10 @@ pub(super) struct Replay {
     delivered: HashMap<Arc<str>, Vec<(Box<str>, u64)>>,
     /// The subscription whose request is in flight, and its live frames held back meanwhile.
     in_flight: Option<(Arc<str>, Vec<Queued>)>,
+    /// Restored subscriptions whose history request has not come yet, and their live frames held
+    /// back meanwhile: the client asks for what it missed right after the restored welcome, and
+    /// a live frame written before that replay would come out of order (then twice).
+    awaiting: Vec<(Arc<str>, Vec<Queued>)>,
 }
 
 /// What to ask the broker for one stream of the subscription.
@@ -90,8 +94,13 @@ impl Session {
                 Some((stream.clone(), ask))
             })
             .collect();
-        self.replay.get_or_insert_with(Box::default).in_flight =
-            Some((Arc::clone(&identifier), Vec::new()));
+        let replay = self.replay.get_or_insert_with(Box::default);
+        // What a restored subscription held until now waits for this replay instead.
+        let held = match replay.awaiting.iter().position(|(id, _)| *id == identifier) {
+            Some(index) => replay.awaiting.swap_remove(index).1,
+            None => Vec::new(),
+        };
+        replay.in_flight = Some((Arc::clone(&identifier), held));
         let call = BrokerCall::new(async move {
             let mut replayed = Vec::with_capacity(plan.len());
             let mut failure = None;
@@ -184,14 +193,17 @@ impl Session {
         let (Some(position), Some(replay)) = (&queued.position, self.replay.as_deref_mut()) else {
             return Admit::Write(queued.frame);
         };
-        if let Some((identifier, held)) = &mut replay.in_flight {
-            if *identifier == position.identifier {
-                if held.len() >= self.settings.outgoing_queue {
-                    return Admit::TooSlow;
-                }
-                held.push(queued);
-                return Admit::Skip;
+        let holding = replay
+            .in_flight
+            .iter_mut()
+            .chain(replay.awaiting.iter_mut())
+            .find(|(identifier, _)| *identifier == position.identifier);
+        if let Some((_, held)) = holding {
+            if held.len() >= self.settings.outgoing_queue {
+                return Admit::TooSlow;
             }
+            held.push(queued);
+            return Admit::Skip;
         }
         let Some(marks) = replay.delivered.get_mut(&position.identifier) else {
             return Admit::Write(queued.frame);
@@ -209,13 +221,43 @@ impl Session {
         Admit::Write(queued.frame)
     }
 
+    /// Holds back the live kept frames of restored subscriptions until each one's history request
+    /// is answered (or [`Session::release_restored`]).
+    pub(super) fn hold_until_history(&mut self, restored: Vec<Arc<str>>) {
+        if restored.is_empty() {
+            return;
+        }
+        let replay = self.replay.get_or_insert_with(Box::default);
+        replay.awaiting = restored.into_iter().map(|id| (id, Vec::new())).collect();
+    }
+
+    /// The frames held for restored subscriptions that have not asked for history (yet): called
+    /// at the first ping after a restore, so a client that never asks gets them live from then.
+    pub(super) fn release_restored(&mut self) -> Vec<Frame> {
+        let Some(replay) = self.replay.as_deref_mut() else {
+            return Vec::new();
+        };
+        let held: Vec<Queued> = replay
+            .awaiting
+            .drain(..)
+            .flat_map(|(_, held)| held)
+            .collect();
+        held.into_iter()
+            .filter_map(|queued| match self.admit(queued) {
+                Admit::Write(frame) => Some(frame),
+                Admit::Skip | Admit::TooSlow => None,
+            })
+            .collect()
+    }
+
     /// Forgets a subscription's replay bookkeeping (it was unsubscribed).
     pub(super) fn forget_replay(&mut self, identifier: &str) {
         let Some(replay) = self.replay.as_deref_mut() else {
             return;
         };
         replay.delivered.remove(identifier);
-        if replay.delivered.is_empty() && replay.in_flight.is_none() {
+        replay.awaiting.retain(|(id, _)| **id != *identifier);
+        if replay.delivered.is_empty() && replay.in_flight.is_none() && replay.awaiting.is_empty() {
             self.replay = None;
         }
     }

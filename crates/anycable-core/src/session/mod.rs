@@ -10,6 +10,7 @@ mod core;
 mod history;
 mod pong_deadline;
 mod presence;
+mod resumption;
 mod settings;
 mod socket;
 #[cfg(test)]
@@ -34,14 +35,15 @@ pub(crate) use socket::run;
 pub(crate) struct SessionContext {
     pub settings: Arc<SessionSettings>,
     pub hub: Arc<Hub>,
-    /// History (and later sessions and presence); `None` with `broker: "none"`.
+    /// History, the session cache and presence; `None` with `broker: "none"`.
     pub broker: Option<Arc<dyn Broker>>,
     /// Flips to true when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
 }
 
 /// Who connected: the session id for the welcome frame, the auth verdict, the negotiated
-/// sub-protocol, the ping settings its query asked for (`?pi=`, `?ptp=`), and the request as the
+/// sub-protocol, the old sid it asks to resume (`?sid=` or `X-AnyCable-Restore-Sid`), the ping
+/// settings its query asked for (`?pi=`, `?ptp=`), and the request as the
 /// application sees it (`env`; kept only when there is an application, boxed so that sessions
 /// without one carry a pointer instead of an empty `Env`).
 pub(crate) struct Peer {
@@ -49,6 +51,7 @@ pub(crate) struct Peer {
     pub sid: String,
     pub verdict: Verdict,
     pub protocol: Protocol,
+    pub restore_sid: Option<String>,
     pub pings: PingOverrides,
     pub env: Option<Box<Env>>,
 }

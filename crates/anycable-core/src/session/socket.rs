@@ -63,7 +63,7 @@ where
             _ => None,
         },
     };
-    let session = Session::new(
+    let mut session = Session::new(
         peer.id,
         Arc::from(peer.sid),
         peer.env,
@@ -72,6 +72,9 @@ where
         outbox,
         context.broker,
     );
+    // Only extended-protocol sessions are kept and restored (plain clients never are).
+    session.resumption.resumable = peer.protocol == Protocol::Extended;
+    session.resumption.restore_sid = peer.restore_sid.map(String::into_boxed_str);
     let mut connection = Connection {
         ws,
         session,
@@ -159,30 +162,43 @@ type PendingReply = Pin<Box<dyn Future<Output = Reply> + Send>>;
 type Incoming = Option<Result<Message, WsError>>;
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
-    /// Authenticates (asking the application's `connect` if the verdict says so) and welcomes or
-    /// refuses.
+    /// Authenticates (asking the application's `connect` if the verdict says so), restores the
+    /// session asked for, and welcomes or refuses.
     async fn open(&mut self, verdict: Verdict) -> Opened {
         let mut opening = self.session.open(verdict);
-        if let Some(call) = opening.call.take() {
-            // Boxed, like every application call: rare, and inline it would enlarge every session.
-            opening = self.session.apply(Box::pin(call.send()).await);
+        let mut frames = Vec::new();
+        loop {
+            frames.append(&mut opening.frames);
+            if let Some(reason) = opening.disconnect {
+                self.end(reason).await;
+                return Opened::Refused;
+            }
+            // Boxed, like every call: rare, and inline they would enlarge every session.
+            opening = if let Some(call) = opening.call.take() {
+                self.session.apply(Box::pin(call.send()).await)
+            } else if let Some(call) = opening.broker.take() {
+                self.session.apply_broker(Box::pin(call.send()).await)
+            } else {
+                break;
+            };
         }
-        if let Some(reason) = opening.disconnect {
-            self.end(reason).await;
-            return Opened::Refused;
-        }
-        if self.write_all(opening.frames).await {
+        if self.write_all(frames).await {
             Opened::Welcomed
         } else {
             Opened::Gone
         }
     }
 
-    /// Leaves every stream, tells the application, and ends the connection as `exit` says.
+    /// Keeps the session for a restore (unless the server ended it for good), leaves every
+    /// stream, tells the application, and ends the connection as `exit` says.
     async fn finish(&mut self, exit: Exit) {
         // Presence outlives the connection by `presenceTtl` from now, unless the id comes back.
         if let Some(touch) = self.session.keep_presence() {
             touch.send().await;
+        }
+        let for_good = matches!(exit, Exit::Disconnect(reason) if !reason.reconnect());
+        if let Some(keep) = (!for_good).then(|| self.session.keep()).flatten() {
+            let _ = keep.send().await;
         }
         if let Some(goodbye) = self.session.finish() {
             goodbye.send().await;
@@ -254,7 +270,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     next
                 }
                 _ = pings.tick() => {
-                    if self.write(protocol::ping(unix_time(), pace.precision)).await {
+                    let released = self.session.release_restored();
+                    if self.write_all(released).await && self.write(protocol::ping(unix_time(), pace.precision)).await {
                         if let Some(pong) = deadlines.pong.as_mut() {
                             pong.pinged();
                         }

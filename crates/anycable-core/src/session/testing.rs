@@ -99,6 +99,17 @@ impl Server {
 
     /// A session opened with `verdict`; its opening effects are returned beside it.
     pub(super) fn open(&mut self, verdict: Verdict) -> (Client, Effects) {
+        self.open_resumable(verdict, false, None)
+    }
+
+    /// A session opened with `verdict` that is `resumable` (an extended-protocol one) and asks
+    /// to restore `restore_sid`; its opening effects are returned beside it.
+    pub(super) fn open_resumable(
+        &mut self,
+        verdict: Verdict,
+        resumable: bool,
+        restore_sid: Option<&str>,
+    ) -> (Client, Effects) {
         let id = self.next_id;
         self.next_id += 1;
         let (outbox, receiver) = Outbox::new(16, usize::MAX);
@@ -111,6 +122,8 @@ impl Server {
             outbox,
             self.broker.clone(),
         );
+        session.resumption.resumable = resumable;
+        session.resumption.restore_sid = restore_sid.map(Box::from);
         let opening = session.open(verdict);
         let client = Client {
             session,

@@ -51,6 +51,7 @@ impl From<BrokerSettings> for Limits {
     }
 }
 
+#[cfg(test)]
 /// What a memory broker holds, for stats and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct MemoryStats {
@@ -95,11 +96,13 @@ impl<C: Clock> MemoryBroker<C> {
         }
     }
 
+    #[cfg(test)]
     /// This process's epoch.
     pub(crate) fn epoch(&self) -> &Arc<str> {
         &self.epoch
     }
 
+    #[cfg(test)]
     pub(crate) fn stats(&self) -> MemoryStats {
         let (streams, kept_messages) = self.streams.counts();
         let (presence_sessions, presence_records) = self.presence.counts();
@@ -167,19 +170,8 @@ impl<C: Clock> Broker for MemoryBroker<C> {
         ready(Ok(()))
     }
 
-    fn touch_session<'a>(&'a self, sid: &'a str) -> BrokerFuture<'a, ()> {
-        let now = self.clock.now();
-        self.sessions.touch(sid, now, self.limits.sessions_ttl);
-        ready(Ok(()))
-    }
-
     fn take_session<'a>(&'a self, sid: &'a str) -> BrokerFuture<'a, Option<String>> {
         ready(Ok(self.sessions.take(sid, self.clock.now())))
-    }
-
-    fn forget_session<'a>(&'a self, sid: &'a str) -> BrokerFuture<'a, ()> {
-        self.sessions.forget(sid);
-        ready(Ok(()))
     }
 
     fn join_presence<'a>(

@@ -198,6 +198,7 @@ impl PresenceRegistry {
         lapses
     }
 
+    #[cfg(test)]
     /// How many sessions hold presence, and how many records there are.
     pub(super) fn counts(&self) -> (usize, usize) {
         let inner = lock(&self.inner);

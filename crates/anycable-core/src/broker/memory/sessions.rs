@@ -74,25 +74,10 @@ impl SessionCache {
         while inner.entries.len() > self.capacity && inner.pop_first_if(|_| true) {}
     }
 
-    /// Moves the deadline of a snapshot still kept to `now + ttl`.
-    pub(super) fn touch(&self, sid: &str, now: u64, ttl: u64) {
-        let mut inner = lock(&self.inner);
-        if let Some((sid, mut cached)) = inner.remove(sid) {
-            if cached.deadline > now && ttl > 0 {
-                cached.deadline = now.saturating_add(ttl);
-                inner.insert(sid, cached);
-            }
-        }
-    }
-
     /// Removes the snapshot under `sid`, returning it if it had not expired.
     pub(super) fn take(&self, sid: &str, now: u64) -> Option<String> {
         let (_, cached) = lock(&self.inner).remove(sid)?;
         (cached.deadline > now).then_some(cached.snapshot)
-    }
-
-    pub(super) fn forget(&self, sid: &str) {
-        lock(&self.inner).remove(sid);
     }
 
     /// Drops the snapshots whose deadline has passed.
@@ -102,6 +87,7 @@ impl SessionCache {
         shrink_if_sparse(&mut inner.entries);
     }
 
+    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         lock(&self.inner).entries.len()
     }
@@ -138,27 +124,6 @@ mod tests {
         let cache = cache();
         cache.store("s1", "snap".into(), 100, 300);
         assert_eq!(cache.take("s1", 400), None);
-    }
-
-    #[test]
-    fn touching_extends_a_live_snapshot_only() {
-        let cache = cache();
-        cache.store("live", "a".into(), 100, 300);
-        cache.store("dead", "b".into(), 100, 300);
-        cache.touch("live", 350, 300);
-        cache.touch("dead", 400, 300);
-        cache.touch("unknown", 400, 300);
-        assert_eq!(cache.len(), 1);
-        assert_eq!(cache.take("live", 649).as_deref(), Some("a"));
-    }
-
-    #[test]
-    fn forgetting_removes() {
-        let cache = cache();
-        cache.store("s1", "snap".into(), 100, 300);
-        cache.forget("s1");
-        cache.forget("s1");
-        assert_eq!(cache.take("s1", 100), None);
     }
 
     #[test]

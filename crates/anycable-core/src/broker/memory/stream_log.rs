@@ -44,6 +44,7 @@ impl StreamLog {
         self.latest
     }
 
+    #[cfg(test)]
     /// How many messages are held (expired ones included until the next expiry).
     pub(super) fn kept_len(&self) -> usize {
         self.kept.len()

@@ -108,6 +108,7 @@ impl Streams {
         }
     }
 
+    #[cfg(test)]
     /// How many streams are known and how many messages they hold.
     pub(super) fn counts(&self) -> (usize, usize) {
         self.shards.iter().fold((0, 0), |(streams, kept), shard| {
