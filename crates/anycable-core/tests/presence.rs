@@ -1,4 +1,4 @@
-//! Presence over real sockets (ext-protocol.md §7.5, scenarios 41–47 and 49–51), with this
+//! Presence over real sockets (ext-protocol.md §7.5, scenarios 41–51), with this
 //! project's rights (public streams; signed ones unless `streamsPresence: false`; never Turbo)
 //! and its bound on `info`.
 
@@ -303,4 +303,34 @@ async fn the_host_reads_who_is_present() {
     })
     .await;
     assert!(without_broker.presence("chat_42").await.is_err());
+}
+
+#[tokio::test]
+async fn s48_a_reconnect_within_the_presence_ttl_is_invisible_to_the_others() {
+    let server = start(with_presence()).await;
+    let id = public_identifier("chat_42");
+    let mut watcher = subscriber(&server, &id).await;
+    let protocols = format!(
+        "actioncable-v1-ext-json, anycable-token.{}",
+        token(r#"{"user_id":1}"#)
+    );
+    let headers = [("sec-websocket-protocol", protocols.as_str())];
+    let mut ann = connect_with(&server, "/cable", &headers).await;
+    let sid = ann.next_json().await["sid"].as_str().unwrap().to_owned();
+    ann.subscribe(&id).await;
+    join(&mut ann, &id, "u1", json!("Ann")).await;
+    assert_eq!(watcher.next_json().await, joined(&id, "u1", json!("Ann")));
+    // The connection drops (no close frame), the session is kept, and the client comes back with
+    // its sid and joins again, as the extended JS client does after a restore.
+    drop(ann);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut back = connect_with(&server, &format!("/cable?sid={sid}"), &headers).await;
+    let welcome = back.next_json().await;
+    assert_eq!(welcome["restored"], true, "{welcome}");
+    join(&mut back, &id, "u1", json!("Ann")).await;
+    // Past the old connection's presence ttl (2 s, swept every second): neither leave nor join.
+    watcher.expect_silence(Duration::from_secs(4)).await;
+    let present = info(&mut watcher, &id).await;
+    assert_eq!(present["total"], 1, "{present}");
+    assert_eq!(present["records"][0]["id"], "u1");
 }
