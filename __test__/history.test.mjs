@@ -3,9 +3,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import WebSocket from 'ws'
-import { startServer, client, until, sleep, token } from './support/cable.mjs'
+import { startServer, client, until, token } from './support/cable.mjs'
 import { rawClient } from './support/raw-cable.mjs'
-import { tcpProxy } from './support/tcp-proxy.mjs'
+import { tcpProxy, broadcastAcrossACut } from './support/tcp-proxy.mjs'
 
 const EXT = 'actioncable-v1-ext-json'
 
@@ -82,18 +82,7 @@ test('a dropped connection without restore: the client re-subscribes with histor
   await channel.ensureSubscribed()
 
   const total = 60
-  let published = 0
-  const publishing = (async () => {
-    while (published < total) {
-      server.broadcast('chat_r', { n: ++published })
-      await sleep(15)
-    }
-  })()
-  await until(() => messages.length >= 10, 5000, 'ten messages before the cut')
-  assert.ok(proxy.cut() > 0, 'a connection was cut')
-  await publishing
-  await until(() => messages.length >= total, 10000, 'every message after the reconnect')
-  await sleep(200)
+  await broadcastAcrossACut({ server, stream: 'chat_r', proxy, received: () => messages.length, total })
 
   const offsets = messages.map(({ meta }) => meta.offset)
   assert.deepEqual(

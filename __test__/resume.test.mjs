@@ -5,8 +5,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import WebSocket from 'ws'
-import { startServer, client, until, sleep, token } from './support/cable.mjs'
-import { tcpProxy } from './support/tcp-proxy.mjs'
+import { startServer, client, sleep, token } from './support/cable.mjs'
+import { tcpProxy, broadcastAcrossACut } from './support/tcp-proxy.mjs'
 
 const EXT = 'actioncable-v1-ext-json'
 
@@ -63,18 +63,7 @@ test('a cut connection is restored: no subscribe again, every offset once and in
   await channel.ensureSubscribed()
 
   const total = 60
-  let published = 0
-  const publishing = (async () => {
-    while (published < total) {
-      server.broadcast('chat_s', { n: ++published })
-      await sleep(15)
-    }
-  })()
-  await until(() => messages.length >= 10, 5000, 'ten messages before the cut')
-  assert.ok(proxy.cut() > 0, 'a connection was cut')
-  await publishing
-  await until(() => messages.length >= total, 10000, 'every message after the reconnect')
-  await sleep(200)
+  await broadcastAcrossACut({ server, stream: 'chat_s', proxy, received: () => messages.length, total })
 
   const [first, second] = welcomes
   assert.ok(second, 'welcomed twice')

@@ -1,7 +1,9 @@
 // A loopback TCP proxy a test controls: clients connect through it, and `cut()` drops every
 // connection at once, as a network failure would (the server and the client each see their
 // socket end; new connections still pass).
+import assert from 'node:assert/strict'
 import net from 'node:net'
+import { until, sleep } from './cable.mjs'
 
 /** A proxy on a free loopback port in front of `127.0.0.1:<port>`; closed after the test. */
 export async function tcpProxy(t, port) {
@@ -38,4 +40,24 @@ export async function tcpProxy(t, port) {
       }),
   )
   return { port: server.address().port, cut }
+}
+
+/**
+ * Broadcasts `total` numbered messages (`{ n }`) to `stream`, 15 ms apart, and cuts `proxy` once
+ * `received()` counts ten; resolves when every message has been received (after the reconnect).
+ */
+export async function broadcastAcrossACut({ server, stream, proxy, received, total = 60 }) {
+  let published = 0
+  const publishing = (async () => {
+    while (published < total) {
+      server.broadcast(stream, { n: ++published })
+      await sleep(15)
+    }
+  })()
+  await until(() => received() >= 10, 5000, 'ten messages before the cut')
+  assert.ok(proxy.cut() > 0, 'a connection was cut')
+  await publishing
+  await until(() => received() >= total, 10000, 'every message after the reconnect')
+  // Anything sent twice would arrive by now.
+  await sleep(200)
 }

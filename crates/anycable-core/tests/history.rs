@@ -26,20 +26,6 @@ fn now() -> u64 {
         .as_secs()
 }
 
-/// An extended-protocol client, welcomed.
-async fn ext_client(server: &CableServer) -> Client {
-    let protocols = format!(
-        "actioncable-v1-ext-json, anycable-token.{}",
-        token(r#"{"user_id":1}"#)
-    );
-    let mut client =
-        connect_with(server, "/cable", &[("sec-websocket-protocol", &protocols)]).await;
-    assert_eq!(client.protocol.as_deref(), Some("actioncable-v1-ext-json"));
-    let welcome = client.next_json().await;
-    assert_eq!(welcome["type"], "welcome", "{welcome}");
-    client
-}
-
 /// `B(stream, data)`: an HTTP broadcast, as the scenarios send them.
 async fn http_broadcast(server: &CableServer, stream: &str, data: &str) {
     let key = broadcast_key(SECRET.as_bytes());

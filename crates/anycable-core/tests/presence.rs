@@ -22,19 +22,6 @@ fn with_presence() -> Config {
     }
 }
 
-/// An extended-protocol client, welcomed.
-async fn ext_client(server: &CableServer) -> Client {
-    let protocols = format!(
-        "actioncable-v1-ext-json, anycable-token.{}",
-        token(r#"{"user_id":1}"#)
-    );
-    let mut client =
-        connect_with(server, "/cable", &[("sec-websocket-protocol", &protocols)]).await;
-    let welcome = client.next_json().await;
-    assert_eq!(welcome["type"], "welcome", "{welcome}");
-    client
-}
-
 /// An extended-protocol client subscribed to `identifier`.
 async fn subscriber(server: &CableServer, identifier: &str) -> Client {
     let mut client = ext_client(server).await;
@@ -310,10 +297,7 @@ async fn s48_a_reconnect_within_the_presence_ttl_is_invisible_to_the_others() {
     let server = start(with_presence()).await;
     let id = public_identifier("chat_42");
     let mut watcher = subscriber(&server, &id).await;
-    let protocols = format!(
-        "actioncable-v1-ext-json, anycable-token.{}",
-        token(r#"{"user_id":1}"#)
-    );
+    let protocols = ext_protocols();
     let headers = [("sec-websocket-protocol", protocols.as_str())];
     let mut ann = connect_with(&server, "/cable", &headers).await;
     let sid = ann.next_json().await["sid"].as_str().unwrap().to_owned();

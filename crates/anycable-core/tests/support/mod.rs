@@ -117,6 +117,25 @@ pub async fn welcomed(server: &CableServer) -> Client {
     client
 }
 
+/// The sub-protocol header of an extended-protocol client with the token of user 1.
+pub fn ext_protocols() -> String {
+    format!(
+        "actioncable-v1-ext-json, anycable-token.{}",
+        token(r#"{"user_id":1}"#)
+    )
+}
+
+/// An extended-protocol client (user 1), welcomed.
+pub async fn ext_client(server: &CableServer) -> Client {
+    let protocols = ext_protocols();
+    let mut client =
+        connect_with(server, "/cable", &[("sec-websocket-protocol", &protocols)]).await;
+    assert_eq!(client.protocol.as_deref(), Some("actioncable-v1-ext-json"));
+    let welcome = client.next_json().await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    client
+}
+
 impl Client {
     pub async fn send_json(&mut self, value: Value) {
         self.ws
