@@ -30,6 +30,15 @@ async fn subscriber(server: &CableServer, identifier: &str) -> Client {
     client
 }
 
+/// Two subscribers of `id`; the first has joined as `u1` (with no info) and the second has seen it.
+async fn u1_joined_before(server: &CableServer, id: &str) -> (Client, Client) {
+    let mut c1 = subscriber(server, id).await;
+    let mut c2 = subscriber(server, id).await;
+    join(&mut c1, id, "u1", json!(null)).await;
+    c2.next_json().await;
+    (c1, c2)
+}
+
 async fn join(client: &mut Client, identifier: &str, id: &str, info: Value) {
     client
         .send_json(json!({"command": "join", "identifier": identifier, "presence": {"id": id, "info": info}}))
@@ -122,10 +131,7 @@ async fn s45_sessions_with_one_id_make_one_record() {
 async fn s46_unsubscribing_leaves() {
     let server = start(with_presence()).await;
     let id = public_identifier("chat_42");
-    let mut c1 = subscriber(&server, &id).await;
-    let mut c2 = subscriber(&server, &id).await;
-    join(&mut c1, &id, "u1", json!(null)).await;
-    c2.next_json().await;
+    let (mut c1, mut c2) = u1_joined_before(&server, &id).await;
     c1.send_json(json!({"command": "unsubscribe", "identifier": id}))
         .await;
     assert_eq!(c2.next_json().await, left(&id, "u1"));
@@ -135,10 +141,7 @@ async fn s46_unsubscribing_leaves() {
 async fn s47_a_disconnected_id_leaves_after_the_presence_ttl() {
     let server = start(with_presence()).await;
     let id = public_identifier("chat_42");
-    let mut c1 = subscriber(&server, &id).await;
-    let mut c2 = subscriber(&server, &id).await;
-    join(&mut c1, &id, "u1", json!(null)).await;
-    c2.next_json().await;
+    let (c1, mut c2) = u1_joined_before(&server, &id).await;
     drop(c1);
     c2.expect_silence(Duration::from_secs(1)).await;
     // Within about 2–4 s of the disconnect (presenceTtl 2, swept every second).

@@ -44,6 +44,12 @@ async fn connect_as(
     (client, first)
 }
 
+/// Reconnects as user `token` on the extended protocol asking to restore `old` (plus `extra`
+/// query parameters); returns the client and its first frame.
+async fn restoring(server: &CableServer, token: &str, old: &str, extra: &str) -> (Client, Value) {
+    connect_as(server, EXT, Some(token), &format!("?sid={old}{extra}"), &[]).await
+}
+
 /// An extended-protocol session of `token` subscribed to `streams`, closed by the client once the
 /// server has kept it; returns its sid.
 async fn kept_session(server: &CableServer, token: &str, streams: &[&str]) -> String {
@@ -88,14 +94,7 @@ async fn a_session_is_restored_by_its_sid_without_subscribing_again() {
     let old = kept_session(&server, &user(1), &["chat_42", "chat_43"]).await;
     // `pi=1`: a restored subscription's live frames wait for its history request (see below), or
     // the first ping for a client that sends none, like this one.
-    let (mut client, welcome) = connect_as(
-        &server,
-        EXT,
-        Some(&user(1)),
-        &format!("?sid={old}&pi=1"),
-        &[],
-    )
-    .await;
+    let (mut client, welcome) = restoring(&server, &user(1), &old, "&pi=1").await;
     assert_eq!(welcome["type"], "welcome");
     assert_eq!(welcome["restored"], true, "{welcome}");
     let sid = welcome["sid"].as_str().unwrap();
@@ -134,8 +133,7 @@ async fn whisper_rights_survive_a_restore() {
     let old = kept_session(&server, &user(1), &["chat_42"]).await;
     let mut listener = welcomed(&server).await;
     listener.subscribe(&public_identifier("chat_42")).await;
-    let (mut restored, welcome) =
-        connect_as(&server, EXT, Some(&user(1)), &format!("?sid={old}"), &[]).await;
+    let (mut restored, welcome) = restoring(&server, &user(1), &old, "").await;
     assert_eq!(welcome["restored"], true, "{welcome}");
     restored
         .send_json(json!({
@@ -173,8 +171,7 @@ async fn a_session_is_not_restored_after_sessions_ttl() {
     .await;
     let old = kept_session(&server, &user(1), &["chat_42"]).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let (_client, welcome) =
-        connect_as(&server, EXT, Some(&user(1)), &format!("?sid={old}"), &[]).await;
+    let (_client, welcome) = restoring(&server, &user(1), &old, "").await;
     assert_fresh(&welcome);
 }
 
@@ -186,8 +183,7 @@ async fn sessions_ttl_zero_never_restores() {
     })
     .await;
     let old = kept_session(&server, &user(1), &["chat_42"]).await;
-    let (_client, welcome) =
-        connect_as(&server, EXT, Some(&user(1)), &format!("?sid={old}"), &[]).await;
+    let (_client, welcome) = restoring(&server, &user(1), &old, "").await;
     assert_fresh(&welcome);
 }
 
@@ -195,8 +191,7 @@ async fn sessions_ttl_zero_never_restores() {
 async fn a_session_without_subscriptions_is_restored_with_an_empty_list() {
     let server = start(resumable_config()).await;
     let old = kept_session(&server, &user(1), &[]).await;
-    let (_client, welcome) =
-        connect_as(&server, EXT, Some(&user(1)), &format!("?sid={old}"), &[]).await;
+    let (_client, welcome) = restoring(&server, &user(1), &old, "").await;
     assert_eq!(welcome["restored"], true, "{welcome}");
     assert_eq!(welcome["restored_ids"], json!([]));
 }
@@ -207,14 +202,7 @@ async fn a_session_without_subscriptions_is_restored_with_an_empty_list() {
 async fn subscribing_again_to_a_restored_identifier_is_ignored() {
     let server = start(resumable_config()).await;
     let old = kept_session(&server, &user(1), &["chat_42"]).await;
-    let (mut client, _) = connect_as(
-        &server,
-        EXT,
-        Some(&user(1)),
-        &format!("?sid={old}&pi=1"),
-        &[],
-    )
-    .await;
+    let (mut client, _) = restoring(&server, &user(1), &old, "&pi=1").await;
     client
         .send_json(json!({"command": "subscribe", "identifier": public_identifier("chat_42")}))
         .await;
@@ -242,11 +230,9 @@ async fn an_expired_token_is_refused_and_a_sid_restores_once() {
         refusal,
         json!({"type": "disconnect", "reason": "token_expired", "reconnect": false})
     );
-    let (first, welcome) =
-        connect_as(&server, EXT, Some(&user(1)), &format!("?sid={old}"), &[]).await;
+    let (first, welcome) = restoring(&server, &user(1), &old, "").await;
     assert_eq!(welcome["restored"], true, "the refusal left it restorable");
-    let (_second, again) =
-        connect_as(&server, EXT, Some(&user(1)), &format!("?sid={old}"), &[]).await;
+    let (_second, again) = restoring(&server, &user(1), &old, "").await;
     assert_fresh(&again);
     drop(first);
 }
@@ -255,11 +241,9 @@ async fn an_expired_token_is_refused_and_a_sid_restores_once() {
 async fn another_users_sid_is_not_restored_and_stays_its_owners() {
     let server = start(resumable_config()).await;
     let old = kept_session(&server, &user(1), &["chat_42"]).await;
-    let (_thief, welcome) =
-        connect_as(&server, EXT, Some(&user(2)), &format!("?sid={old}"), &[]).await;
+    let (_thief, welcome) = restoring(&server, &user(2), &old, "").await;
     assert_fresh(&welcome);
-    let (_owner, welcome) =
-        connect_as(&server, EXT, Some(&user(1)), &format!("?sid={old}"), &[]).await;
+    let (_owner, welcome) = restoring(&server, &user(1), &old, "").await;
     assert_eq!(welcome["restored"], true, "{welcome}");
 }
 
@@ -311,8 +295,7 @@ async fn after_a_restore_the_history_request_replays_the_gap_before_live_frames(
     until_subscriptions(&server, 0).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     publish(&server, "chat_42", 2);
-    let (mut client, welcome) =
-        connect_as(&server, EXT, Some(&user(1)), &format!("?sid={old}"), &[]).await;
+    let (mut client, welcome) = restoring(&server, &user(1), &old, "").await;
     assert_eq!(welcome["restored"], true, "{welcome}");
     publish(&server, "chat_42", 3);
     // Long enough for it to reach the restored session (publications are registered
@@ -368,8 +351,7 @@ async fn a_session_ended_for_good_is_not_kept() {
     );
     until_subscriptions(&server, 0).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let (_client, welcome) =
-        connect_as(&server, EXT, Some(&user(1)), &format!("?sid={old}"), &[]).await;
+    let (_client, welcome) = restoring(&server, &user(1), &old, "").await;
     assert_fresh(&welcome);
 }
 
