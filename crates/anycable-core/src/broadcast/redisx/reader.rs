@@ -185,6 +185,11 @@ impl Reader {
         stopping: &mut watch::Receiver<bool>,
     ) -> Result<bool, Interrupted> {
         if self.lease.renew(connection).await? {
+            // Says which node reads, for operators (and tests) matching it to the lease key.
+            eprintln!(
+                "anycable-rs: redisx: reading {:?} as consumer {}",
+                self.stream, self.consumer
+            );
             return self.reclaim(connection, stopping).await;
         }
         if pause(RENEW_EVERY, stopping).await {
