@@ -246,8 +246,13 @@ async fn one_node_takes_each_entry_and_only_the_lease_holder_reads() {
         }
     }
     assert_eq!(got, numbers(1..=20), "each entry once, from one node");
+    assert_eq!(consumers(&redis).await, 1);
+}
+
+/// How many consumers the group has.
+async fn consumers(redis: &RedisServer) -> usize {
     match redis.command(&["XINFO", "CONSUMERS", STREAM, "bx"]).await {
-        Value::Array(consumers) => assert_eq!(consumers.len(), 1, "{consumers:?}"),
+        Value::Array(consumers) => consumers.len(),
         other => panic!("XINFO CONSUMERS gave {other:?}"),
     }
 }
@@ -273,12 +278,16 @@ async fn with_pubsub_every_nodes_clients_get_each_entry_once_in_order() {
 }
 
 #[tokio::test]
-async fn shutdown_releases_the_lease_for_the_next_node() {
+async fn shutdown_releases_the_lease_and_removes_the_consumer() {
     let redis = RedisServer::start().await;
     let first = start(node(&redis)).await;
-    until_lease_taken(&redis).await;
+    let mut client = subscribed(&first, "s").await;
+    xadd(&redis, &publication("s", 0).to_string()).await;
+    assert_eq!(messages(&mut client, 1).await, numbers(0..=0));
+    assert_eq!(consumers(&redis).await, 1);
     first.shutdown().await;
     assert_eq!(redis.command(&["GET", LEASE]).await, Value::Nil);
+    assert_eq!(consumers(&redis).await, 0, "nothing was pending");
     let second = start(node(&redis)).await;
     let mut client = subscribed(&second, "s").await;
     xadd(&redis, &publication("s", 1).to_string()).await;

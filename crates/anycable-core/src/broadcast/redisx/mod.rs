@@ -7,6 +7,7 @@
 //! it again. The reader's own clients get it directly; other nodes' clients only through pub/sub
 //! (`pubsub: "redis"`), which is at most once.
 
+mod consumers;
 mod entries;
 mod lease;
 mod reader;

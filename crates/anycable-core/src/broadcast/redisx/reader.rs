@@ -8,7 +8,9 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::Value;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
+use super::consumers::{self, LOOK_EVERY};
 use super::entries::{self, Entry};
 use super::lease::{lease_key, Lease, RENEW_EVERY};
 use super::RedisxSettings;
@@ -41,6 +43,8 @@ pub(super) struct Reader {
     group: String,
     consumer: String,
     lease: Lease,
+    /// When the reader last looked for consumers of nodes that died.
+    looked: Option<Instant>,
     dispatcher: Dispatcher,
     health: Arc<RedisHealth>,
 }
@@ -61,6 +65,7 @@ impl Reader {
                 lease_key(&settings.stream, &settings.group),
                 consumer.clone(),
             ),
+            looked: None,
             stream: settings.stream.clone(),
             group: settings.group.clone(),
             consumer,
@@ -133,6 +138,14 @@ impl Reader {
             match self.read_until_interrupted(&mut live, &stopping).await {
                 Interrupted::Stopping => {
                     self.lease.release(&mut live).await;
+                    // At shutdown a failure only leaves the name for the next reader to delete.
+                    let _ = consumers::forget_self(
+                        &mut live,
+                        &self.stream,
+                        &self.group,
+                        &self.consumer,
+                    )
+                    .await;
                     return;
                 }
                 Interrupted::Failed(failure) => {
@@ -238,6 +251,14 @@ impl Reader {
     ) -> Result<bool, Interrupted> {
         if self.lease.due() && !self.lease.renew(connection).await? {
             return Ok(false);
+        }
+        if self
+            .looked
+            .is_none_or(|looked| looked.elapsed() >= LOOK_EVERY)
+        {
+            self.looked = Some(Instant::now());
+            consumers::forget_departed(connection, &self.stream, &self.group, &self.consumer)
+                .await?;
         }
         let mut read = redis::cmd("XREADGROUP");
         read.arg("GROUP")
