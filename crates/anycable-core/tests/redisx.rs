@@ -293,3 +293,29 @@ async fn shutdown_releases_the_lease_and_removes_the_consumer() {
     xadd(&redis, &publication("s", 1).to_string()).await;
     assert_eq!(messages(&mut client, 1).await, numbers(1..=1));
 }
+
+#[tokio::test]
+async fn a_stalled_redis_is_noticed_and_reading_resumes_in_order_after_it() {
+    let redis = RedisServer::start().await;
+    let server = start(node(&redis)).await;
+    let mut client = subscribed(&server, "s").await;
+    xadd(&redis, &publication("s", 1).to_string()).await;
+    assert_eq!(messages(&mut client, 1).await, numbers(1..=1));
+
+    redis.pause();
+    tokio::time::timeout(Duration::from_secs(6), async {
+        while server.stats().redis.unwrap().connected {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the stall is noticed within 3 s (6 s on a busy machine)");
+    redis.resume();
+    for n in 2..=4 {
+        xadd(&redis, &publication("s", n).to_string()).await;
+    }
+    assert_eq!(messages(&mut client, 3).await, numbers(2..=4));
+    client.expect_silence(QUIET).await;
+    assert!(server.stats().redis.unwrap().connected);
+    assert_stream_emptied(&redis).await;
+}
