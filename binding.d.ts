@@ -106,6 +106,8 @@ export interface ServerFeatures {
   application: string
   /** Whether `PUBLISH <redisChannel>` broadcasts are taken. */
   redisBroadcasts: boolean
+  /** The stream `redisx` entries are read from, when that is the adapter. */
+  redisxStream?: string
   /** Whether broadcasts go to every node through Redis. */
   redisPubsub: boolean
 }
@@ -146,12 +148,19 @@ export interface ServerOptions {
   rpcTimeout?: number
   /** Application calls in flight at once. */
   rpcConcurrency?: number
-  /** Redis for the `redis` broadcast adapter and pub/sub. */
+  /** Redis for the `redis` and `redisx` broadcast adapters and pub/sub. */
   redisUrl?: string
-  /** `"http"` (default) or `"redis"`: also take publications from `PUBLISH <redisChannel>`. */
+  /**
+   * `"http"` (default), `"redis"` (also take publications from `PUBLISH <redisChannel>`) or
+   * `"redisx"` (also from the entries of `redisxStream`, one node taking each).
+   */
   broadcastAdapter?: string
-  /** The broadcast adapter's channel; default `__anycable__`. */
+  /** The `redis` broadcast adapter's channel; default `__anycable__`. */
   redisChannel?: string
+  /** The `redisx` broadcast adapter's stream; default `__anycable__`. */
+  redisxStream?: string
+  /** The consumer group every node reads `redisxStream` through; default `bx`. */
+  redisxGroup?: string
   /** `"none"` (default) or `"redis"`: broadcasts made on any node reach every node. */
   pubsub?: string
   /** Seconds a connection may take to finish its request or upgrade. */
@@ -188,6 +197,13 @@ export interface ServerStats {
   redisConnected?: boolean
   /** With Redis: this node's publications that did not reach the other nodes. */
   redisDropped?: number
+  /**
+   * With Redis: `redisx` entries this node took over from a reader that had not acknowledged
+   * them (delivered now, possibly a second time).
+   */
+  redisReclaimed?: number
+  /** With Redis: `redisx` entries dropped because they held no valid publication. */
+  redisInvalid?: number
 }
 
 /** Signs a stream name for the `$pubsub` channel (Rails `MessageVerifier`, SHA256, JSON). */

@@ -180,17 +180,25 @@ export interface CableServerOptions {
   /** Application calls in flight at once; more wait their turn; 1 to 4294967295; default `64`. */
   rpcConcurrency?: number
   /**
-   * Redis for the broadcast adapter and pub/sub; the README's "Several processes" shows a setup;
-   * default `redis://localhost:6379`.
+   * Redis for the `redis` / `redisx` broadcast adapters and pub/sub; the README's "Several
+   * processes" shows a setup; default `redis://localhost:6379`.
    */
   redisUrl?: string
   /**
-   * `redis` also takes publications from `PUBLISH <redisChannel>`; `http`: the HTTP endpoint only;
-   * default `http`.
+   * `redis` also takes publications from `PUBLISH <redisChannel>` (every node), `redisx` from `XADD
+   * <redisxStream>` entries (one node takes each); `http`: the HTTP endpoint only; the README's
+   * "The redisx broadcast adapter" says what each guarantees; default `http`.
    */
-  broadcastAdapter?: 'http' | 'redis'
-  /** The broadcast adapter's Redis channel; default `__anycable__`. */
+  broadcastAdapter?: 'http' | 'redis' | 'redisx'
+  /** The `redis` broadcast adapter's Redis channel; default `__anycable__`. */
   redisChannel?: string
+  /**
+   * The Redis Stream the `redisx` broadcast adapter reads (field `payload`, as the AnyCable SDKs
+   * send); default `__anycable__`.
+   */
+  redisxStream?: string
+  /** The consumer group every node reads `redisxStream` through; default `bx`. */
+  redisxGroup?: string
   /** `redis`: broadcasts made on any node reach every node's clients; default `none`. */
   pubsub?: 'none' | 'redis'
   /**
@@ -268,10 +276,14 @@ export interface CableServerStats {
   connections: number
   streams: number
   subscriptions: number
-  /** With Redis (`broadcastAdapter` or `pubsub`): whether its connections are up. */
+  /** With Redis (`broadcastAdapter` or `pubsub`): whether all its connections are up. */
   redisConnected?: boolean
   /** With Redis: this node's broadcasts that did not reach the other nodes (queue full, Redis down or stalled). */
   redisDropped?: number
+  /** With Redis: `redisx` entries this node took over from a reader that had not acknowledged them (delivered now, possibly again). */
+  redisReclaimed?: number
+  /** With Redis: `redisx` entries dropped because they held no valid publication. */
+  redisInvalid?: number
 }
 
 export interface CableServerFeatures {
@@ -288,6 +300,8 @@ export interface CableServerFeatures {
   application: 'in-process' | 'http' | 'off'
   /** Whether `PUBLISH <redisChannel>` broadcasts are taken. */
   redisBroadcasts: boolean
+  /** The stream `redisx` entries are read from, when `broadcastAdapter` is `redisx`. */
+  redisxStream?: string
   /** Whether broadcasts reach every node through Redis. */
   redisPubsub: boolean
 }

@@ -92,6 +92,8 @@ test('every documented flag is accepted, as a flag and as ANYCABLE_<FLAG>', asyn
     redis_url: 'redis://127.0.0.1:1',
     broadcast_adapter: 'http',
     redis_channel: '__anycable__',
+    redisx_stream: 'app:cable',
+    redisx_group: 'nodes',
     pubsub: 'none',
     public_streams_prefix: 'public/',
     max_subscriptions: '1000',

@@ -1,4 +1,4 @@
-// The README's promises about Redis: the default URL, a custom redisChannel, one subscription and
+// The README's promises about Redis: the default URL, a custom redisChannel (and redisxStream), one subscription and
 // one publishing connection per node, start-up failure, and a password that never shows. Every
 // redis-server here is one the test started.
 import { test } from 'node:test'
@@ -84,6 +84,23 @@ test('a node keeps one subscription connection and one publishing connection, ho
   assert.equal(clients.filter(fields => Number(fields.sub) > 0).length, 1, 'one subscription connection')
 })
 
+test('redisx reads a custom redisxStream through a custom redisxGroup on one connection, and gives its lease up at close', async t => {
+  const redis = await startRedis(t)
+  const { server, url } = await listening(t, { redisUrl: redis.url, broadcastAdapter: 'redisx', redisxStream: 'app:cable', redisxGroup: 'nodes' })
+  const messages = await subscriber(t, url, 'news')
+  const cli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args], { encoding: 'utf8' }).trim()
+  cli('XADD', '__anycable__', '*', 'payload', JSON.stringify({ stream: 'news', data: '"default stream"' }))
+  cli('XADD', 'app:cable', '*', 'payload', JSON.stringify({ stream: 'news', data: '"custom stream"' }))
+  await until(() => messages.length >= 1, 5000, 'the publication')
+  assert.deepEqual(messages, ['custom stream'])
+  assert.match(cli('XINFO', 'GROUPS', 'app:cable'), /^name\nnodes\n/)
+  assert.equal(cli('XLEN', '__anycable__'), '1', 'the default stream is not read')
+  assert.equal(redisClients(redis).length, 1, 'one connection')
+  assert.notEqual(cli('GET', '$acrs:redisx:app:cable:nodes'), '')
+  await server.close()
+  assert.equal(cli('GET', '$acrs:redisx:app:cable:nodes'), '', 'the lease is released')
+})
+
 test('an unreachable Redis rejects listen() naming the URL without its password; the CLI exits non-zero with it', async t => {
   const port = await freePort()
   const redisUrl = `redis://user:hunter2@127.0.0.1:${port}/0`
@@ -96,7 +113,7 @@ test('an unreachable Redis rejects listen() naming the URL without its password;
   assert.ok(error.message.includes(`127.0.0.1:${port}`), error.message)
   assert.ok(!error.message.includes('hunter2'), error.message)
 
-  for (const args of [['--pubsub=redis'], ['--broadcast_adapter=redis']]) {
+  for (const args of [['--pubsub=redis'], ['--broadcast_adapter=redis'], ['--broadcast_adapter=redisx']]) {
     const { code, output } = await runToExit(t, ['--port=0', `--redis_url=${redisUrl}`, ...args])
     assert.notEqual(code, 0)
     assert.match(output, new RegExp(`cannot reach Redis at \\S*127\\.0\\.0\\.1:${port}`))

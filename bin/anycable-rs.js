@@ -103,6 +103,7 @@ function describe(features) {
     `HTTP broadcast: ${features.httpBroadcast}`,
     `application channels: ${features.application}`,
     `redis broadcasts: ${on(features.redisBroadcasts)}`,
+    `redisx broadcasts: ${features.redisxStream ? `stream ${features.redisxStream}` : 'off'}`,
     `redis pubsub: ${on(features.redisPubsub)}`,
   ].join(', ')
 }

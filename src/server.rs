@@ -50,12 +50,17 @@ pub struct ServerOptions {
     pub rpc_timeout: Option<f64>,
     /// Application calls in flight at once.
     pub rpc_concurrency: Option<u32>,
-    /// Redis for the `redis` broadcast adapter and pub/sub.
+    /// Redis for the `redis` and `redisx` broadcast adapters and pub/sub.
     pub redis_url: Option<String>,
-    /// `"http"` (default) or `"redis"`: also take publications from `PUBLISH <redisChannel>`.
+    /// `"http"` (default), `"redis"` (also take publications from `PUBLISH <redisChannel>`) or
+    /// `"redisx"` (also from the entries of `redisxStream`, one node taking each).
     pub broadcast_adapter: Option<String>,
-    /// The broadcast adapter's channel; default `__anycable__`.
+    /// The `redis` broadcast adapter's channel; default `__anycable__`.
     pub redis_channel: Option<String>,
+    /// The `redisx` broadcast adapter's stream; default `__anycable__`.
+    pub redisx_stream: Option<String>,
+    /// The consumer group every node reads `redisxStream` through; default `bx`.
+    pub redisx_group: Option<String>,
     /// `"none"` (default) or `"redis"`: broadcasts made on any node reach every node.
     pub pubsub: Option<String>,
     /// Seconds a connection may take to finish its request or upgrade.
@@ -165,6 +170,8 @@ impl ServerOptions {
             redis_url: self.redis_url,
             broadcast_adapter: self.broadcast_adapter.unwrap_or(defaults.broadcast_adapter),
             redis_channel: self.redis_channel.unwrap_or(defaults.redis_channel),
+            redisx_stream: self.redisx_stream.unwrap_or(defaults.redisx_stream),
+            redisx_group: self.redisx_group.unwrap_or(defaults.redisx_group),
             pubsub: self.pubsub.unwrap_or(defaults.pubsub),
             handshake_timeout,
             max_pending_connections: self
@@ -226,6 +233,8 @@ pub fn server_defaults() -> ServerOptions {
         redis_url: defaults.redis_url,
         broadcast_adapter: Some(defaults.broadcast_adapter),
         redis_channel: Some(defaults.redis_channel),
+        redisx_stream: Some(defaults.redisx_stream),
+        redisx_group: Some(defaults.redisx_group),
         pubsub: Some(defaults.pubsub),
         handshake_timeout: Some(defaults.handshake_timeout.as_secs_f64()),
         max_pending_connections: count(defaults.max_pending_connections),
@@ -270,6 +279,11 @@ pub struct ServerStats {
     pub redis_connected: Option<bool>,
     /// With Redis: this node's publications that did not reach the other nodes.
     pub redis_dropped: Option<f64>,
+    /// With Redis: `redisx` entries this node took over from a reader that had not acknowledged
+    /// them (delivered now, possibly a second time).
+    pub redis_reclaimed: Option<f64>,
+    /// With Redis: `redisx` entries dropped because they held no valid publication.
+    pub redis_invalid: Option<f64>,
 }
 
 /// One present id, its info as JSON text (parsed by `lib/server.js`).
@@ -302,6 +316,8 @@ pub struct ServerFeatures {
     pub application: String,
     /// Whether `PUBLISH <redisChannel>` broadcasts are taken.
     pub redis_broadcasts: bool,
+    /// The stream `redisx` entries are read from, when that is the adapter.
+    pub redisx_stream: Option<String>,
     /// Whether broadcasts go to every node through Redis.
     pub redis_pubsub: bool,
 }
@@ -375,6 +391,7 @@ impl NativeCableServer {
                 .as_ref()
                 .is_some_and(|r| r.broadcast_channel.is_some()),
             redis_pubsub: settings.redis.as_ref().is_some_and(|r| r.pubsub),
+            redisx_stream: settings.redisx.map(|r| r.stream),
         })
     }
 
@@ -465,6 +482,8 @@ impl NativeCableServer {
             redis_connected: stats.and_then(|s| s.redis).map(|r| r.connected),
             // A JS number is exact up to 2^53 drops.
             redis_dropped: stats.and_then(|s| s.redis).map(|r| r.dropped as f64),
+            redis_reclaimed: stats.and_then(|s| s.redis).map(|r| r.reclaimed as f64),
+            redis_invalid: stats.and_then(|s| s.redis).map(|r| r.invalid as f64),
         }
     }
 

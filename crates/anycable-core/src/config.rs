@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::broadcast::redis::RedisSettings;
+use crate::broadcast::redisx::RedisxSettings;
 use crate::broadcast::{BroadcastAdapter, PubSub};
 use crate::broker::{BrokerKind, BrokerSettings};
 use crate::channels::ChannelSettings;
@@ -60,12 +61,18 @@ pub struct Config {
     pub rpc_timeout: Duration,
     /// RPC calls in flight at once; more wait their turn.
     pub rpc_concurrency: usize,
-    /// Redis for the `redis` broadcast adapter and pub/sub; default `redis://localhost:6379`.
+    /// Redis for the `redis` and `redisx` broadcast adapters and pub/sub; default
+    /// `redis://localhost:6379`.
     pub redis_url: Option<String>,
-    /// `http` (the HTTP endpoint only) or `redis` (also `SUBSCRIBE redis_channel`).
+    /// `http` (the HTTP endpoint only), `redis` (also `SUBSCRIBE redis_channel`) or `redisx` (also
+    /// the entries of `redisx_stream`, one node taking each).
     pub broadcast_adapter: String,
-    /// The broadcast adapter's Redis channel.
+    /// The `redis` broadcast adapter's Redis channel.
     pub redis_channel: String,
+    /// The `redisx` broadcast adapter's Redis Stream.
+    pub redisx_stream: String,
+    /// The consumer group every node reads `redisx_stream` through.
+    pub redisx_group: String,
     /// `none` or `redis` (broadcasts made on one node reach every node through Redis).
     pub pubsub: String,
     /// How long a connection may take to finish its HTTP request or WebSocket upgrade (and may
@@ -133,6 +140,8 @@ impl Default for Config {
             redis_url: None,
             broadcast_adapter: "http".into(),
             redis_channel: "__anycable__".into(),
+            redisx_stream: "__anycable__".into(),
+            redisx_group: "bx".into(),
             pubsub: "none".into(),
             handshake_timeout: Duration::from_secs(10),
             max_pending_connections: 1024,
@@ -196,6 +205,7 @@ impl Config {
         self.check_bounds()?;
         let rpc = self.rpc(application)?;
         let redis = self.redis()?;
+        let redisx = self.redisx()?;
         Seconds::HANDSHAKE_TIMEOUT.check(self.handshake_timeout)?;
         Count::MAX_PENDING_CONNECTIONS.check(self.max_pending_connections)?;
         Count::MAX_CONNECTIONS.check(self.max_connections)?;
@@ -242,6 +252,7 @@ impl Config {
             allowed_origins,
             identity,
             redis,
+            redisx,
             broker,
         })
     }
@@ -325,6 +336,28 @@ impl Config {
         ::redis::Client::open(redis.url.as_str())
             .map_err(|e| ConfigError(format!("invalid redisUrl: {e}")))?;
         Ok(Some(redis))
+    }
+
+    /// The `redisx` adapter's stream and group, when it is the broadcast adapter.
+    fn redisx(&self) -> Result<Option<RedisxSettings>, ConfigError> {
+        if BroadcastAdapter::parse(&self.broadcast_adapter)? != BroadcastAdapter::Redisx {
+            return Ok(None);
+        }
+        for (name, value) in [
+            ("redisxStream", &self.redisx_stream),
+            ("redisxGroup", &self.redisx_group),
+        ] {
+            if value.is_empty() {
+                return Err(ConfigError(format!("{name} must not be empty")));
+            }
+        }
+        let url = non_empty(&self.redis_url).unwrap_or("redis://localhost:6379");
+        ::redis::Client::open(url).map_err(|e| ConfigError(format!("invalid redisUrl: {e}")))?;
+        Ok(Some(RedisxSettings {
+            url: url.to_owned(),
+            stream: self.redisx_stream.clone(),
+            group: self.redisx_group.clone(),
+        }))
     }
 
     /// What the broker keeps, or `None` without one.
@@ -447,6 +480,50 @@ mod tests {
         .unwrap();
         assert!(settings.identity.noauth && settings.session.channels.public_streams);
         assert_eq!(settings.broadcast_auth, BroadcastAuth::Open);
+    }
+
+    #[test]
+    fn redisx_reads_its_stream_and_group_and_needs_no_other_redis_connection() {
+        let settings = Config {
+            broadcast_adapter: "redisx".into(),
+            redis_url: Some("redis://cache:6379/1".into()),
+            ..Config::default()
+        }
+        .resolve()
+        .unwrap();
+        let redisx = settings.redisx.expect("redisx is the adapter");
+        assert_eq!(
+            (
+                redisx.url.as_str(),
+                redisx.stream.as_str(),
+                redisx.group.as_str()
+            ),
+            ("redis://cache:6379/1", "__anycable__", "bx")
+        );
+        assert!(settings.redis.is_none(), "no SUBSCRIBE without pub/sub");
+        let with_pubsub = Config {
+            broadcast_adapter: "redisx".into(),
+            pubsub: "redis".into(),
+            ..Config::default()
+        }
+        .resolve()
+        .unwrap();
+        let redis = with_pubsub.redis.expect("pub/sub uses Redis");
+        assert!(redis.pubsub && redis.broadcast_channel.is_none());
+        assert!(Config::default().resolve().unwrap().redisx.is_none());
+        for (stream, group, error) in [
+            ("", "bx", "redisxStream must not be empty"),
+            ("s", "", "redisxGroup must not be empty"),
+        ] {
+            let refused = Config {
+                broadcast_adapter: "redisx".into(),
+                redisx_stream: stream.into(),
+                redisx_group: group.into(),
+                ..Config::default()
+            }
+            .resolve();
+            assert_eq!(refused.err().unwrap().0, error);
+        }
     }
 
     #[test]

@@ -10,16 +10,19 @@ pub(crate) enum BroadcastAdapter {
     Http,
     /// Also `PUBLISH <redisChannel>`.
     Redis,
+    /// Also `XADD <redisxStream>` entries, read through a consumer group: one node takes each.
+    Redisx,
 }
 
 impl BroadcastAdapter {
-    /// The `broadcastAdapter` option: `"http"` or `"redis"`.
+    /// The `broadcastAdapter` option: `"http"`, `"redis"` or `"redisx"`.
     pub(crate) fn parse(name: &str) -> Result<BroadcastAdapter, ConfigError> {
         match name {
             "http" => Ok(BroadcastAdapter::Http),
             "redis" => Ok(BroadcastAdapter::Redis),
+            "redisx" => Ok(BroadcastAdapter::Redisx),
             other => Err(ConfigError(format!(
-                "broadcastAdapter must be \"http\" or \"redis\", got {other:?}"
+                "broadcastAdapter must be \"http\", \"redis\" or \"redisx\", got {other:?}"
             ))),
         }
     }
@@ -59,8 +62,12 @@ mod tests {
             Ok(BroadcastAdapter::Redis)
         );
         assert_eq!(
+            BroadcastAdapter::parse("redisx"),
+            Ok(BroadcastAdapter::Redisx)
+        );
+        assert_eq!(
             BroadcastAdapter::parse("kafka").unwrap_err().0,
-            "broadcastAdapter must be \"http\" or \"redis\", got \"kafka\""
+            "broadcastAdapter must be \"http\", \"redis\" or \"redisx\", got \"kafka\""
         );
         assert_eq!(PubSub::parse("none"), Ok(PubSub::None));
         assert_eq!(PubSub::parse("redis"), Ok(PubSub::Redis));

@@ -24,7 +24,8 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::broadcast::redis::{self as redis_bridge, RedisHealth, RedisStats, RedisTasks};
+use crate::broadcast::redis::{self as redis_bridge, Link, RedisHealth, RedisStats, RedisTasks};
+use crate::broadcast::redisx::{self, RedisxTasks};
 use crate::broadcast::{Dispatcher, LocalDelivery, Overloaded, Publication};
 use crate::broker::memory::MemoryBroker;
 use crate::broker::Broker;
@@ -62,6 +63,8 @@ pub struct CableServer {
     accept_loop: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// Redis subscription and publishing, when configured; stopped with the server.
     redis: std::sync::Mutex<Option<RedisTasks>>,
+    /// The `redisx` reader, when it is the broadcast adapter; stopped with the server.
+    redisx: std::sync::Mutex<Option<RedisxTasks>>,
     /// Redis connection state and counters; kept after shutdown for a last `stats()`.
     redis_health: Option<Arc<RedisHealth>>,
     /// Frees the broker's expired history every second; stopped with the server.
@@ -135,14 +138,25 @@ impl CableServer {
             .broker
             .map(|kept| Arc::new(MemoryBroker::new(kept)) as Arc<dyn Broker>);
         let local = LocalDelivery::new(Arc::clone(&hub), broker.clone());
-        let (publisher, redis) = match &settings.redis {
-            Some(redis) => {
-                let (publisher, tasks) = redis_bridge::start(redis, local.clone())
-                    .await
-                    .map_err(ServerError::Redis)?;
+        let redis_health = redis_links(&settings).map(|links| Arc::new(RedisHealth::new(&links)));
+        let (publisher, redis) = match (&settings.redis, &redis_health) {
+            (Some(redis), Some(health)) => {
+                let (publisher, tasks) =
+                    redis_bridge::start(redis, local.clone(), Arc::clone(health))
+                        .await
+                        .map_err(ServerError::Redis)?;
                 (publisher, Some(tasks))
             }
-            None => (None, None),
+            _ => (None, None),
+        };
+        let dispatcher = Dispatcher::new(local, publisher);
+        let redisx = match (&settings.redisx, &redis_health) {
+            (Some(redisx), Some(health)) => Some(
+                redisx::start(redisx, dispatcher.clone(), Arc::clone(health))
+                    .await
+                    .map_err(ServerError::Redis)?,
+            ),
+            _ => None,
         };
         let sweeper = broker
             .clone()
@@ -151,7 +165,7 @@ impl CableServer {
         let shared = Arc::new(Shared {
             settings,
             broker,
-            dispatcher: Dispatcher::new(local, publisher),
+            dispatcher,
             hub,
             shutdown: watch::Sender::new(false),
             connections: AtomicUsize::new(0),
@@ -160,12 +174,12 @@ impl CableServer {
             pending,
         });
         let accept_loop = tokio::spawn(accept::accept(listener, Arc::clone(&shared)));
-        let redis_health = redis.as_ref().map(RedisTasks::health);
         Ok(CableServer {
             shared,
             local_addr,
             accept_loop: std::sync::Mutex::new(Some(accept_loop)),
             redis: std::sync::Mutex::new(redis),
+            redisx: std::sync::Mutex::new(redisx),
             redis_health,
             sweeper,
         })
@@ -217,6 +231,11 @@ impl CableServer {
             // Aborting only asks; the listener is closed once the task is gone.
             let _ = accept_loop.await;
         }
+        // Another node takes over reading at once rather than after the lease's ttl.
+        let redisx = self.redisx.lock().expect("redisx lock").take();
+        if let Some(redisx) = redisx {
+            redisx.stop().await;
+        }
         self.shared.shutdown.send_replace(true);
         let drained = async {
             loop {
@@ -242,6 +261,19 @@ impl Drop for CableServer {
         }
         self.shared.shutdown.send_replace(true);
     }
+}
+
+/// The Redis connections `settings` use, or `None` when they use none.
+fn redis_links(settings: &ServerSettings) -> Option<Vec<Link>> {
+    let mut links = settings
+        .redis
+        .as_ref()
+        .map(|redis| redis.links())
+        .unwrap_or_default();
+    if settings.redisx.is_some() {
+        links.push(Link::Redisx);
+    }
+    (!links.is_empty()).then_some(links)
 }
 
 /// Pending connections the kernel may queue. tokio's default (1024) overflows in a connect

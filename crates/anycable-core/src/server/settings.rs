@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::broadcast::redis::RedisSettings;
+use crate::broadcast::redisx::RedisxSettings;
 use crate::broker::BrokerSettings;
 use crate::identity::IdentitySettings;
 use crate::origin::AllowedOrigins;
@@ -43,8 +44,10 @@ pub struct ServerSettings {
     pub application_headers: Option<Vec<String>>,
     pub identity: IdentitySettings,
     pub session: Arc<SessionSettings>,
-    /// `None` when neither the broadcast adapter nor pub/sub uses Redis.
+    /// `None` when neither the `redis` broadcast adapter nor pub/sub uses Redis.
     pub redis: Option<RedisSettings>,
+    /// The `redisx` broadcast adapter's stream, when it is the adapter.
+    pub redisx: Option<RedisxSettings>,
     /// What the broker keeps; `None` with `broker: "none"`.
     pub broker: Option<BrokerSettings>,
 }

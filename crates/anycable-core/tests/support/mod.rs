@@ -321,6 +321,20 @@ impl RedisServer {
         assert!(status.success(), "kill {signal} redis-server");
     }
 
+    /// Any command, e.g. `XADD` as an application would; panics on an error reply.
+    pub async fn command(&self, args: &[&str]) -> redis::Value {
+        let client = redis::Client::open(self.url()).unwrap();
+        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+        let mut command = redis::cmd(args[0]);
+        for arg in &args[1..] {
+            command.arg(*arg);
+        }
+        command
+            .query_async(&mut connection)
+            .await
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
     /// `PUBLISH channel payload`, as an application would.
     pub async fn publish(&self, channel: &str, payload: &str) -> i64 {
         let client = redis::Client::open(self.url()).unwrap();

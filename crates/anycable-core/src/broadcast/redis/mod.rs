@@ -5,7 +5,7 @@
 //! Delivery to other nodes is at most once: what is published while Redis is unreachable or
 //! stalled, or while a node is disconnected from it, is lost to them.
 
-mod deadline;
+pub(super) mod deadline;
 mod envelope;
 mod health;
 mod publisher;
@@ -14,8 +14,8 @@ mod subscriber;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(crate) use health::RedisHealth;
 pub use health::RedisStats;
+pub(crate) use health::{Link, Outage, RedisHealth};
 pub(crate) use publisher::RedisPublisher;
 pub use publisher::QUEUE_CAPACITY;
 
@@ -37,6 +37,15 @@ pub struct RedisSettings {
 }
 
 impl RedisSettings {
+    /// The connections this uses, for [`RedisHealth::new`].
+    pub(crate) fn links(&self) -> Vec<Link> {
+        let mut links = vec![Link::Subscription];
+        if self.pubsub {
+            links.push(Link::Publishing);
+        }
+        links
+    }
+
     fn channels(&self) -> Vec<String> {
         let mut channels: Vec<String> = self.broadcast_channel.iter().cloned().collect();
         if self.pubsub {
@@ -51,6 +60,7 @@ impl RedisSettings {
 pub(crate) async fn start(
     settings: &RedisSettings,
     local: LocalDelivery,
+    health: Arc<RedisHealth>,
 ) -> Result<(Option<RedisPublisher>, RedisTasks), String> {
     let client =
         redis::Client::open(settings.url.as_str()).map_err(|e| format!("invalid redisUrl: {e}"))?;
@@ -59,7 +69,6 @@ pub(crate) async fn start(
     let subscription = subscriber::subscribe(&client, &channels)
         .await
         .map_err(unreachable)?;
-    let health = Arc::new(RedisHealth::new(settings.pubsub));
     let node = NodeId::random();
     let (publisher, sender) = if settings.pubsub {
         let connection = publisher::connect(&client).await.map_err(unreachable)?;
@@ -80,31 +89,16 @@ pub(crate) async fn start(
         channels,
         node,
         local,
-        health: Arc::clone(&health),
+        health,
     };
     let listener = tokio::spawn(listener.run(subscription));
-    Ok((
-        publisher,
-        RedisTasks {
-            listener,
-            sender,
-            health,
-        },
-    ))
+    Ok((publisher, RedisTasks { listener, sender }))
 }
 
 /// The background tasks; dropping this stops them.
 pub(crate) struct RedisTasks {
     listener: tokio::task::JoinHandle<()>,
     sender: Option<tokio::task::JoinHandle<()>>,
-    health: Arc<RedisHealth>,
-}
-
-impl RedisTasks {
-    /// The connection state and counters, for `stats()`.
-    pub(crate) fn health(&self) -> Arc<RedisHealth> {
-        Arc::clone(&self.health)
-    }
 }
 
 impl Drop for RedisTasks {
@@ -118,11 +112,11 @@ impl Drop for RedisTasks {
 
 /// How often each connection asks an otherwise quiet Redis whether it is still there; with the
 /// reply deadline (2 s), a stall is noticed within 3 s.
-const PING_EVERY: Duration = Duration::from_secs(1);
+pub(super) const PING_EVERY: Duration = Duration::from_secs(1);
 
 /// Reconnect delays: from 100 ms, doubling up to 2 s, so a Redis that comes back is used again
 /// within a few seconds without hammering one that stays away.
-struct Backoff {
+pub(super) struct Backoff {
     next: Duration,
 }
 
@@ -130,13 +124,13 @@ impl Backoff {
     const MIN: Duration = Duration::from_millis(100);
     const MAX: Duration = Duration::from_secs(2);
 
-    fn next_delay(&mut self) -> Duration {
+    pub(super) fn next_delay(&mut self) -> Duration {
         let delay = self.next;
         self.next = (self.next * 2).min(Backoff::MAX);
         delay
     }
 
-    fn reset(&mut self) {
+    pub(super) fn reset(&mut self) {
         self.next = Backoff::MIN;
     }
 }
@@ -148,7 +142,7 @@ impl Default for Backoff {
 }
 
 /// The URL without its password, for messages.
-fn redact(url: &str) -> String {
+pub(super) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             format!("{}://***@{}", &url[..scheme], &url[at + 1..])

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use super::deadline::{within, Failure, CONNECT_DEADLINE, REPLY_DEADLINE};
 use super::envelope::{EnvelopeWriter, NodeId};
-use super::health::{Outage, RedisHealth};
+use super::health::{Link, Outage, RedisHealth};
 use super::{Backoff, PING_EVERY, PUBSUB_CHANNEL};
 use crate::broadcast::Publication;
 
@@ -78,7 +78,7 @@ pub(super) async fn forward(
             None => match connect(&client).await {
                 Ok(live) => {
                     outage.end();
-                    health.set_publishing(true);
+                    health.set_up(Link::Publishing, true);
                     backoff.reset();
                     live
                 }
@@ -95,7 +95,7 @@ pub(super) async fn forward(
         match publish_until_failure(&mut live, &mut queued, &node, &health).await {
             None => return,
             Some(failure) => {
-                health.set_publishing(false);
+                health.set_up(Link::Publishing, false);
                 outage.begin(failure.reason());
             }
         }
@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn a_full_queue_drops_and_counts_instead_of_waiting() {
-        let health = Arc::new(RedisHealth::new(true));
+        let health = Arc::new(RedisHealth::new(&[Link::Publishing]));
         let (publisher, _queued) = RedisPublisher::new(3, Arc::clone(&health));
         for n in 0..10 {
             publisher.publish(Publication::new("s", n.to_string()).unwrap());
@@ -176,7 +176,7 @@ mod tests {
 
     #[tokio::test]
     async fn while_redis_is_unreachable_the_queue_is_emptied_and_counted() {
-        let health = Arc::new(RedisHealth::new(true));
+        let health = Arc::new(RedisHealth::new(&[Link::Publishing]));
         let (publisher, mut queued) = RedisPublisher::new(100, Arc::clone(&health));
         for n in 0..5 {
             publisher.publish(Publication::new("s", n.to_string()).unwrap());

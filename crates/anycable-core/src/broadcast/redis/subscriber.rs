@@ -8,7 +8,7 @@ use redis::aio::PubSub;
 
 use super::deadline::{within, Failure, CONNECT_DEADLINE, REPLY_DEADLINE};
 use super::envelope::{self, NodeId};
-use super::health::{Outage, RedisHealth};
+use super::health::{Link, Outage, RedisHealth};
 use super::{Backoff, PING_EVERY, PUBSUB_CHANNEL};
 use crate::broadcast::{LocalDelivery, Publication};
 
@@ -49,7 +49,7 @@ impl Listener {
                 None => match subscribe(&self.client, &self.channels).await {
                     Ok(pubsub) => {
                         outage.end();
-                        self.health.set_subscribed(true);
+                        self.health.set_up(Link::Subscription, true);
                         backoff.reset();
                         pubsub
                     }
@@ -60,7 +60,7 @@ impl Listener {
                 },
             };
             let reason = self.receive(pubsub).await;
-            self.health.set_subscribed(false);
+            self.health.set_up(Link::Subscription, false);
             outage.begin(reason);
         }
     }
