@@ -148,10 +148,16 @@ impl Client {
         self.ws.send(message).await.unwrap();
     }
 
-    /// The next text frame that is not a ping, as JSON.
+    /// The next text frame that is not a ping, as JSON. One deadline for the whole wait: pings
+    /// arriving every few seconds must not keep a test waiting forever for a frame that never comes.
     pub async fn next_json(&mut self) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            match self.next_message().await {
+            let message = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .expect("a frame in time")
+                .map(|r| r.expect("readable"));
+            match message {
                 Some(Message::Text(text)) => {
                     let value: Value = serde_json::from_str(&text).unwrap();
                     if value["type"] != "ping" {
