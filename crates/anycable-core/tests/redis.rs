@@ -254,7 +254,9 @@ async fn a_stalled_redis_fills_the_bounded_queue_and_the_overflow_is_counted() {
         a.stats().redis,
         Some(RedisStats {
             connected: true,
-            dropped: 0
+            dropped: 0,
+            refused: 0,
+            reclaimed: 0
         })
     );
 

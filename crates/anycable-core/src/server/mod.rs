@@ -24,12 +24,14 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::broadcast::redis::{self as redis_bridge, RedisHealth, RedisStats, RedisTasks};
+use crate::broadcast::redis::{self as redis_bridge, RedisTasks};
 use crate::broadcast::{Dispatcher, LocalDelivery, Overloaded, Publication};
 use crate::broker::memory::MemoryBroker;
+use crate::broker::redis::RedisBroker;
 use crate::broker::Broker;
 use crate::config_error::ConfigError;
 use crate::hub::Hub;
+use crate::redis_link::{Link, RedisHealth, RedisStats};
 use pending::{Pending, PendingConnections};
 pub use presence::{PresenceUnavailable, PresentId, StreamPresence};
 pub use settings::BroadcastAuth;
@@ -131,13 +133,23 @@ impl CableServer {
             .map_err(bind_error)?;
         let local_addr = listener.local_addr().map_err(bind_error)?;
         let hub = Arc::new(Hub::default());
-        let broker = settings
-            .broker
-            .map(|kept| Arc::new(MemoryBroker::new(kept)) as Arc<dyn Broker>);
+        let redis_health = redis_health(&settings);
+        let broker: Option<Arc<dyn Broker>> = match (settings.broker, &settings.redis_broker) {
+            (Some(kept), Some(redis)) => {
+                let health = redis_health.clone().expect("the broker uses Redis");
+                let broker = RedisBroker::connect(redis, kept, health)
+                    .await
+                    .map_err(ServerError::Redis)?;
+                Some(Arc::new(broker))
+            }
+            (Some(kept), None) => Some(Arc::new(MemoryBroker::new(kept))),
+            (None, _) => None,
+        };
         let local = LocalDelivery::new(Arc::clone(&hub), broker.clone());
         let (publisher, redis) = match &settings.redis {
             Some(redis) => {
-                let (publisher, tasks) = redis_bridge::start(redis, local.clone())
+                let health = redis_health.clone().expect("pub/sub uses Redis");
+                let (publisher, tasks) = redis_bridge::start(redis, local.clone(), health)
                     .await
                     .map_err(ServerError::Redis)?;
                 (publisher, Some(tasks))
@@ -160,7 +172,6 @@ impl CableServer {
             pending,
         });
         let accept_loop = tokio::spawn(accept::accept(listener, Arc::clone(&shared)));
-        let redis_health = redis.as_ref().map(RedisTasks::health);
         Ok(CableServer {
             shared,
             local_addr,
@@ -242,6 +253,18 @@ impl Drop for CableServer {
         }
         self.shared.shutdown.send_replace(true);
     }
+}
+
+/// One health for every Redis connection the settings use; `None` without Redis.
+fn redis_health(settings: &ServerSettings) -> Option<Arc<RedisHealth>> {
+    let mut links = Vec::new();
+    if settings.broker.is_some() && settings.redis_broker.is_some() {
+        links.extend([Link::BrokerCommands, Link::BrokerFanout]);
+    }
+    if let Some(redis) = &settings.redis {
+        links.extend(redis.links());
+    }
+    (!links.is_empty()).then(|| Arc::new(RedisHealth::new(&links)))
 }
 
 /// Pending connections the kernel may queue. tokio's default (1024) overflows in a connect

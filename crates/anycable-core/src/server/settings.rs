@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::broadcast::redis::RedisSettings;
+use crate::broker::redis::RedisBrokerSettings;
 use crate::broker::BrokerSettings;
 use crate::identity::IdentitySettings;
 use crate::origin::AllowedOrigins;
@@ -47,4 +48,6 @@ pub struct ServerSettings {
     pub redis: Option<RedisSettings>,
     /// What the broker keeps; `None` with `broker: "none"`.
     pub broker: Option<BrokerSettings>,
+    /// Where the broker keeps it, with `broker: "redis"`; `None` keeps it in memory.
+    pub redis_broker: Option<RedisBrokerSettings>,
 }

@@ -5,23 +5,19 @@
 //! Delivery to other nodes is at most once: what is published while Redis is unreachable or
 //! stalled, or while a node is disconnected from it, is lost to them.
 
-mod deadline;
 mod envelope;
-mod health;
 mod publisher;
 mod subscriber;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-pub(crate) use health::RedisHealth;
-pub use health::RedisStats;
 pub(crate) use publisher::RedisPublisher;
 pub use publisher::QUEUE_CAPACITY;
 
 use self::envelope::NodeId;
 use self::subscriber::Listener;
 use crate::broadcast::LocalDelivery;
+use crate::redis_link::{redact, Link, RedisHealth};
 
 /// The channel nodes share publications on when `pubsub` is `redis`.
 pub(crate) const PUBSUB_CHANNEL: &str = "__anycable_pubsub__";
@@ -37,6 +33,15 @@ pub struct RedisSettings {
 }
 
 impl RedisSettings {
+    /// The connections these settings keep, for [`RedisHealth::new`].
+    pub(crate) fn links(&self) -> Vec<Link> {
+        let mut links = vec![Link::Subscription];
+        if self.pubsub {
+            links.push(Link::Publishing);
+        }
+        links
+    }
+
     fn channels(&self) -> Vec<String> {
         let mut channels: Vec<String> = self.broadcast_channel.iter().cloned().collect();
         if self.pubsub {
@@ -47,10 +52,11 @@ impl RedisSettings {
 }
 
 /// Connects both connections (failing fast if Redis is unreachable), then keeps them alive in the
-/// background until the returned tasks are dropped.
+/// background until the returned tasks are dropped; `health` must cover [`RedisSettings::links`].
 pub(crate) async fn start(
     settings: &RedisSettings,
     local: LocalDelivery,
+    health: Arc<RedisHealth>,
 ) -> Result<(Option<RedisPublisher>, RedisTasks), String> {
     let client =
         redis::Client::open(settings.url.as_str()).map_err(|e| format!("invalid redisUrl: {e}"))?;
@@ -59,7 +65,6 @@ pub(crate) async fn start(
     let subscription = subscriber::subscribe(&client, &channels)
         .await
         .map_err(unreachable)?;
-    let health = Arc::new(RedisHealth::new(settings.pubsub));
     let node = NodeId::random();
     let (publisher, sender) = if settings.pubsub {
         let connection = publisher::connect(&client).await.map_err(unreachable)?;
@@ -83,28 +88,13 @@ pub(crate) async fn start(
         health: Arc::clone(&health),
     };
     let listener = tokio::spawn(listener.run(subscription));
-    Ok((
-        publisher,
-        RedisTasks {
-            listener,
-            sender,
-            health,
-        },
-    ))
+    Ok((publisher, RedisTasks { listener, sender }))
 }
 
 /// The background tasks; dropping this stops them.
 pub(crate) struct RedisTasks {
     listener: tokio::task::JoinHandle<()>,
     sender: Option<tokio::task::JoinHandle<()>>,
-    health: Arc<RedisHealth>,
-}
-
-impl RedisTasks {
-    /// The connection state and counters, for `stats()`.
-    pub(crate) fn health(&self) -> Arc<RedisHealth> {
-        Arc::clone(&self.health)
-    }
 }
 
 impl Drop for RedisTasks {
@@ -116,68 +106,9 @@ impl Drop for RedisTasks {
     }
 }
 
-/// How often each connection asks an otherwise quiet Redis whether it is still there; with the
-/// reply deadline (2 s), a stall is noticed within 3 s.
-const PING_EVERY: Duration = Duration::from_secs(1);
-
-/// Reconnect delays: from 100 ms, doubling up to 2 s, so a Redis that comes back is used again
-/// within a few seconds without hammering one that stays away.
-struct Backoff {
-    next: Duration,
-}
-
-impl Backoff {
-    const MIN: Duration = Duration::from_millis(100);
-    const MAX: Duration = Duration::from_secs(2);
-
-    fn next_delay(&mut self) -> Duration {
-        let delay = self.next;
-        self.next = (self.next * 2).min(Backoff::MAX);
-        delay
-    }
-
-    fn reset(&mut self) {
-        self.next = Backoff::MIN;
-    }
-}
-
-impl Default for Backoff {
-    fn default() -> Backoff {
-        Backoff { next: Backoff::MIN }
-    }
-}
-
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_never_reach_messages() {
-        assert_eq!(
-            redact("redis://:hunter2@cache:6379/0"),
-            "redis://***@cache:6379/0"
-        );
-        assert_eq!(redact("redis://localhost:6379"), "redis://localhost:6379");
-    }
-
-    #[test]
-    fn reconnect_delays_double_up_to_a_cap_and_reset() {
-        let mut backoff = Backoff::default();
-        let delays: Vec<_> = (0..7).map(|_| backoff.next_delay().as_millis()).collect();
-        assert_eq!(delays, [100, 200, 400, 800, 1600, 2000, 2000]);
-        backoff.reset();
-        assert_eq!(backoff.next_delay(), Backoff::MIN);
-    }
 
     #[test]
     fn channels_follow_the_options() {

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use redis::aio::PubSub;
 
-use super::deadline::{within, Failure, CONNECT_DEADLINE, REPLY_DEADLINE};
 use super::envelope::{self, NodeId};
-use super::health::{Outage, RedisHealth};
-use super::{Backoff, PING_EVERY, PUBSUB_CHANNEL};
+use super::PUBSUB_CHANNEL;
 use crate::broadcast::{LocalDelivery, Publication};
+use crate::redis_link::{
+    within, Backoff, Failure, Link, Outage, RedisHealth, CONNECT_DEADLINE, PING_EVERY,
+    REPLY_DEADLINE,
+};
 
 /// Connects and subscribes to `channels`.
 pub(super) async fn subscribe(
@@ -49,7 +51,7 @@ impl Listener {
                 None => match subscribe(&self.client, &self.channels).await {
                     Ok(pubsub) => {
                         outage.end();
-                        self.health.set_subscribed(true);
+                        self.health.set_up(Link::Subscription, true);
                         backoff.reset();
                         pubsub
                     }
@@ -60,7 +62,7 @@ impl Listener {
                 },
             };
             let reason = self.receive(pubsub).await;
-            self.health.set_subscribed(false);
+            self.health.set_up(Link::Subscription, false);
             outage.begin(reason);
         }
     }
