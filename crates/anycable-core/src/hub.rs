@@ -151,6 +151,11 @@ impl Hub {
         delivered
     }
 
+    /// Whether anyone here is subscribed to `stream`.
+    pub(crate) fn has_subscribers(&self, stream: &str) -> bool {
+        self.streams.read().expect("hub lock").contains_key(stream)
+    }
+
     pub(crate) fn stats(&self) -> HubStats {
         let streams = self.streams.read().expect("hub lock");
         HubStats {
@@ -185,6 +190,7 @@ fn queued_frame(
         position: Some(Arc::new(QueuedPosition {
             identifier: Arc::clone(identifier),
             stream: Arc::clone(stream),
+            epoch: Arc::clone(&position.epoch),
             offset: position.offset,
         })),
     }
@@ -296,6 +302,7 @@ mod tests {
             QueuedPosition {
                 identifier: Arc::from("id"),
                 stream: Arc::from("s"),
+                epoch: Arc::from("E"),
                 offset: 7
             }
         );

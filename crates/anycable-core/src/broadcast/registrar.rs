@@ -1,19 +1,41 @@
 //! Registration before fan-out: with a broker, every kept publication gets its position (epoch and
-//! offset) once, then goes to this node's subscribers with it. One task does both, in the order
-//! publications were queued, so each stream's frames go out in offset order whoever published
-//! them and however many publishers race.
+//! offset) once, then goes to subscribers with it. One task registers in the order publications
+//! were queued, so each stream's frames go out in offset order whoever published them and however
+//! many publishers race.
+//!
+//! With the memory broker that task also delivers here. With a broker that
+//! [fans out](Broker::fans_out) (Redis), it only registers, in batches, and every node delivers
+//! from the broker's channel; a batch that cannot be registered is delivered here without a
+//! position (and counted), or, when the publisher waits for the outcome, reported.
 
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::Publication;
-use crate::broker::Broker;
+use crate::broker::{Broker, BrokerError, EntryAck, Registered, Registration, StreamPosition};
 use crate::hub::Hub;
+use crate::redis_link::RedisHealth;
 
 /// Publications waiting for their position. Bounded so that a stalled broker (a Redis one) costs
 /// bounded memory; a memory broker answers at once, so the queue stays near empty.
 pub(crate) const REGISTRATION_QUEUE: usize = 65_536;
+/// At most this many publications in one call to a fanning-out broker…
+const BATCH_PUBLICATIONS: usize = 128;
+/// …and no more added once their data is this long.
+const BATCH_BYTES: usize = 1024 * 1024;
+
+/// What the registration task is asked to do.
+pub(crate) enum Job {
+    /// `server.broadcast`, adapters: nobody waits for the outcome.
+    Publish(Publication),
+    /// HTTP, `redisx`: the outcome is reported; nothing is delivered when registration fails.
+    Batch {
+        batch: Vec<Publication>,
+        ack: Option<EntryAck>,
+        done: oneshot::Sender<Result<Registered, BrokerError>>,
+    },
+}
 
 /// Delivery to this node's subscribers: straight to the hub, or through the broker first. Cheap to
 /// clone: the HTTP endpoint, Node and the Redis listener each hold one.
@@ -21,7 +43,10 @@ pub(crate) const REGISTRATION_QUEUE: usize = 65_536;
 pub(crate) struct LocalDelivery {
     hub: Arc<Hub>,
     /// `None` without a broker (`broker: "none"`): no positions, no history.
-    registrar: Option<mpsc::Sender<Publication>>,
+    registrar: Option<mpsc::Sender<Job>>,
+    /// Whether the broker delivers what it registers; transient publications then queue too, so
+    /// that they reach every node in order with the kept ones.
+    fans_out: bool,
 }
 
 /// The registration queue was full: the publication was not delivered.
@@ -38,90 +63,278 @@ impl std::error::Error for Overloaded {}
 
 impl LocalDelivery {
     /// Delivery through `broker` when there is one; its registration task runs until every clone
-    /// of the returned value is dropped.
-    pub(crate) fn new(hub: Arc<Hub>, broker: Option<Arc<dyn Broker>>) -> LocalDelivery {
+    /// of the returned value is dropped. `health` counts what a fanning-out broker could not take.
+    pub(crate) fn new(
+        hub: Arc<Hub>,
+        broker: Option<Arc<dyn Broker>>,
+        health: Option<Arc<RedisHealth>>,
+    ) -> LocalDelivery {
+        let fans_out = broker.as_ref().is_some_and(|broker| broker.fans_out());
         let registrar = broker.map(|broker| {
             let (sender, queued) = mpsc::channel(REGISTRATION_QUEUE);
-            tokio::spawn(register_in_order(queued, Arc::clone(&hub), broker));
+            let hub = Arc::clone(&hub);
+            if fans_out {
+                tokio::spawn(register_in_batches(queued, hub, broker, health));
+            } else {
+                tokio::spawn(register_in_order(queued, hub, broker));
+            }
             sender
         });
-        LocalDelivery { hub, registrar }
+        LocalDelivery {
+            hub,
+            registrar,
+            fans_out,
+        }
+    }
+
+    /// Whether the broker delivers what it registers to every node.
+    pub(crate) fn fans_out(&self) -> bool {
+        self.fans_out
     }
 
     /// Delivers without waiting (for Node, which must not block); fails only when the
     /// registration queue is full.
     pub(crate) fn deliver(&self, publication: Publication) -> Result<(), Overloaded> {
-        match self.kept(publication) {
-            Ok((registrar, publication)) => registrar.try_send(publication).map_err(|_| Overloaded),
-            Err(()) => Ok(()),
+        match self.queue_for(&publication) {
+            Some(registrar) => registrar
+                .try_send(Job::Publish(publication))
+                .map_err(|_| Overloaded),
+            None => {
+                self.deliver_here(&publication);
+                Ok(())
+            }
         }
     }
 
-    /// Delivers, waiting for room in the registration queue (HTTP and Redis: the publisher waits,
-    /// nothing is dropped).
+    /// Delivers, waiting for room in the registration queue (the Redis adapter: the publisher
+    /// waits, nothing is dropped).
     pub(crate) async fn deliver_waiting(&self, publication: Publication) {
-        if let Ok((registrar, publication)) = self.kept(publication) {
+        match self.queue_for(&publication) {
             // Fails only when the registration task is gone, i.e. the server is stopping.
-            let _ = registrar.send(publication).await;
+            Some(registrar) => drop(registrar.send(Job::Publish(publication)).await),
+            None => self.deliver_here(&publication),
         }
     }
 
-    /// A publication to register, with the queue to put it in; a transient one (or any without a
-    /// broker) is delivered here and now, with no position.
-    fn kept(
+    /// Registers `batch` (acknowledging `ack` in the same step, with a fanning-out broker) and
+    /// says how it went: with the memory broker or none, once delivered here; with a fanning-out
+    /// broker, once registered (every node then delivers it), or why not (nothing delivered).
+    pub(crate) async fn deliver_confirmed(
         &self,
-        publication: Publication,
-    ) -> Result<(&mpsc::Sender<Publication>, Publication), ()> {
-        match &self.registrar {
-            Some(registrar) if !publication.transient => Ok((registrar, publication)),
-            _ => {
-                self.hub.broadcast(
-                    &publication.stream,
-                    &publication.message,
-                    publication.exclude_socket.as_deref(),
-                    None,
-                );
-                Err(())
+        batch: Vec<Publication>,
+        ack: Option<EntryAck>,
+    ) -> Result<Registered, BrokerError> {
+        let Some(registrar) = &self.registrar else {
+            for publication in &batch {
+                self.deliver_here(publication);
+            }
+            return Ok(Registered::Positions(vec![None; batch.len()]));
+        };
+        let (done, outcome) = oneshot::channel();
+        let job = Job::Batch { batch, ack, done };
+        // Either side is gone only when the server is stopping.
+        registrar
+            .send(job)
+            .await
+            .map_err(|_| BrokerError::Unavailable)?;
+        outcome.await.unwrap_or(Err(BrokerError::Unavailable))
+    }
+
+    /// The queue to put `publication` in, or `None` to deliver it here and now, with no position
+    /// (a transient one with the memory broker, or any without a broker).
+    fn queue_for(&self, publication: &Publication) -> Option<&mpsc::Sender<Job>> {
+        self.registrar
+            .as_ref()
+            .filter(|_| self.fans_out || !publication.transient)
+    }
+
+    fn deliver_here(&self, publication: &Publication) {
+        deliver(&self.hub, publication, None);
+    }
+}
+
+fn deliver(hub: &Hub, publication: &Publication, position: Option<&StreamPosition>) {
+    hub.broadcast(
+        &publication.stream,
+        &publication.message,
+        publication.exclude_socket.as_deref(),
+        position,
+    );
+}
+
+/// Memory: registers each publication, then fans it out with its position, one at a time.
+async fn register_in_order(
+    mut queued: mpsc::Receiver<Job>,
+    hub: Arc<Hub>,
+    broker: Arc<dyn Broker>,
+) {
+    while let Some(job) = queued.recv().await {
+        match job {
+            Job::Publish(publication) => {
+                register_and_deliver(&hub, &*broker, &publication).await;
+            }
+            Job::Batch { batch, done, .. } => {
+                let mut positions = Vec::with_capacity(batch.len());
+                for publication in &batch {
+                    positions.push(if publication.transient {
+                        deliver(&hub, publication, None);
+                        None
+                    } else {
+                        register_and_deliver(&hub, &*broker, publication).await
+                    });
+                }
+                let _ = done.send(Ok(Registered::Positions(positions)));
             }
         }
     }
 }
 
-/// Registers each publication, then fans it out with its position, one at a time.
-async fn register_in_order(
-    mut queued: mpsc::Receiver<Publication>,
+async fn register_and_deliver(
+    hub: &Hub,
+    broker: &dyn Broker,
+    publication: &Publication,
+) -> Option<StreamPosition> {
+    let data: Arc<str> = Arc::from(publication.message.get());
+    let position = match broker.register(&publication.stream, data).await {
+        Ok(position) => Some(position),
+        // Only a remote broker fails; the message still goes out live, without a position.
+        Err(error) => {
+            eprintln!(
+                "anycable-rs: a broadcast to {:?} was not kept in history: {error}",
+                publication.stream
+            );
+            None
+        }
+    };
+    deliver(hub, publication, position.as_ref());
+    position
+}
+
+/// A fanning-out broker: consecutive `Publish` jobs go in one call (up to the batch limits), each
+/// `Batch` job in calls of its own; calls run one after another, so this node keeps its order.
+/// Success delivers nothing here (the broker's channel brings it back to every node).
+async fn register_in_batches(
+    mut queued: mpsc::Receiver<Job>,
     hub: Arc<Hub>,
     broker: Arc<dyn Broker>,
+    health: Option<Arc<RedisHealth>>,
 ) {
-    while let Some(publication) = queued.recv().await {
-        let data: Arc<str> = Arc::from(publication.message.get());
-        let position = match broker.register(&publication.stream, data).await {
-            Ok(position) => Some(position),
-            // Only a remote broker fails; the message still goes out live, without a position.
-            Err(error) => {
-                eprintln!(
-                    "anycable-rs: a broadcast to {:?} was not kept in history: {error}",
-                    publication.stream
-                );
-                None
+    let mut jobs = Vec::with_capacity(BATCH_PUBLICATIONS);
+    let mut run: Vec<Publication> = Vec::with_capacity(BATCH_PUBLICATIONS);
+    loop {
+        if queued.recv_many(&mut jobs, BATCH_PUBLICATIONS).await == 0 {
+            return;
+        }
+        let mut run_bytes = 0;
+        for job in jobs.drain(..) {
+            match job {
+                Job::Publish(publication) => {
+                    run_bytes += publication.message.get().len();
+                    run.push(publication);
+                    if run_bytes >= BATCH_BYTES {
+                        publish_run(&mut run, &hub, &*broker, health.as_deref()).await;
+                        run_bytes = 0;
+                    }
+                }
+                Job::Batch { batch, ack, done } => {
+                    publish_run(&mut run, &hub, &*broker, health.as_deref()).await;
+                    run_bytes = 0;
+                    let _ = done.send(register_all(&*broker, &batch, ack.as_ref()).await);
+                }
             }
-        };
-        hub.broadcast(
-            &publication.stream,
-            &publication.message,
-            publication.exclude_socket.as_deref(),
-            position.as_ref(),
-        );
+        }
+        publish_run(&mut run, &hub, &*broker, health.as_deref()).await;
     }
+}
+
+/// Registers a run of `Publish` jobs in one call; when that fails, delivers them here without a
+/// position and counts them as dropped (they reached no other node).
+async fn publish_run(
+    run: &mut Vec<Publication>,
+    hub: &Hub,
+    broker: &dyn Broker,
+    health: Option<&RedisHealth>,
+) {
+    if run.is_empty() {
+        return;
+    }
+    if broker
+        .register_batch(&registrations(run), None)
+        .await
+        .is_err()
+    {
+        for publication in run.iter() {
+            deliver(hub, publication, None);
+        }
+        if let Some(health) = health {
+            health.count_dropped(run.len());
+        }
+    }
+    run.clear();
+}
+
+/// Registers a whole batch: in one call with an `ack` (it must be atomic with the registration),
+/// otherwise in calls within the batch limits; the first failure ends it.
+async fn register_all(
+    broker: &dyn Broker,
+    batch: &[Publication],
+    ack: Option<&EntryAck>,
+) -> Result<Registered, BrokerError> {
+    if ack.is_some() {
+        return broker.register_batch(&registrations(batch), ack).await;
+    }
+    let mut positions = Vec::with_capacity(batch.len());
+    for chunk in chunks(batch) {
+        match broker.register_batch(&registrations(chunk), None).await? {
+            Registered::Positions(chunk_positions) => positions.extend(chunk_positions),
+            Registered::AlreadyAcked => return Ok(Registered::AlreadyAcked),
+        }
+    }
+    Ok(Registered::Positions(positions))
+}
+
+/// `batch` cut into pieces within the batch limits.
+fn chunks(batch: &[Publication]) -> impl Iterator<Item = &[Publication]> {
+    let mut rest = batch;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = 0;
+        let mut end = 0;
+        while end < rest.len() && end < BATCH_PUBLICATIONS && bytes < BATCH_BYTES {
+            bytes += rest[end].message.get().len();
+            end += 1;
+        }
+        let (chunk, after) = rest.split_at(end);
+        rest = after;
+        Some(chunk)
+    })
+}
+
+fn registrations(batch: &[Publication]) -> Vec<Registration<'_>> {
+    batch
+        .iter()
+        .map(|publication| Registration {
+            stream: &publication.stream,
+            data: Arc::from(publication.message.get()),
+            exclude_socket: publication.exclude_socket.as_deref(),
+            transient: publication.transient,
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::Ordering;
+
     use super::*;
+    use crate::broadcast::fake_fanout::FakeFanout;
     use crate::broker::memory::MemoryBroker;
     use crate::broker::BrokerSettings;
     use crate::hub::Subscriber;
     use crate::outbox::{Outbox, OutboxReceiver};
+    use crate::redis_link::Link;
 
     fn subscribed(hub: &Hub, stream: &str) -> OutboxReceiver {
         let (outbox, receiver) = Outbox::new(100_000, usize::MAX);
@@ -145,7 +358,7 @@ mod tests {
         let hub = Arc::new(Hub::default());
         let mut receiver = subscribed(&hub, "s");
         let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
-        let local = LocalDelivery::new(Arc::clone(&hub), Some(broker));
+        let local = LocalDelivery::new(Arc::clone(&hub), Some(broker), None);
         let publishers: Vec<_> = (0..4)
             .map(|_| {
                 let local = local.clone();
@@ -178,12 +391,12 @@ mod tests {
         let hub = Arc::new(Hub::default());
         let mut receiver = subscribed(&hub, "s");
         let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
-        let with_broker = LocalDelivery::new(Arc::clone(&hub), Some(broker));
+        let with_broker = LocalDelivery::new(Arc::clone(&hub), Some(broker), None);
         with_broker.deliver(publication("s", 1, true)).unwrap();
         let queued = receiver.try_recv().expect("delivered before returning");
         assert!(queued.position.is_none());
         assert_eq!(queued.frame.as_str(), r#"{"identifier":"id","message":1}"#);
-        let without = LocalDelivery::new(Arc::clone(&hub), None);
+        let without = LocalDelivery::new(Arc::clone(&hub), None, None);
         without.deliver(publication("s", 2, false)).unwrap();
         assert!(receiver.try_recv().unwrap().position.is_none());
     }
@@ -194,12 +407,114 @@ mod tests {
     async fn a_full_registration_queue_refuses_instead_of_queueing_more() {
         let hub = Arc::new(Hub::default());
         let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
-        let local = LocalDelivery::new(Arc::clone(&hub), Some(broker));
+        let local = LocalDelivery::new(Arc::clone(&hub), Some(broker), None);
         for n in 0..REGISTRATION_QUEUE {
             local.deliver(publication("s", n, false)).unwrap();
         }
         assert_eq!(local.deliver(publication("s", 0, false)), Err(Overloaded));
         // Transient publications need no position, so they still go out.
         assert_eq!(local.deliver(publication("s", 0, true)), Ok(()));
+    }
+
+    fn fanning_out(fake: &Arc<FakeFanout>, hub: &Arc<Hub>) -> (LocalDelivery, Arc<RedisHealth>) {
+        let health = Arc::new(RedisHealth::new(&[Link::BrokerCommands]));
+        let broker: Arc<dyn Broker> = Arc::clone(fake) as Arc<dyn Broker>;
+        let local = LocalDelivery::new(Arc::clone(hub), Some(broker), Some(Arc::clone(&health)));
+        (local, health)
+    }
+
+    async fn until(mut done: impl FnMut() -> bool) {
+        tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while !done() {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("in time");
+    }
+
+    #[tokio::test]
+    async fn a_fanning_out_broker_gets_queued_publications_in_order_in_batches_and_nothing_is_delivered_here(
+    ) {
+        let hub = Arc::new(Hub::default());
+        let mut receiver = subscribed(&hub, "s");
+        let fake = Arc::new(FakeFanout::default());
+        let (local, _health) = fanning_out(&fake, &hub);
+        // Queued before the registration task first runs (current-thread runtime): batching shows.
+        for n in 0..300 {
+            local.deliver(publication("s", n, n % 10 == 0)).unwrap();
+        }
+        until(|| fake.got().len() == 300).await;
+        let got = fake.got();
+        assert_eq!(
+            got.iter().map(|g| g.data.as_str()).collect::<Vec<_>>(),
+            (0..300).map(|n| n.to_string()).collect::<Vec<_>>()
+        );
+        // Transient ones go through the broker too, in their place, marked as such.
+        assert!(got
+            .iter()
+            .enumerate()
+            .all(|(n, g)| g.transient == (n % 10 == 0)));
+        let calls = fake.calls.lock().unwrap().len();
+        assert!((3..=5).contains(&calls), "{calls} calls");
+        assert!(receiver.try_recv().is_none());
+    }
+
+    #[tokio::test]
+    async fn while_the_broker_is_down_publications_go_out_here_without_a_position_and_are_counted()
+    {
+        let hub = Arc::new(Hub::default());
+        let mut receiver = subscribed(&hub, "s");
+        let fake = Arc::new(FakeFanout::default());
+        fake.down.store(true, Ordering::SeqCst);
+        let (local, health) = fanning_out(&fake, &hub);
+        for n in 0..3 {
+            local.deliver(publication("s", n, false)).unwrap();
+        }
+        until(|| health.stats().dropped == 3).await;
+        for _ in 0..3 {
+            assert!(receiver
+                .try_recv()
+                .expect("delivered here")
+                .position
+                .is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_confirmed_batch_reports_failure_delivers_nothing_and_is_split_within_the_limits() {
+        let hub = Arc::new(Hub::default());
+        let mut receiver = subscribed(&hub, "s");
+        let fake = Arc::new(FakeFanout::default());
+        let (local, health) = fanning_out(&fake, &hub);
+        fake.down.store(true, Ordering::SeqCst);
+        let refused = local
+            .deliver_confirmed(vec![publication("s", 1, false)], None)
+            .await;
+        assert_eq!(refused, Err(BrokerError::Unavailable));
+        assert!(receiver.try_recv().is_none());
+        // Refusals are counted by the caller (HTTP), not as drops.
+        assert_eq!(health.stats().dropped, 0);
+
+        fake.down.store(false, Ordering::SeqCst);
+        let batch: Vec<_> = (0..300).map(|n| publication("s", n, false)).collect();
+        let Ok(Registered::Positions(positions)) = local.deliver_confirmed(batch, None).await
+        else {
+            panic!("registered");
+        };
+        assert_eq!(positions.len(), 300);
+        let sizes: Vec<usize> = fake.calls.lock().unwrap().iter().map(Vec::len).collect();
+        assert_eq!(sizes, [128, 128, 44]);
+        assert!(receiver.try_recv().is_none());
+    }
+
+    #[test]
+    fn batches_are_cut_at_the_byte_limit_too() {
+        let big = "x".repeat(BATCH_BYTES / 2);
+        let batch: Vec<_> = (0..5)
+            .map(|_| Publication::new("s", format!("\"{big}\"")).unwrap())
+            .collect();
+        let sizes: Vec<usize> = chunks(&batch).map(<[Publication]>::len).collect();
+        assert_eq!(sizes, [2, 2, 1]);
     }
 }
