@@ -92,7 +92,7 @@ async fn expect_type(client: &mut Client, kind: &str) -> Value {
 
 /// Publishes on `publisher` until `client` (on another node) gets a broadcast: right after Redis
 /// restarts, a node's first command may still go to the old connection (it notices within a
-/// second) and be delivered only on that node.
+/// second) and be delivered only on that node. Later probes that arrive are read and dropped.
 async fn first_registered(publisher: &CableServer, client: &mut Client, stream: &str) -> Value {
     for n in 0..50 {
         publish(publisher, stream, 100 + n);
@@ -100,6 +100,11 @@ async fn first_registered(publisher: &CableServer, client: &mut Client, stream: 
             tokio::time::timeout(Duration::from_millis(200), client.next_json()).await
         {
             assert!(frame["offset"].is_u64(), "{frame}");
+            // A probe still on its way is read here, not by the test's next step.
+            while tokio::time::timeout(QUIET, client.next_json())
+                .await
+                .is_ok()
+            {}
             return frame;
         }
     }
@@ -321,4 +326,228 @@ async fn a_restarted_redis_gives_a_new_epoch() {
     let mut raw = watcher(&b, "s").await;
     history(&mut raw, "s", at("s", &old_epoch, offset(&old[0]))).await;
     expect_type(&mut raw, "reject_history").await;
+}
+
+/// An extended-protocol client on `server` subscribed to `stream`, and its sid.
+async fn watcher_with_sid(server: &CableServer, stream: &str) -> (Client, String) {
+    let protocols = ext_protocols();
+    let mut client =
+        connect_with(server, "/cable", &[("sec-websocket-protocol", &protocols)]).await;
+    let welcome = expect_type(&mut client, "welcome").await;
+    let sid = welcome["sid"].as_str().expect("a sid").to_owned();
+    let confirm = client.subscribe(&public_identifier(stream)).await;
+    assert_eq!(confirm["type"], "confirm_subscription");
+    (client, sid)
+}
+
+/// Stops Redis the clean way, so that its append-only file holds every write.
+async fn shut_down(redis: &mut RedisServer) {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    // The connection closes instead of answering.
+    let _ = redis::cmd("SHUTDOWN")
+        .query_async::<redis::Value>(&mut connection)
+        .await;
+    redis.stop();
+}
+
+#[tokio::test]
+async fn a_redis_restarted_from_its_files_gives_a_new_epoch() {
+    let dir = std::env::temp_dir().join(format!("acrs-aof-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_text = dir.to_str().unwrap().to_owned();
+    let options = ["--appendonly", "yes", "--dir", &dir_text];
+    let mut redis = RedisServer::start_with(&options).await;
+    let port = redis.port;
+    let a = start(node(&redis)).await;
+    let mut on_a = watcher(&a, "s").await;
+    publish(&a, "s", 1);
+    let before = on_a.next_json().await;
+
+    shut_down(&mut redis).await;
+    until_connected(&a, false).await;
+    let redis = RedisServer::start_on_with(port, &options).await;
+    until_connected(&a, true).await;
+    let offsets = redis.command(&["HGET", "$acrs:o:s", "n"]).await;
+    assert_eq!(
+        offsets,
+        redis::Value::BulkString(offset(&before).to_string().into_bytes()),
+        "the data came back from the file"
+    );
+
+    let frame = first_registered(&a, &mut on_a, "s").await;
+    assert_ne!(
+        frame["epoch"], before["epoch"],
+        "another Redis process, another epoch"
+    );
+    history(&mut on_a, "s", at("s", &before["epoch"], offset(&before))).await;
+    expect_type(&mut on_a, "reject_history").await;
+    drop(redis);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_stalled_redis_keeps_its_epoch() {
+    let redis = RedisServer::start().await;
+    let a = start(node(&redis)).await;
+    let mut on_a = watcher(&a, "s").await;
+    publish(&a, "s", 1);
+    let before = on_a.next_json().await;
+
+    redis.pause();
+    until_connected(&a, false).await;
+    redis.resume();
+    until_connected(&a, true).await;
+
+    let frame = first_registered(&a, &mut on_a, "s").await;
+    assert_eq!(frame["epoch"], before["epoch"], "the same Redis process");
+    history(&mut on_a, "s", at("s", &before["epoch"], offset(&before))).await;
+    let replayed = on_a.next_json().await;
+    assert_eq!(offset(&replayed), offset(&before) + 1, "{replayed}");
+}
+
+#[tokio::test]
+async fn a_cut_subscription_is_repaired_from_history() {
+    let redis = RedisServer::start().await;
+    let (a, b) = (start(node(&redis)).await, start(node(&redis)).await);
+    let mut on_a = watcher(&a, "s").await;
+    for n in 1..=3 {
+        publish(&b, "s", n);
+    }
+    let first = offset(&on_a.next_json().await);
+    on_a.next_json().await;
+    on_a.next_json().await;
+
+    redis.command(&["CLIENT", "KILL", "TYPE", "pubsub"]).await;
+    // Registered while A's fan-out subscription is cut: lost to it on the channel.
+    for n in 4..=6 {
+        publish(&b, "s", n);
+    }
+    until_connected(&a, true).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    publish(&b, "s", 7);
+    for n in 4..=7 {
+        let frame = on_a.next_json().await;
+        assert_eq!(
+            (frame["message"]["n"].as_u64(), offset(&frame)),
+            (Some(n), first + n - 1),
+            "{frame}"
+        );
+    }
+    on_a.expect_silence(QUIET).await;
+}
+
+#[tokio::test]
+async fn flushed_scripts_are_loaded_again() {
+    let redis = RedisServer::start().await;
+    let a = start(node(&redis)).await;
+    let mut on_a = watcher(&a, "s").await;
+    publish(&a, "s", 1);
+    let before = on_a.next_json().await;
+    redis.command(&["SCRIPT", "FLUSH"]).await;
+    publish(&a, "s", 2);
+    let after = on_a.next_json().await;
+    assert_eq!(offset(&after), offset(&before) + 1);
+    assert_eq!(a.stats().redis.unwrap().dropped, 0);
+}
+
+#[tokio::test]
+async fn transient_and_excluded_publications_reach_every_node_in_order() {
+    let redis = RedisServer::start().await;
+    let (a, b) = (start(node(&redis)).await, start(node(&redis)).await);
+    let mut on_a = watcher(&a, "s").await;
+    let (mut on_b, sid) = watcher_with_sid(&b, "s").await;
+    let (mut other_on_b, _) = watcher_with_sid(&b, "s").await;
+    let kept = |n: u64| Publication::new("s", json!({ "n": n }).to_string()).unwrap();
+    a.publish(kept(1));
+    a.publish(Publication {
+        transient: true,
+        ..kept(2)
+    });
+    a.publish(Publication {
+        exclude_socket: Some(sid),
+        ..kept(3)
+    });
+    a.publish(kept(4));
+    for client in [&mut on_a, &mut other_on_b] {
+        let frames = [
+            client.next_json().await,
+            client.next_json().await,
+            client.next_json().await,
+            client.next_json().await,
+        ];
+        let ns: Vec<_> = frames.iter().map(|f| f["message"]["n"].clone()).collect();
+        assert_eq!(ns, [1, 2, 3, 4]);
+        assert!(frames[1].get("offset").is_none(), "{}", frames[1]);
+        assert_eq!(
+            offset(&frames[3]),
+            offset(&frames[0]) + 2,
+            "transient takes no offset"
+        );
+    }
+    let excluded: Vec<_> = [
+        on_b.next_json().await,
+        on_b.next_json().await,
+        on_b.next_json().await,
+    ]
+    .iter()
+    .map(|f| f["message"]["n"].clone())
+    .collect();
+    assert_eq!(excluded, [1, 2, 4], "excluded on the other node too");
+}
+
+#[tokio::test]
+async fn a_forgotten_stream_starts_above_its_old_offsets() {
+    let redis = RedisServer::start().await;
+    let a = start(node(&redis)).await;
+    let mut on_a = watcher(&a, "s").await;
+    for n in 1..=3 {
+        publish(&a, "s", n);
+    }
+    let mut last = 0;
+    for _ in 0..3 {
+        last = offset(&on_a.next_json().await);
+    }
+    redis.command(&["DEL", "$acrs:o:s"]).await;
+    publish(&a, "s", 4);
+    let frame = on_a.next_json().await;
+    assert!(offset(&frame) > last, "{frame} after {last}");
+}
+
+#[tokio::test]
+async fn an_xadd_id_conflict_restarts_the_history() {
+    let redis = RedisServer::start().await;
+    let a = start(node(&redis)).await;
+    let mut on_a = watcher(&a, "s").await;
+    publish(&a, "s", 1);
+    on_a.next_json().await;
+    // A history whose top id is ahead of anything its offsets would give.
+    let future = format!("{}-999999", (now() + 3600) * 1000);
+    redis
+        .command(&["XADD", "$acrs:h:s", &future, "d", "\"stale\""])
+        .await;
+    publish(&a, "s", 2);
+    let frame = on_a.next_json().await;
+    assert_eq!(frame["message"], json!({"n": 2}));
+    let mut asking = watcher(&a, "s").await;
+    history(
+        &mut asking,
+        "s",
+        at("s", &frame["epoch"], offset(&frame) - 1),
+    )
+    .await;
+    let replayed = asking.next_json().await;
+    assert_eq!(
+        replayed["message"],
+        json!({"n": 2}),
+        "only the new message is kept"
+    );
+    expect_type(&mut asking, "confirm_history").await;
+    history(
+        &mut asking,
+        "s",
+        at("s", &frame["epoch"], offset(&frame) - 2),
+    )
+    .await;
+    expect_type(&mut asking, "reject_history").await;
 }
