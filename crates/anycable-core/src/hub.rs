@@ -217,6 +217,17 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_has_subscribers_until_the_last_one_leaves() {
+        let hub = Hub::default();
+        let (a, _a_rx) = subscriber("a", 8);
+        assert!(!hub.has_subscribers("s"));
+        hub.subscribe("s", &Arc::from("id"), 1, a);
+        assert!(hub.has_subscribers("s"));
+        hub.unsubscribe("s", "id", 1);
+        assert!(!hub.has_subscribers("s"));
+    }
+
+    #[test]
     fn broadcasts_reach_each_subscriber_with_its_identifier() {
         let hub = Hub::default();
         let (a, mut a_rx) = subscriber("a", 8);

@@ -210,3 +210,113 @@ impl Fanout {
 fn json(data: &str) -> Option<&RawValue> {
     serde_json::from_str(data).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+
+    use super::*;
+    use crate::broker::memory::MemoryBroker;
+    use crate::broker::BrokerSettings;
+    use crate::hub::Subscriber;
+    use crate::outbox::{Outbox, OutboxReceiver};
+
+    fn field(text: &str) -> String {
+        format!("{}:{text}", text.len())
+    }
+
+    /// A kept record, as `register.lua` writes it.
+    fn kept(epoch: &str, offset: u64, data: &str) -> String {
+        [
+            "m",
+            &field(epoch),
+            &field(&offset.to_string()),
+            &field("s"),
+            &field(""),
+        ]
+        .concat()
+            + &field(data)
+    }
+
+    fn fanout(broker: Arc<dyn Broker>) -> (Fanout, OutboxReceiver) {
+        let hub = Arc::new(Hub::default());
+        let (outbox, receiver) = Outbox::new(100, usize::MAX);
+        let subscriber = Subscriber {
+            sid: Arc::from("sid"),
+            outbox,
+        };
+        hub.subscribe("s", &Arc::from("id"), 1, subscriber);
+        let fanout = Fanout {
+            hub,
+            broker,
+            epoch: None,
+            last: HashMap::new(),
+            pruned: Instant::now(),
+        };
+        (fanout, receiver)
+    }
+
+    fn offsets(receiver: &mut OutboxReceiver) -> Vec<u64> {
+        std::iter::from_fn(|| receiver.try_recv())
+            .map(|queued| queued.position.expect("kept").offset)
+            .collect()
+    }
+
+    #[test]
+    fn a_gap_is_filled_from_history_in_order_and_nothing_comes_twice() {
+        // The memory broker stands for Redis' history: offsets 1 to 3 in its epoch.
+        let memory = MemoryBroker::new(BrokerSettings::default());
+        for n in 1..=3 {
+            memory
+                .register("s", Arc::from(n.to_string()))
+                .now_or_never();
+        }
+        let epoch = memory.epoch().to_string();
+        let (mut fanout, mut receiver) = fanout(Arc::new(memory));
+        fanout
+            .handle(FANOUT_CHANNEL, kept(&epoch, 1, "1").as_bytes())
+            .now_or_never()
+            .unwrap();
+        // Offset 2 was lost on the way: it is read from history before 3 goes out.
+        fanout
+            .handle(FANOUT_CHANNEL, kept(&epoch, 3, "3").as_bytes())
+            .now_or_never()
+            .unwrap();
+        assert_eq!(offsets(&mut receiver), [1, 2, 3]);
+        // A copy of what was already delivered (read by a repair, then arriving) is dropped.
+        fanout
+            .handle(FANOUT_CHANNEL, kept(&epoch, 3, "3").as_bytes())
+            .now_or_never()
+            .unwrap();
+        assert!(offsets(&mut receiver).is_empty());
+    }
+
+    #[test]
+    fn transient_and_presence_records_go_out_without_a_position() {
+        let (mut fanout, mut receiver) =
+            fanout(Arc::new(MemoryBroker::new(BrokerSettings::default())));
+        let payload = [
+            format!("t{}{}{}", field("s"), field(""), field("\"typing\"")),
+            format!("j{}{}{}", field("s"), field("u1"), field("")),
+            format!("l{}{}", field("s"), field("u1")),
+        ]
+        .concat();
+        fanout
+            .handle(FANOUT_CHANNEL, payload.as_bytes())
+            .now_or_never()
+            .unwrap();
+        let frames: Vec<_> = std::iter::from_fn(|| receiver.try_recv()).collect();
+        assert_eq!(frames.len(), 3);
+        assert!(frames.iter().all(|queued| queued.position.is_none()));
+        assert!(
+            frames[1].frame.as_str().contains(r#""type":"join""#),
+            "{}",
+            frames[1].frame.as_str()
+        );
+        assert!(
+            frames[2].frame.as_str().contains(r#""type":"leave""#),
+            "{}",
+            frames[2].frame.as_str()
+        );
+    }
+}

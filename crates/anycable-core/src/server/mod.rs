@@ -209,8 +209,9 @@ impl CableServer {
         &self.shared.settings
     }
 
-    /// Broadcasts a publication: to this server's subscribers, or through Redis pub/sub to every
-    /// node's when configured. Never waits; see [`CableServer::try_publish`] for a full queue.
+    /// Broadcasts a publication: to this server's subscribers, or to every node's through Redis
+    /// pub/sub or the Redis broker when configured. Never waits; see [`CableServer::try_publish`]
+    /// for a full queue.
     pub fn publish(&self, publication: Publication) {
         if let Err(overloaded) = self.try_publish(publication) {
             eprintln!("anycable-rs: a broadcast was dropped: {overloaded}");
