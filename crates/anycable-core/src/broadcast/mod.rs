@@ -1,13 +1,14 @@
 //! Broadcasts: publications from Node, HTTP and Redis, parsed and validated once, then delivered
 //! here or, with Redis pub/sub or the Redis broker, on every node.
 
+mod batches;
 mod cluster;
-#[cfg(test)]
-mod fake_fanout;
 mod modes;
 mod publication;
 pub(crate) mod redis;
 mod registrar;
+#[cfg(test)]
+mod testing;
 
 pub(crate) use cluster::start as start_fanout_listener;
 pub(crate) use modes::{BroadcastAdapter, PubSub};
@@ -108,7 +109,7 @@ mod tests {
     use std::sync::atomic::Ordering;
     use std::sync::Arc;
 
-    use super::fake_fanout::FakeFanout;
+    use super::testing::FakeFanout;
     use super::*;
     use crate::broker::memory::MemoryBroker;
     use crate::broker::{Broker, BrokerSettings};

@@ -1,13 +1,16 @@
-//! A broker that fans out, for the registrar's and the dispatcher's tests: it records each
-//! `register_batch` call and fails every call while it is down.
+//! For the broadcast tests: a subscribed outbox, publications, and a broker that fans out, which
+//! records each `register_batch` call and fails every call while it is down.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::broadcast::Publication;
 use crate::broker::{
     Broker, BrokerError, BrokerFuture, EntryAck, History, PresenceChange, PresenceInfo,
     PresenceLapse, Registered, Registration, StreamPosition,
 };
+use crate::hub::{Hub, Subscriber};
+use crate::outbox::{Outbox, OutboxReceiver};
 
 /// One publication as the broker got it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +18,25 @@ pub(super) struct Got {
     pub stream: String,
     pub data: String,
     pub transient: bool,
+}
+
+/// A subscriber of `stream` on `hub`, with room for any number of frames.
+pub(super) fn subscribed(hub: &Hub, stream: &str) -> OutboxReceiver {
+    let (outbox, receiver) = Outbox::new(100_000, usize::MAX);
+    let subscriber = Subscriber {
+        sid: Arc::from("sid"),
+        outbox,
+    };
+    hub.subscribe(stream, &Arc::from("id"), 1, subscriber);
+    receiver
+}
+
+/// Publication number `n` of `stream` (its data is `n`).
+pub(super) fn publication(stream: &str, n: usize, transient: bool) -> Publication {
+    Publication {
+        transient,
+        ..Publication::new(stream, n.to_string()).unwrap()
+    }
 }
 
 #[derive(Default)]
