@@ -197,6 +197,8 @@ export interface ServerStats {
   redisConnected?: boolean
   /** With Redis: this node's publications that did not reach the other nodes. */
   redisDropped?: number
+  /** With Redis: HTTP publications answered 503 because Redis could not register them. */
+  redisRefused?: number
   /**
    * With Redis: `redisx` entries this node took over from a reader that had not acknowledged
    * them (delivered now, possibly a second time).

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::broadcast::redis::RedisSettings;
 use crate::broadcast::redisx::RedisxSettings;
 use crate::broadcast::{BroadcastAdapter, PubSub};
+use crate::broker::redis::RedisBrokerSettings;
 use crate::broker::{BrokerKind, BrokerSettings};
 use crate::channels::ChannelSettings;
 use crate::config_error::ConfigError;
@@ -204,7 +205,8 @@ impl Config {
         }
         self.check_bounds()?;
         let rpc = self.rpc(application)?;
-        let redis = self.redis()?;
+        let broker_kind = BrokerKind::parse(&self.broker)?;
+        let redis = self.redis(broker_kind)?;
         let redisx = self.redisx()?;
         Seconds::HANDSHAKE_TIMEOUT.check(self.handshake_timeout)?;
         Count::MAX_PENDING_CONNECTIONS.check(self.max_pending_connections)?;
@@ -213,7 +215,10 @@ impl Config {
         let identity = self.identity(rpc.is_some())?;
         let allowed_origins = AllowedOrigins::parse(&self.allowed_origins)?;
         let broadcast_auth = self.broadcast_auth();
-        let broker = self.broker()?;
+        let broker = self.broker(broker_kind)?;
+        let redis_broker = (broker_kind == BrokerKind::Redis).then(|| RedisBrokerSettings {
+            url: self.redis_url_or_default().to_owned(),
+        });
         let secret = non_empty(&self.secret);
         let channels = ChannelSettings {
             stream_signer: non_empty(&self.streams_secret)
@@ -254,6 +259,7 @@ impl Config {
             redis,
             redisx,
             broker,
+            redis_broker,
         })
     }
 
@@ -318,23 +324,32 @@ impl Config {
         Ok(transport.map(|transport| Rpc::new(transport, self.rpc_concurrency, self.rpc_timeout)))
     }
 
-    /// Redis, when the broadcast adapter or pub/sub uses it.
-    fn redis(&self) -> Result<Option<RedisSettings>, ConfigError> {
+    fn redis_url_or_default(&self) -> &str {
+        non_empty(&self.redis_url).unwrap_or("redis://localhost:6379")
+    }
+
+    /// Redis for the broadcast adapter or pub/sub, when they use it. With the Redis broker,
+    /// `pubsub` is ignored (the broker's channel already reaches every node) and the `redis`
+    /// adapter is refused (every node would register each `PUBLISH` once).
+    fn redis(&self, broker: BrokerKind) -> Result<Option<RedisSettings>, ConfigError> {
         let adapter = BroadcastAdapter::parse(&self.broadcast_adapter)?;
-        let pubsub = PubSub::parse(&self.pubsub)?;
-        if adapter != BroadcastAdapter::Redis && pubsub != PubSub::Redis {
+        let pubsub = PubSub::parse(&self.pubsub)? == PubSub::Redis && broker != BrokerKind::Redis;
+        if adapter == BroadcastAdapter::Redis && broker == BrokerKind::Redis {
+            return Err(ConfigError(REDIS_ADAPTER_WITH_REDIS_BROKER.into()));
+        }
+        if broker == BrokerKind::Redis {
+            check_redis_url(self.redis_url_or_default())?;
+        }
+        if adapter != BroadcastAdapter::Redis && !pubsub {
             return Ok(None);
         }
         let redis = RedisSettings {
-            url: non_empty(&self.redis_url)
-                .unwrap_or("redis://localhost:6379")
-                .to_owned(),
+            url: self.redis_url_or_default().to_owned(),
             broadcast_channel: (adapter == BroadcastAdapter::Redis)
                 .then(|| self.redis_channel.clone()),
-            pubsub: pubsub == PubSub::Redis,
+            pubsub,
         };
-        ::redis::Client::open(redis.url.as_str())
-            .map_err(|e| ConfigError(format!("invalid redisUrl: {e}")))?;
+        check_redis_url(&redis.url)?;
         Ok(Some(redis))
     }
 
@@ -351,8 +366,8 @@ impl Config {
                 return Err(ConfigError(format!("{name} must not be empty")));
             }
         }
-        let url = non_empty(&self.redis_url).unwrap_or("redis://localhost:6379");
-        ::redis::Client::open(url).map_err(|e| ConfigError(format!("invalid redisUrl: {e}")))?;
+        let url = self.redis_url_or_default();
+        check_redis_url(url)?;
         Ok(Some(RedisxSettings {
             url: url.to_owned(),
             stream: self.redisx_stream.clone(),
@@ -361,14 +376,14 @@ impl Config {
     }
 
     /// What the broker keeps, or `None` without one.
-    fn broker(&self) -> Result<Option<BrokerSettings>, ConfigError> {
+    fn broker(&self, kind: BrokerKind) -> Result<Option<BrokerSettings>, ConfigError> {
         Count::HISTORY_LIMIT.check(self.history_limit)?;
         Seconds::HISTORY_TTL.check(self.history_ttl)?;
         Seconds::SESSIONS_TTL.check(self.sessions_ttl)?;
         Seconds::PRESENCE_TTL.check(self.presence_ttl)?;
         Seconds::PONG_TIMEOUT.check(self.pong_timeout)?;
-        Ok(match BrokerKind::parse(&self.broker)? {
-            BrokerKind::Memory => Some(BrokerSettings {
+        Ok(match kind {
+            BrokerKind::Memory | BrokerKind::Redis => Some(BrokerSettings {
                 history_limit: self.history_limit,
                 history_ttl: self.history_ttl,
                 sessions_ttl: self.sessions_ttl,
@@ -391,6 +406,15 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Why `broadcastAdapter: "redis"` and `broker: "redis"` cannot go together.
+const REDIS_ADAPTER_WITH_REDIS_BROKER: &str = "broadcastAdapter \"redis\" cannot be used with broker \"redis\": every node takes each PUBLISH and would register it once per node; use broadcastAdapter \"redisx\" (XADD to redisxStream) or \"http\"";
+
+fn check_redis_url(url: &str) -> Result<(), ConfigError> {
+    ::redis::Client::open(url)
+        .map(drop)
+        .map_err(|e| ConfigError(format!("invalid redisUrl: {e}")))
 }
 
 /// The `headers` option as lower-cased names; a name that cannot be a header is refused.
@@ -535,6 +559,7 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(off.resolve().unwrap().broker, None);
+        assert_eq!(settings.redis_broker, None);
     }
 
     #[test]
@@ -622,6 +647,67 @@ mod tests {
             let error = config.resolve().err().expect(name);
             assert!(error.0.starts_with(name), "{name}: {error}");
         }
+    }
+
+    #[test]
+    fn the_redis_broker_uses_redis_url_and_keeps_what_memory_would() {
+        let settings = Config {
+            broker: "redis".into(),
+            redis_url: Some("redis://cache:6380/1".into()),
+            ..Config::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(
+            settings.redis_broker,
+            Some(RedisBrokerSettings {
+                url: "redis://cache:6380/1".into()
+            })
+        );
+        assert_eq!(settings.broker, Some(BrokerSettings::default()));
+        assert!(settings.redis.is_none());
+        let bad_url = Config {
+            broker: "redis".into(),
+            redis_url: Some("http://cache".into()),
+            ..Config::default()
+        };
+        assert!(bad_url
+            .resolve()
+            .err()
+            .unwrap()
+            .0
+            .starts_with("invalid redisUrl"));
+    }
+
+    #[test]
+    fn pubsub_is_ignored_under_the_redis_broker() {
+        let settings = Config {
+            broker: "redis".into(),
+            pubsub: "redis".into(),
+            ..Config::default()
+        }
+        .resolve()
+        .unwrap();
+        assert!(settings.redis.is_none());
+        assert!(settings.redis_broker.is_some());
+    }
+
+    #[test]
+    fn the_redis_adapter_is_refused_with_the_redis_broker() {
+        let error = Config {
+            broker: "redis".into(),
+            broadcast_adapter: "redis".into(),
+            ..Config::default()
+        }
+        .resolve()
+        .err()
+        .unwrap();
+        assert_eq!(
+            error.0,
+            "broadcastAdapter \"redis\" cannot be used with broker \"redis\": every node takes each \
+             PUBLISH and would register it once per node; use broadcastAdapter \"redisx\" (XADD to \
+             redisxStream) or \"http\""
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod option_range;
 mod origin;
 mod outbox;
 mod protocol;
+mod redis_link;
 mod rpc;
 mod secret;
 mod server;
@@ -32,8 +33,8 @@ mod start;
 mod streams;
 mod token;
 
-/// The Redis bridge's counters (in `ServerStats`) and its publish queue's length.
-pub use broadcast::redis::{RedisStats, QUEUE_CAPACITY};
+/// The pub/sub publish queue's length.
+pub use broadcast::redis::QUEUE_CAPACITY;
 /// A publication (stream + data) to deliver, why one was rejected, and why one was dropped.
 pub use broadcast::{Overloaded, Publication, PublicationError};
 /// The server's options as given.
@@ -44,6 +45,8 @@ pub use config_error::ConfigError;
 pub use keys::{broadcast_key, rpc_key, secrets_match};
 /// The accepted range of a seconds-valued option (for converting and checking JS numbers).
 pub use option_range::Seconds;
+/// Redis's counters (in `ServerStats`).
+pub use redis_link::RedisStats;
 /// Application channels over RPC: the transport an embedder implements, and the body size limit.
 pub use rpc::{CallFuture, Method, RpcError, Transport, MAX_RPC_RESPONSE_BYTES};
 /// A secret that must not be empty was empty.

@@ -255,6 +255,7 @@ async fn a_stalled_redis_fills_the_bounded_queue_and_the_overflow_is_counted() {
         Some(RedisStats {
             connected: true,
             dropped: 0,
+            refused: 0,
             reclaimed: 0,
             invalid: 0,
         })

@@ -21,6 +21,9 @@ pub(crate) enum BrokerError {
     PresenceIdTooLong,
     /// The session already joined this stream's presence under another id.
     PresenceIdMismatch,
+    /// The broker's store (Redis) is unreachable, stalled or failed the call: nothing was done,
+    /// or, after a timeout, it may still be done later.
+    Unavailable,
 }
 
 impl fmt::Display for BrokerError {
@@ -32,6 +35,7 @@ impl fmt::Display for BrokerError {
             BrokerError::PresenceInfoTooLarge => f.write_str("presence info is too large"),
             BrokerError::PresenceIdTooLong => f.write_str("presence id is too long"),
             BrokerError::PresenceIdMismatch => f.write_str("presence id mismatch"),
+            BrokerError::Unavailable => f.write_str("Redis is unavailable"),
         }
     }
 }

@@ -3,8 +3,9 @@
 //! cached after a disconnect so a client can resume; presence says who is on a stream.
 //!
 //! [`Broker`] is the interface the session and the hub use. [`memory::MemoryBroker`] fills it for
-//! one process; a Redis broker (one epoch and history for a whole cluster) fills it later, which is
-//! why every method returns a future of a `Result`: a Redis call can wait and can fail.
+//! one process; [`redis::RedisBroker`] fills it for a whole cluster (one epoch, history, sessions
+//! and presence in Redis), which is why every method returns a future of a `Result`: a Redis call
+//! can wait and can fail.
 
 mod clock;
 mod epoch;
@@ -12,6 +13,7 @@ mod error;
 mod history;
 pub(crate) mod memory;
 mod presence;
+pub(crate) mod redis;
 mod settings;
 
 use std::future::Future;
@@ -28,6 +30,38 @@ pub(crate) use settings::{BrokerKind, BrokerSettings};
 /// RPC transport's `CallFuture`) of the answer or why there is none.
 pub(crate) type BrokerFuture<'a, T> =
     Pin<Box<dyn Future<Output = Result<T, BrokerError>> + Send + 'a>>;
+
+/// One publication for [`Broker::register_batch`]: registered unless `transient` (then only
+/// fanned out, by a broker that [fans out](Broker::fans_out)).
+#[derive(Debug, Clone)]
+pub(crate) struct Registration<'a> {
+    pub stream: &'a str,
+    /// The message's JSON text.
+    pub data: Arc<str>,
+    /// The sid of the client that must not get it.
+    pub exclude_socket: Option<&'a str>,
+    pub transient: bool,
+}
+
+/// A `redisx` entry acknowledged (`XACK` + `XDEL`) in the same atomic step as its registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EntryAck {
+    /// The Redis Stream the entry was read from.
+    pub stream: String,
+    /// The consumer group that read it.
+    pub group: String,
+    /// The entry's id.
+    pub id: String,
+}
+
+/// What [`Broker::register_batch`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Registered {
+    /// One per publication, in order; `None` for a transient one.
+    Positions(Vec<Option<StreamPosition>>),
+    /// Another node took the entry already: nothing was registered.
+    AlreadyAcked,
+}
 
 /// Reliable streams, the session cache and presence, behind one interface so that one node (memory)
 /// and a cluster (Redis) are interchangeable. Times are whole Unix seconds.
@@ -92,4 +126,39 @@ pub(crate) trait Broker: Send + Sync {
     /// the presence that lapsed: each one a `leave` event to broadcast. The server calls this from
     /// a timer, about once a second.
     fn sweep(&self) -> BrokerFuture<'_, Vec<PresenceLapse>>;
+
+    /// Registers a batch in order, in one step. The default registers each kept publication with
+    /// [`Broker::register`]. Only a broker that [fans out](Broker::fans_out) gets an `ack`
+    /// (otherwise the `redisx` reader acknowledges the entry itself).
+    fn register_batch<'a>(
+        &'a self,
+        batch: &'a [Registration<'a>],
+        ack: Option<&'a EntryAck>,
+    ) -> BrokerFuture<'a, Registered> {
+        debug_assert!(
+            ack.is_none(),
+            "only a fanning-out broker acknowledges entries"
+        );
+        Box::pin(async move {
+            let mut positions = Vec::with_capacity(batch.len());
+            for publication in batch {
+                positions.push(if publication.transient {
+                    None
+                } else {
+                    Some(
+                        self.register(publication.stream, Arc::clone(&publication.data))
+                            .await?,
+                    )
+                });
+            }
+            Ok(Registered::Positions(positions))
+        })
+    }
+
+    /// Whether the broker itself delivers what it registers, and the presence changes and lapses
+    /// it returns, to every node's subscribers (this one's included). Callers then must not
+    /// deliver them again. Memory: false. Redis: true.
+    fn fans_out(&self) -> bool {
+        false
+    }
 }

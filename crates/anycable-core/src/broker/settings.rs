@@ -9,18 +9,21 @@ use crate::config_error::ConfigError;
 pub(crate) enum BrokerKind {
     /// In this process.
     Memory,
+    /// In Redis, shared by every node: one epoch, history, sessions and presence for the cluster.
+    Redis,
     /// None: no offsets, no history (every request gets `reject_history`), no resumption, no presence.
     None,
 }
 
 impl BrokerKind {
-    /// The `broker` option: `"memory"` or `"none"`.
+    /// The `broker` option: `"memory"`, `"redis"` or `"none"`.
     pub(crate) fn parse(name: &str) -> Result<BrokerKind, ConfigError> {
         match name {
             "memory" => Ok(BrokerKind::Memory),
+            "redis" => Ok(BrokerKind::Redis),
             "none" => Ok(BrokerKind::None),
             other => Err(ConfigError(format!(
-                "broker must be \"memory\" or \"none\", got {other:?}"
+                "broker must be \"memory\", \"redis\" or \"none\", got {other:?}"
             ))),
         }
     }
@@ -66,9 +69,13 @@ mod tests {
     #[test]
     fn the_broker_option_is_parsed_by_name() {
         assert_eq!(BrokerKind::parse("memory"), Ok(BrokerKind::Memory));
+        assert_eq!(BrokerKind::parse("redis"), Ok(BrokerKind::Redis));
         assert_eq!(BrokerKind::parse("none"), Ok(BrokerKind::None));
         let error = BrokerKind::parse("nats").unwrap_err();
-        assert_eq!(error.0, r#"broker must be "memory" or "none", got "nats""#);
+        assert_eq!(
+            error.0,
+            r#"broker must be "memory", "redis" or "none", got "nats""#
+        );
     }
 
     #[test]

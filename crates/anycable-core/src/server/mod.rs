@@ -24,13 +24,15 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::broadcast::redis::{self as redis_bridge, Link, RedisHealth, RedisStats, RedisTasks};
+use crate::broadcast::redis::{self as redis_bridge, RedisTasks};
 use crate::broadcast::redisx::{self, RedisxTasks};
-use crate::broadcast::{Dispatcher, LocalDelivery, Overloaded, Publication};
+use crate::broadcast::{start_fanout_listener, Dispatcher, LocalDelivery, Overloaded, Publication};
 use crate::broker::memory::MemoryBroker;
+use crate::broker::redis::RedisBroker;
 use crate::broker::Broker;
 use crate::config_error::ConfigError;
 use crate::hub::Hub;
+use crate::redis_link::{Link, RedisHealth, RedisStats};
 use pending::{Pending, PendingConnections};
 pub use presence::{PresenceUnavailable, PresentId, StreamPresence};
 pub use settings::BroadcastAuth;
@@ -46,6 +48,8 @@ struct Shared {
     /// History, the session cache and presence; `None` with `broker: "none"`.
     broker: Option<Arc<dyn Broker>>,
     dispatcher: Dispatcher,
+    /// Redis connection state and counters, when Redis is used.
+    redis_health: Option<Arc<RedisHealth>>,
     shutdown: watch::Sender<bool>,
     connections: AtomicUsize,
     /// Signalled when the last session ends.
@@ -65,8 +69,8 @@ pub struct CableServer {
     redis: std::sync::Mutex<Option<RedisTasks>>,
     /// The `redisx` reader, when it is the broadcast adapter; stopped with the server.
     redisx: std::sync::Mutex<Option<RedisxTasks>>,
-    /// Redis connection state and counters; kept after shutdown for a last `stats()`.
-    redis_health: Option<Arc<RedisHealth>>,
+    /// The Redis broker's fan-out listener; stopped with the server.
+    fanout: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// Frees the broker's expired history every second; stopped with the server.
     sweeper: Option<JoinHandle<()>>,
 }
@@ -134,20 +138,39 @@ impl CableServer {
             .map_err(bind_error)?;
         let local_addr = listener.local_addr().map_err(bind_error)?;
         let hub = Arc::new(Hub::default());
-        let broker = settings
-            .broker
-            .map(|kept| Arc::new(MemoryBroker::new(kept)) as Arc<dyn Broker>);
-        let local = LocalDelivery::new(Arc::clone(&hub), broker.clone());
-        let redis_health = redis_links(&settings).map(|links| Arc::new(RedisHealth::new(&links)));
-        let (publisher, redis) = match (&settings.redis, &redis_health) {
-            (Some(redis), Some(health)) => {
-                let (publisher, tasks) =
-                    redis_bridge::start(redis, local.clone(), Arc::clone(health))
+        let redis_health = redis_health(&settings);
+        let broker: Option<Arc<dyn Broker>> = match (settings.broker, &settings.redis_broker) {
+            (Some(kept), Some(redis)) => {
+                let health = redis_health.clone().expect("the broker uses Redis");
+                let broker = RedisBroker::connect(redis, kept, health)
+                    .await
+                    .map_err(ServerError::Redis)?;
+                Some(Arc::new(broker))
+            }
+            (Some(kept), None) => Some(Arc::new(MemoryBroker::new(kept))),
+            (None, _) => None,
+        };
+        let local = LocalDelivery::new(Arc::clone(&hub), broker.clone(), redis_health.clone());
+        let fanout = match (&broker, &settings.redis_broker) {
+            (Some(broker), Some(redis)) if broker.fans_out() => {
+                let health = redis_health.clone().expect("the broker uses Redis");
+                let listener =
+                    start_fanout_listener(&redis.url, Arc::clone(&hub), Arc::clone(broker), health)
                         .await
                         .map_err(ServerError::Redis)?;
+                Some(listener)
+            }
+            _ => None,
+        };
+        let (publisher, redis) = match &settings.redis {
+            Some(redis) => {
+                let health = redis_health.clone().expect("pub/sub uses Redis");
+                let (publisher, tasks) = redis_bridge::start(redis, local.clone(), health)
+                    .await
+                    .map_err(ServerError::Redis)?;
                 (publisher, Some(tasks))
             }
-            _ => (None, None),
+            None => (None, None),
         };
         let dispatcher = Dispatcher::new(local, publisher);
         let redisx = match (&settings.redisx, &redis_health) {
@@ -166,6 +189,7 @@ impl CableServer {
             settings,
             broker,
             dispatcher,
+            redis_health,
             hub,
             shutdown: watch::Sender::new(false),
             connections: AtomicUsize::new(0),
@@ -180,7 +204,7 @@ impl CableServer {
             accept_loop: std::sync::Mutex::new(Some(accept_loop)),
             redis: std::sync::Mutex::new(redis),
             redisx: std::sync::Mutex::new(redisx),
-            redis_health,
+            fanout: std::sync::Mutex::new(fanout),
             sweeper,
         })
     }
@@ -198,8 +222,9 @@ impl CableServer {
         &self.shared.settings
     }
 
-    /// Broadcasts a publication: to this server's subscribers, or through Redis pub/sub to every
-    /// node's when configured. Never waits; see [`CableServer::try_publish`] for a full queue.
+    /// Broadcasts a publication: to this server's subscribers, or to every node's through Redis
+    /// pub/sub or the Redis broker when configured. Never waits; see [`CableServer::try_publish`]
+    /// for a full queue.
     pub fn publish(&self, publication: Publication) {
         if let Err(overloaded) = self.try_publish(publication) {
             eprintln!("anycable-rs: a broadcast was dropped: {overloaded}");
@@ -218,7 +243,11 @@ impl CableServer {
             connections: self.shared.connections.load(Ordering::Relaxed),
             streams: hub.streams,
             subscriptions: hub.subscriptions,
-            redis: self.redis_health.as_ref().map(|health| health.stats()),
+            redis: self
+                .shared
+                .redis_health
+                .as_ref()
+                .map(|health| health.stats()),
         }
     }
 
@@ -248,6 +277,9 @@ impl CableServer {
         };
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, drained).await;
         self.redis.lock().expect("redis lock").take();
+        if let Some(fanout) = self.fanout.lock().expect("fan-out lock").take() {
+            fanout.abort();
+        }
     }
 }
 
@@ -256,6 +288,9 @@ impl Drop for CableServer {
         if let Some(sweeper) = &self.sweeper {
             sweeper.abort();
         }
+        if let Some(fanout) = self.fanout.lock().expect("fan-out lock").take() {
+            fanout.abort();
+        }
         if let Some(accept_loop) = self.accept_loop.lock().expect("accept lock").take() {
             accept_loop.abort();
         }
@@ -263,17 +298,19 @@ impl Drop for CableServer {
     }
 }
 
-/// The Redis connections `settings` use, or `None` when they use none.
-fn redis_links(settings: &ServerSettings) -> Option<Vec<Link>> {
-    let mut links = settings
-        .redis
-        .as_ref()
-        .map(|redis| redis.links())
-        .unwrap_or_default();
+/// One health for every Redis connection the settings use; `None` without Redis.
+fn redis_health(settings: &ServerSettings) -> Option<Arc<RedisHealth>> {
+    let mut links = Vec::new();
+    if settings.broker.is_some() && settings.redis_broker.is_some() {
+        links.extend([Link::BrokerCommands, Link::BrokerFanout]);
+    }
+    if let Some(redis) = &settings.redis {
+        links.extend(redis.links());
+    }
     if settings.redisx.is_some() {
         links.push(Link::Redisx);
     }
-    (!links.is_empty()).then_some(links)
+    (!links.is_empty()).then(|| Arc::new(RedisHealth::new(&links)))
 }
 
 /// Pending connections the kernel may queue. tokio's default (1024) overflows in a connect

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::broadcast::redis::RedisSettings;
 use crate::broadcast::redisx::RedisxSettings;
+use crate::broker::redis::RedisBrokerSettings;
 use crate::broker::BrokerSettings;
 use crate::identity::IdentitySettings;
 use crate::origin::AllowedOrigins;
@@ -50,4 +51,6 @@ pub struct ServerSettings {
     pub redisx: Option<RedisxSettings>,
     /// What the broker keeps; `None` with `broker: "none"`.
     pub broker: Option<BrokerSettings>,
+    /// Where the broker keeps it, with `broker: "redis"`; `None` keeps it in memory.
+    pub redis_broker: Option<RedisBrokerSettings>,
 }

@@ -269,17 +269,35 @@ impl RedisServer {
     }
 
     pub async fn start_on(port: u16) -> RedisServer {
+        RedisServer::start_on_with(port, &[]).await
+    }
+
+    /// A server on a free port with `extra` options after the defaults (later ones win), e.g.
+    /// `--appendonly yes --dir <tmp>` for one that restarts from its files.
+    pub async fn start_with(extra: &[&str]) -> RedisServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        RedisServer::start_on_with(port, extra).await
+    }
+
+    /// As [`RedisServer::start_with`], on `port` (to restart a stopped one in its place).
+    pub async fn start_on_with(port: u16, extra: &[&str]) -> RedisServer {
+        let port_text = port.to_string();
+        let defaults = [
+            "--port",
+            &port_text,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ];
         let process = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(defaults.iter().chain(extra))
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server is installed (scripts/test.sh installs it)");

@@ -5,23 +5,20 @@
 //! Delivery to other nodes is at most once: what is published while Redis is unreachable or
 //! stalled, or while a node is disconnected from it, is lost to them.
 
-pub(super) mod deadline;
 mod envelope;
-mod health;
 mod publisher;
 mod subscriber;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-pub use health::RedisStats;
-pub(crate) use health::{Link, Outage, RedisHealth};
 pub(crate) use publisher::RedisPublisher;
 pub use publisher::QUEUE_CAPACITY;
 
 use self::envelope::NodeId;
-use self::subscriber::Listener;
+use self::subscriber::NodeListener;
+pub(crate) use self::subscriber::{subscribe, Handler, Subscription};
 use crate::broadcast::LocalDelivery;
+use crate::redis_link::{redact, Link, RedisHealth};
 
 /// The channel nodes share publications on when `pubsub` is `redis`.
 pub(crate) const PUBSUB_CHANNEL: &str = "__anycable_pubsub__";
@@ -37,7 +34,7 @@ pub struct RedisSettings {
 }
 
 impl RedisSettings {
-    /// The connections this uses, for [`RedisHealth::new`].
+    /// The connections these settings keep, for [`RedisHealth::new`].
     pub(crate) fn links(&self) -> Vec<Link> {
         let mut links = vec![Link::Subscription];
         if self.pubsub {
@@ -56,7 +53,7 @@ impl RedisSettings {
 }
 
 /// Connects both connections (failing fast if Redis is unreachable), then keeps them alive in the
-/// background until the returned tasks are dropped.
+/// background until the returned tasks are dropped; `health` must cover [`RedisSettings::links`].
 pub(crate) async fn start(
     settings: &RedisSettings,
     local: LocalDelivery,
@@ -66,9 +63,7 @@ pub(crate) async fn start(
         redis::Client::open(settings.url.as_str()).map_err(|e| format!("invalid redisUrl: {e}"))?;
     let unreachable = |e| format!("cannot reach Redis at {}: {e}", redact(&settings.url));
     let channels = settings.channels();
-    let subscription = subscriber::subscribe(&client, &channels)
-        .await
-        .map_err(unreachable)?;
+    let subscription = subscribe(&client, &channels).await.map_err(unreachable)?;
     let node = NodeId::random();
     let (publisher, sender) = if settings.pubsub {
         let connection = publisher::connect(&client).await.map_err(unreachable)?;
@@ -84,12 +79,13 @@ pub(crate) async fn start(
     } else {
         (None, None)
     };
-    let listener = Listener {
+    let listener = Subscription {
         client,
         channels,
-        node,
-        local,
+        link: Link::Subscription,
+        name: "subscription",
         health,
+        handler: NodeListener { node, local },
     };
     let listener = tokio::spawn(listener.run(subscription));
     Ok((publisher, RedisTasks { listener, sender }))
@@ -110,68 +106,9 @@ impl Drop for RedisTasks {
     }
 }
 
-/// How often each connection asks an otherwise quiet Redis whether it is still there; with the
-/// reply deadline (2 s), a stall is noticed within 3 s.
-pub(super) const PING_EVERY: Duration = Duration::from_secs(1);
-
-/// Reconnect delays: from 100 ms, doubling up to 2 s, so a Redis that comes back is used again
-/// within a few seconds without hammering one that stays away.
-pub(super) struct Backoff {
-    next: Duration,
-}
-
-impl Backoff {
-    const MIN: Duration = Duration::from_millis(100);
-    const MAX: Duration = Duration::from_secs(2);
-
-    pub(super) fn next_delay(&mut self) -> Duration {
-        let delay = self.next;
-        self.next = (self.next * 2).min(Backoff::MAX);
-        delay
-    }
-
-    pub(super) fn reset(&mut self) {
-        self.next = Backoff::MIN;
-    }
-}
-
-impl Default for Backoff {
-    fn default() -> Backoff {
-        Backoff { next: Backoff::MIN }
-    }
-}
-
-/// The URL without its password, for messages.
-pub(super) fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_never_reach_messages() {
-        assert_eq!(
-            redact("redis://:hunter2@cache:6379/0"),
-            "redis://***@cache:6379/0"
-        );
-        assert_eq!(redact("redis://localhost:6379"), "redis://localhost:6379");
-    }
-
-    #[test]
-    fn reconnect_delays_double_up_to_a_cap_and_reset() {
-        let mut backoff = Backoff::default();
-        let delays: Vec<_> = (0..7).map(|_| backoff.next_delay().as_millis()).collect();
-        assert_eq!(delays, [100, 200, 400, 800, 1600, 2000, 2000]);
-        backoff.reset();
-        assert_eq!(backoff.next_delay(), Backoff::MIN);
-    }
 
     #[test]
     fn channels_follow_the_options() {

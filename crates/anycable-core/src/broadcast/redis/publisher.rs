@@ -8,11 +8,13 @@ use std::sync::Arc;
 use redis::aio::MultiplexedConnection;
 use tokio::sync::mpsc;
 
-use super::deadline::{within, Failure, CONNECT_DEADLINE, REPLY_DEADLINE};
 use super::envelope::{EnvelopeWriter, NodeId};
-use super::health::{Link, Outage, RedisHealth};
-use super::{Backoff, PING_EVERY, PUBSUB_CHANNEL};
+use super::PUBSUB_CHANNEL;
 use crate::broadcast::Publication;
+use crate::redis_link::{
+    within, Backoff, Failure, Link, Outage, RedisHealth, CONNECT_DEADLINE, PING_EVERY,
+    REPLY_DEADLINE,
+};
 
 /// Publications waiting for Redis; beyond this they are dropped (and counted).
 pub const QUEUE_CAPACITY: usize = 10_000;
@@ -166,7 +168,7 @@ mod tests {
 
     #[test]
     fn a_full_queue_drops_and_counts_instead_of_waiting() {
-        let health = Arc::new(RedisHealth::new(&[Link::Publishing]));
+        let health = Arc::new(RedisHealth::new(&[Link::Subscription, Link::Publishing]));
         let (publisher, _queued) = RedisPublisher::new(3, Arc::clone(&health));
         for n in 0..10 {
             publisher.publish(Publication::new("s", n.to_string()).unwrap());
@@ -176,7 +178,7 @@ mod tests {
 
     #[tokio::test]
     async fn while_redis_is_unreachable_the_queue_is_emptied_and_counted() {
-        let health = Arc::new(RedisHealth::new(&[Link::Publishing]));
+        let health = Arc::new(RedisHealth::new(&[Link::Subscription, Link::Publishing]));
         let (publisher, mut queued) = RedisPublisher::new(100, Arc::clone(&health));
         for n in 0..5 {
             publisher.publish(Publication::new("s", n.to_string()).unwrap());

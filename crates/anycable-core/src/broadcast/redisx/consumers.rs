@@ -8,7 +8,7 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::Value;
 
-use crate::broadcast::redis::deadline::{within, Failure, REPLY_DEADLINE};
+use crate::redis_link::{within, Failure, REPLY_DEADLINE};
 
 /// How long a consumer must have been idle before another node deletes it.
 pub(super) const DEPARTED_AFTER: Duration = Duration::from_secs(3600);

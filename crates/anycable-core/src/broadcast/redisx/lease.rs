@@ -8,7 +8,7 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use tokio::time::Instant;
 
-use crate::broadcast::redis::deadline::{within, Failure, REPLY_DEADLINE};
+use crate::redis_link::{within, Failure, REPLY_DEADLINE};
 
 /// How long a lease lasts without renewal.
 pub(super) const LEASE_TTL: Duration = Duration::from_secs(3);

@@ -19,8 +19,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use self::reader::Reader;
-use crate::broadcast::redis::{redact, RedisHealth};
 use crate::broadcast::Dispatcher;
+use crate::redis_link::{redact, RedisHealth};
 
 /// Where the adapter reads, resolved from the options.
 #[derive(Debug, Clone)]

@@ -14,9 +14,10 @@ use super::consumers::{self, LOOK_EVERY};
 use super::entries::{self, Entry};
 use super::lease::{lease_key, Lease, RENEW_EVERY};
 use super::RedisxSettings;
-use crate::broadcast::redis::deadline::{within, Failure, CONNECT_DEADLINE, REPLY_DEADLINE};
-use crate::broadcast::redis::{Backoff, Link, Outage, RedisHealth};
 use crate::broadcast::{Dispatcher, EntryOutcome, Publication};
+use crate::broker::EntryAck;
+use crate::redis_link::{within, Backoff, Failure, Link, Outage, RedisHealth};
+use crate::redis_link::{CONNECT_DEADLINE, REPLY_DEADLINE};
 
 /// Entries asked for per `XREADGROUP` and per `XAUTOCLAIM` page.
 const BATCH: usize = 64;
@@ -29,6 +30,9 @@ enum Interrupted {
     /// The server is stopping.
     Stopping,
     Failed(Failure),
+    /// The Redis broker could not register an entry: it stays pending, and is taken again, in
+    /// order, once the broker is back.
+    Unregistered,
 }
 
 impl From<Failure> for Interrupted {
@@ -151,6 +155,12 @@ impl Reader {
                 Interrupted::Failed(failure) => {
                     self.health.set_up(Link::Redisx, false);
                     outage.begin(failure.reason());
+                }
+                Interrupted::Unregistered => {
+                    if pause(backoff.next_delay(), &mut stopping).await {
+                        return;
+                    }
+                    connection = Some(live);
                 }
             }
         }
@@ -300,21 +310,31 @@ impl Reader {
         Ok(true)
     }
 
-    /// One entry: its publications to the dispatcher, then acknowledged and deleted. An entry
-    /// without a valid publication is acknowledged too (retrying it would never succeed).
+    /// One entry: its publications to the dispatcher, then acknowledged and deleted, unless the
+    /// Redis broker did both in the step that registered it. An entry without a valid publication
+    /// is acknowledged too (retrying it would never succeed).
     async fn take(
         &self,
         connection: &mut MultiplexedConnection,
         entry: Entry,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Interrupted> {
         let parsed = match &entry.payload {
             Some(payload) => Publication::parse_batch(payload).map_err(|e| e.0),
             None => Err("no payload field".to_owned()),
         };
         match parsed {
-            Ok(batch) => match self.dispatcher.publish_entry(batch).await {
-                EntryOutcome::AckYourself => {}
-            },
+            Ok(batch) => {
+                let ack = EntryAck {
+                    stream: self.stream.clone(),
+                    group: self.group.clone(),
+                    id: entry.id.clone(),
+                };
+                match self.dispatcher.publish_entry(batch, ack).await {
+                    Ok(EntryOutcome::Registered | EntryOutcome::AlreadyTaken) => return Ok(()),
+                    Ok(EntryOutcome::AckYourself) => {}
+                    Err(_) => return Err(Interrupted::Unregistered),
+                }
+            }
             Err(reason) => {
                 self.health.count_invalid(1);
                 eprintln!(
@@ -333,7 +353,7 @@ impl Reader {
             .arg(&self.stream)
             .arg(&entry.id)
             .ignore();
-        within(REPLY_DEADLINE, ack.query_async::<()>(connection)).await
+        Ok(within(REPLY_DEADLINE, ack.query_async::<()>(connection)).await?)
     }
 }
 

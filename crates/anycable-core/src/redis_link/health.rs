@@ -2,43 +2,45 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-/// A connection to Redis whose state `stats()` reports.
+/// One connection a server keeps to Redis; each is up or down on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Link {
-    /// The broadcast adapter's and pub/sub's `SUBSCRIBE`.
+    /// The broadcast adapter's and pub/sub's `SUBSCRIBE` connection.
     Subscription,
-    /// Pub/sub's `PUBLISH` to the other nodes.
+    /// Pub/sub's `PUBLISH` connection.
     Publishing,
+    /// The Redis broker's command connection (scripts, sessions, presence).
+    BrokerCommands,
+    /// The Redis broker's fan-out subscription.
+    BrokerFanout,
     /// The `redisx` adapter's stream reader.
     Redisx,
 }
 
-impl Link {
-    const COUNT: usize = 3;
+/// How many kinds of [`Link`] there are.
+const LINKS: usize = 5;
 
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// Shared by the publisher handle and the background tasks.
+/// Shared by every Redis connection of one server and the code that counts on their behalf.
 #[derive(Debug)]
 pub(crate) struct RedisHealth {
+    /// Indexed by `Link as usize`; `None` for a link the server does not use.
+    up: [Option<AtomicBool>; LINKS],
     dropped: AtomicU64,
+    refused: AtomicU64,
     reclaimed: AtomicU64,
     invalid: AtomicU64,
-    /// Up or down per link; `None` for links this server does not use.
-    links: [Option<AtomicBool>; Link::COUNT],
 }
 
 /// A snapshot for `stats()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RedisStats {
-    /// Whether every Redis connection this server uses is up.
+    /// Whether every Redis connection the server uses is up.
     pub connected: bool,
     /// This node's publications that did not reach the other nodes: the queue was full, Redis
     /// was unreachable, or it did not confirm in time. Local delivery happened regardless.
     pub dropped: u64,
+    /// HTTP publications answered 503 because Redis could not register them.
+    pub refused: u64,
     /// `redisx` entries this node took over from an earlier reader that had not acknowledged
     /// them (it stopped, lost its lease or lost Redis): delivered now, possibly a second time.
     pub reclaimed: u64,
@@ -47,42 +49,51 @@ pub struct RedisStats {
 }
 
 impl RedisHealth {
-    /// Starts connected on every link in `links`: the server starts only once they are up.
+    /// Health for the `links` a server uses, all up: the server starts only once they are.
     pub(crate) fn new(links: &[Link]) -> RedisHealth {
-        let used = |link: Link| links.contains(&link).then(|| AtomicBool::new(true));
+        let up = std::array::from_fn(|index| {
+            links
+                .iter()
+                .any(|link| *link as usize == index)
+                .then(|| AtomicBool::new(true))
+        });
         RedisHealth {
+            up,
             dropped: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
             reclaimed: AtomicU64::new(0),
             invalid: AtomicU64::new(0),
-            links: [
-                used(Link::Subscription),
-                used(Link::Publishing),
-                used(Link::Redisx),
-            ],
         }
     }
 
     pub(crate) fn stats(&self) -> RedisStats {
         RedisStats {
             connected: self
-                .links
+                .up
                 .iter()
                 .flatten()
                 .all(|up| up.load(Ordering::Relaxed)),
             dropped: self.dropped.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
             reclaimed: self.reclaimed.load(Ordering::Relaxed),
             invalid: self.invalid.load(Ordering::Relaxed),
         }
     }
 
+    /// Records `link` going up or down; a link the server does not use is ignored.
     pub(crate) fn set_up(&self, link: Link, up: bool) {
-        if let Some(state) = &self.links[link.index()] {
+        if let Some(state) = &self.up[link as usize] {
             state.store(up, Ordering::Relaxed);
         }
     }
 
-    pub(super) fn count_dropped(&self, publications: usize) {
+    pub(crate) fn count_dropped(&self, publications: usize) {
         self.dropped
+            .fetch_add(publications as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_refused(&self, publications: usize) {
+        self.refused
             .fetch_add(publications as u64, Ordering::Relaxed);
     }
 
@@ -135,13 +146,28 @@ mod tests {
 
     #[test]
     fn connected_means_every_used_link_is_up() {
-        let health = RedisHealth::new(&[Link::Subscription, Link::Redisx]);
+        let health = RedisHealth::new(&[Link::BrokerCommands, Link::BrokerFanout]);
         assert!(health.stats().connected);
-        health.set_up(Link::Publishing, false);
-        assert!(health.stats().connected, "an unused link does not count");
-        health.set_up(Link::Redisx, false);
+        health.set_up(Link::BrokerFanout, false);
         assert!(!health.stats().connected);
-        health.set_up(Link::Redisx, true);
+        // A link the server does not use changes nothing.
+        health.set_up(Link::Subscription, false);
+        health.set_up(Link::BrokerFanout, true);
         assert!(health.stats().connected);
+    }
+
+    #[test]
+    fn counters_add_up() {
+        let health = RedisHealth::new(&[]);
+        health.count_dropped(2);
+        health.count_refused(3);
+        health.count_reclaimed(4);
+        health.count_invalid(5);
+        health.count_dropped(1);
+        let stats = health.stats();
+        assert_eq!(
+            (stats.dropped, stats.refused, stats.reclaimed, stats.invalid),
+            (3, 3, 4, 5)
+        );
     }
 }

@@ -6,13 +6,13 @@ use std::future::Future;
 use std::time::Duration;
 
 /// How long a connection attempt (TCP, handshake, `SUBSCRIBE`) may take.
-pub(in crate::broadcast) const CONNECT_DEADLINE: Duration = Duration::from_secs(2);
+pub(crate) const CONNECT_DEADLINE: Duration = Duration::from_secs(2);
 /// How long a command (`PUBLISH`, the subscription's `PING`) may wait for its reply.
-pub(in crate::broadcast) const REPLY_DEADLINE: Duration = Duration::from_secs(2);
+pub(crate) const REPLY_DEADLINE: Duration = Duration::from_secs(2);
 
 /// Why a call to Redis failed.
 #[derive(Debug)]
-pub(in crate::broadcast) enum Failure {
+pub(crate) enum Failure {
     /// No answer before the deadline.
     Silent(Duration),
     Error(redis::RedisError),
@@ -20,7 +20,7 @@ pub(in crate::broadcast) enum Failure {
 
 impl Failure {
     /// A short reason for the outage log line, never quoting Redis (errors may echo the URL).
-    pub(in crate::broadcast) fn reason(&self) -> &'static str {
+    pub(crate) fn reason(&self) -> &'static str {
         match self {
             Failure::Silent(_) => "no reply in time",
             Failure::Error(_) => "connection error",
@@ -38,7 +38,7 @@ impl fmt::Display for Failure {
 }
 
 /// Runs `call`, failing if it takes longer than `deadline`.
-pub(in crate::broadcast) async fn within<T>(
+pub(crate) async fn within<T>(
     deadline: Duration,
     call: impl Future<Output = redis::RedisResult<T>>,
 ) -> Result<T, Failure> {
