@@ -319,3 +319,114 @@ async fn a_stalled_redis_is_noticed_and_reading_resumes_in_order_after_it() {
     assert!(server.stats().redis.unwrap().connected);
     assert_stream_emptied(&redis).await;
 }
+
+fn with_the_redis_broker(redis: &RedisServer) -> Config {
+    Config {
+        broker: "redis".into(),
+        ..node(redis)
+    }
+}
+
+/// The `(epoch, offset)` and message of the next `count` frames.
+async fn positioned(client: &mut Client, count: usize) -> Vec<(Json, u64, Json)> {
+    let mut got = Vec::new();
+    let all = async {
+        for _ in 0..count {
+            let frame = client.next_json().await;
+            let offset = frame["offset"]
+                .as_u64()
+                .expect("a registered frame has an offset");
+            got.push((frame["epoch"].clone(), offset, frame["message"].clone()));
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(10), all)
+        .await
+        .is_err()
+    {
+        panic!("{} of {count} frames within 10 s: {got:?}", got.len());
+    }
+    got
+}
+
+#[tokio::test]
+async fn with_the_redis_broker_each_entry_is_registered_once_and_every_node_delivers_it() {
+    let redis = RedisServer::start().await;
+    let nodes = [
+        start(with_the_redis_broker(&redis)).await,
+        start(with_the_redis_broker(&redis)).await,
+    ];
+    let mut clients = [
+        subscribed(&nodes[0], "s").await,
+        subscribed(&nodes[1], "s").await,
+    ];
+    for n in 1..=10 {
+        xadd(&redis, &publication("s", n).to_string()).await;
+    }
+    let batch: Vec<Json> = (11..=20).map(|n| publication("s", n)).collect();
+    xadd(&redis, &Json::Array(batch).to_string()).await;
+
+    let mut seen = Vec::new();
+    for client in &mut clients {
+        let frames = positioned(client, 20).await;
+        client.expect_silence(QUIET).await;
+        let messages: Vec<Json> = frames.iter().map(|(_, _, m)| m.clone()).collect();
+        assert_eq!(messages, numbers(1..=20));
+        let first = frames[0].1;
+        let offsets: Vec<u64> = frames.iter().map(|(_, offset, _)| *offset).collect();
+        assert_eq!(
+            offsets,
+            (first..first + 20).collect::<Vec<_>>(),
+            "one offset each"
+        );
+        seen.push(frames);
+    }
+    assert_eq!(
+        seen[0], seen[1],
+        "both nodes deliver the same epoch and offsets"
+    );
+    assert_stream_emptied(&redis).await;
+    let latest = redis.command(&["HGET", "$acrs:o:s", "n"]).await;
+    assert_eq!(
+        latest,
+        Value::BulkString(seen[0][19].1.to_string().into_bytes()),
+        "registered once: no offsets beyond the twenty delivered"
+    );
+}
+
+#[tokio::test]
+async fn with_the_redis_broker_a_lapsed_holders_pending_entries_are_registered_once_in_order() {
+    let redis = RedisServer::start().await;
+    redis
+        .command(&["XGROUP", "CREATE", STREAM, "bx", "0", "MKSTREAM"])
+        .await;
+    redis.command(&["SET", LEASE, "gone", "PX", "1500"]).await;
+    for n in 1..=3 {
+        xadd(&redis, &publication("s", n).to_string()).await;
+    }
+    redis
+        .command(&[
+            "XREADGROUP",
+            "GROUP",
+            "bx",
+            "gone",
+            "COUNT",
+            "10",
+            "STREAMS",
+            STREAM,
+            ">",
+        ])
+        .await;
+    let server = start(with_the_redis_broker(&redis)).await;
+    let mut client = subscribed(&server, "s").await;
+    xadd(&redis, &publication("s", 4).to_string()).await;
+
+    let frames = positioned(&mut client, 4).await;
+    client.expect_silence(QUIET).await;
+    let messages: Vec<Json> = frames.iter().map(|(_, _, m)| m.clone()).collect();
+    assert_eq!(messages, numbers(1..=4));
+    let first = frames[0].1;
+    let offsets: Vec<u64> = frames.iter().map(|(_, offset, _)| *offset).collect();
+    assert_eq!(offsets, (first..first + 4).collect::<Vec<_>>());
+    assert_stream_emptied(&redis).await;
+    assert_eq!(server.stats().redis.unwrap().reclaimed, 3);
+}

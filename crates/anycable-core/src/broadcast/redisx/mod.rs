@@ -2,7 +2,9 @@
 //! (what the AnyCable SDKs' `redisx` adapter sends), and one node at a time reads the stream
 //! through a consumer group, delivers each entry and then acknowledges and deletes it.
 //!
-//! Delivery is at least once: an entry is acknowledged only after its publications went to the
+//! With the Redis broker, the script that registers an entry's publications also acknowledges and
+//! deletes it: exactly once, and every node delivers it from the broker's channel. Otherwise
+//! delivery is at least once: an entry is acknowledged only after its publications went to the
 //! dispatcher, so a reader that dies in between leaves it pending, and the next reader delivers
 //! it again. The reader's own clients get it directly; other nodes' clients only through pub/sub
 //! (`pubsub: "redis"`), which is at most once.
