@@ -108,8 +108,10 @@ export interface ServerFeatures {
   redisBroadcasts: boolean
   /** The stream `redisx` entries are read from, when that is the adapter. */
   redisxStream?: string
-  /** Whether broadcasts go to every node through Redis. */
+  /** Whether broadcasts go to every node through Redis pub/sub. */
   redisPubsub: boolean
+  /** `"memory"`, `"redis"` or `"none"`: where offsets, history, sessions and presence are kept. */
+  broker: string
 }
 
 /** `createCableServer` options (validated for type and name in `index.js`). */

@@ -131,6 +131,7 @@ describe('each flag and variable maps to its option', () => {
     [['--turbo_streams'], { ANYCABLE_TURBO_STREAMS: 'true' }, /turbo streams: on/],
     [['--streams_whisper'], { ANYCABLE_STREAMS_WHISPER: 'true' }, /whisper on signed streams: on/],
     [['--rpc_host=http://127.0.0.1:9/rpc'], { ANYCABLE_RPC_HOST: 'http://127.0.0.1:9/rpc' }, /application channels: http/],
+    [['--broker=none'], { ANYCABLE_BROKER: 'none' }, /broker: none/],
   ]
   for (const [args, env, expected] of cases) {
     test(`${args.join(' ')} / ${Object.keys(env).join(' ')}`, async t => {

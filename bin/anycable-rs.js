@@ -104,7 +104,8 @@ function describe(features) {
     `application channels: ${features.application}`,
     `redis broadcasts: ${on(features.redisBroadcasts)}`,
     `redisx broadcasts: ${features.redisxStream ? `stream ${features.redisxStream}` : 'off'}`,
-    `redis pubsub: ${on(features.redisPubsub)}`,
+    `redis pubsub: ${features.broker === 'redis' ? 'via broker' : on(features.redisPubsub)}`,
+    `broker: ${features.broker}`,
   ].join(', ')
 }
 

@@ -320,8 +320,10 @@ pub struct ServerFeatures {
     pub redis_broadcasts: bool,
     /// The stream `redisx` entries are read from, when that is the adapter.
     pub redisx_stream: Option<String>,
-    /// Whether broadcasts go to every node through Redis.
+    /// Whether broadcasts go to every node through Redis pub/sub.
     pub redis_pubsub: bool,
+    /// `"memory"`, `"redis"` or `"none"`: where offsets, history, sessions and presence are kept.
+    pub broker: String,
 }
 
 /// The embedded cable server; wrapped by `createCableServer()` in `index.js`.
@@ -394,6 +396,12 @@ impl NativeCableServer {
                 .is_some_and(|r| r.broadcast_channel.is_some()),
             redis_pubsub: settings.redis.as_ref().is_some_and(|r| r.pubsub),
             redisx_stream: settings.redisx.map(|r| r.stream),
+            broker: match (&settings.broker, &settings.redis_broker) {
+                (None, _) => "none",
+                (Some(_), None) => "memory",
+                (Some(_), Some(_)) => "redis",
+            }
+            .into(),
         })
     }
 
