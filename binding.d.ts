@@ -188,6 +188,8 @@ export interface ServerStats {
   redisConnected?: boolean
   /** With Redis: this node's publications that did not reach the other nodes. */
   redisDropped?: number
+  /** With Redis: HTTP publications answered 503 because Redis could not register them. */
+  redisRefused?: number
 }
 
 /** Signs a stream name for the `$pubsub` channel (Rails `MessageVerifier`, SHA256, JSON). */

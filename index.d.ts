@@ -180,8 +180,8 @@ export interface CableServerOptions {
   /** Application calls in flight at once; more wait their turn; 1 to 4294967295; default `64`. */
   rpcConcurrency?: number
   /**
-   * Redis for the broadcast adapter and pub/sub; the README's "Several processes" shows a setup;
-   * default `redis://localhost:6379`.
+   * Redis for the broadcast adapter, pub/sub and the `redis` broker; the README's "Several
+   * processes" shows a setup; default `redis://localhost:6379`.
    */
   redisUrl?: string
   /**
@@ -215,10 +215,11 @@ export interface CableServerOptions {
   headers?: string[] | string
   /**
    * `memory`: broadcasts get stream offsets and are kept for history, extended-protocol sessions
-   * can be resumed and presence works, in this process; `none`: off; `none` is the reference's
+   * can be resumed and presence works, in this process; `redis`: the same for every node sharing
+   * `redisUrl` (one epoch, history read from any node); `none`: off; `none` is the reference's
    * legacy behaviour: every history request gets `reject_history`; default `memory`.
    */
-  broker?: 'memory' | 'none'
+  broker?: 'memory' | 'redis' | 'none'
   /** Messages kept per stream for history; 1 to 100000; default `100`. */
   historyLimit?: number
   /** Seconds a stream's messages are kept for history; 1 to 86400 seconds; default `300`. */
@@ -268,10 +269,16 @@ export interface CableServerStats {
   connections: number
   streams: number
   subscriptions: number
-  /** With Redis (`broadcastAdapter` or `pubsub`): whether its connections are up. */
+  /** With Redis (`broadcastAdapter`, `pubsub` or `broker: 'redis'`): whether its connections are up. */
   redisConnected?: boolean
-  /** With Redis: this node's broadcasts that did not reach the other nodes (queue full, Redis down or stalled). */
+  /**
+   * With Redis: this node's broadcasts that did not reach the other nodes (queue full, Redis down
+   * or stalled); with `broker: 'redis'`, `server.broadcast` calls delivered on this node only,
+   * without a position, while Redis was unavailable.
+   */
   redisDropped?: number
+  /** With Redis: `POST /_broadcast` publications answered 503 because Redis could not register them. */
+  redisRefused?: number
 }
 
 export interface CableServerFeatures {

@@ -270,6 +270,8 @@ pub struct ServerStats {
     pub redis_connected: Option<bool>,
     /// With Redis: this node's publications that did not reach the other nodes.
     pub redis_dropped: Option<f64>,
+    /// With Redis: HTTP publications answered 503 because Redis could not register them.
+    pub redis_refused: Option<f64>,
 }
 
 /// One present id, its info as JSON text (parsed by `lib/server.js`).
@@ -465,6 +467,7 @@ impl NativeCableServer {
             redis_connected: stats.and_then(|s| s.redis).map(|r| r.connected),
             // A JS number is exact up to 2^53 drops.
             redis_dropped: stats.and_then(|s| s.redis).map(|r| r.dropped as f64),
+            redis_refused: stats.and_then(|s| s.redis).map(|r| r.refused as f64),
         }
     }
 

@@ -151,6 +151,11 @@ impl Hub {
         delivered
     }
 
+    /// Whether anyone here is subscribed to `stream`.
+    pub(crate) fn has_subscribers(&self, stream: &str) -> bool {
+        self.streams.read().expect("hub lock").contains_key(stream)
+    }
+
     pub(crate) fn stats(&self) -> HubStats {
         let streams = self.streams.read().expect("hub lock");
         HubStats {
@@ -185,6 +190,7 @@ fn queued_frame(
         position: Some(Arc::new(QueuedPosition {
             identifier: Arc::clone(identifier),
             stream: Arc::clone(stream),
+            epoch: Arc::clone(&position.epoch),
             offset: position.offset,
         })),
     }
@@ -208,6 +214,17 @@ mod tests {
             },
             receiver,
         )
+    }
+
+    #[test]
+    fn a_stream_has_subscribers_until_the_last_one_leaves() {
+        let hub = Hub::default();
+        let (a, _a_rx) = subscriber("a", 8);
+        assert!(!hub.has_subscribers("s"));
+        hub.subscribe("s", &Arc::from("id"), 1, a);
+        assert!(hub.has_subscribers("s"));
+        hub.unsubscribe("s", "id", 1);
+        assert!(!hub.has_subscribers("s"));
     }
 
     #[test]
@@ -296,6 +313,7 @@ mod tests {
             QueuedPosition {
                 identifier: Arc::from("id"),
                 stream: Arc::from("s"),
+                epoch: Arc::from("E"),
                 offset: 7
             }
         );

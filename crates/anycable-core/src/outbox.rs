@@ -25,6 +25,8 @@ pub(crate) struct QueuedPosition {
     /// The subscription's identifier the frame was made for.
     pub(crate) identifier: Arc<str>,
     pub(crate) stream: Arc<str>,
+    /// The epoch the offset belongs to (a new one restarts the offsets).
+    pub(crate) epoch: Arc<str>,
     pub(crate) offset: u64,
 }
 

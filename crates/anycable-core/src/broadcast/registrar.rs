@@ -1,19 +1,37 @@
 //! Registration before fan-out: with a broker, every kept publication gets its position (epoch and
-//! offset) once, then goes to this node's subscribers with it. One task does both, in the order
-//! publications were queued, so each stream's frames go out in offset order whoever published
-//! them and however many publishers race.
+//! offset) once, then goes to subscribers with it. One task registers in the order publications
+//! were queued, so each stream's frames go out in offset order whoever published them and however
+//! many publishers race.
+//!
+//! With the memory broker that task also delivers here. With a broker that
+//! [fans out](Broker::fans_out) (Redis), it only registers, in batches, and every node delivers
+//! from the broker's channel; a batch that cannot be registered is delivered here without a
+//! position (and counted), or, when the publisher waits for the outcome, reported.
 
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
-use super::Publication;
-use crate::broker::Broker;
+use super::{batches, Publication};
+use crate::broker::{Broker, BrokerError, EntryAck, Registered, StreamPosition};
 use crate::hub::Hub;
+use crate::redis_link::RedisHealth;
 
 /// Publications waiting for their position. Bounded so that a stalled broker (a Redis one) costs
 /// bounded memory; a memory broker answers at once, so the queue stays near empty.
 pub(crate) const REGISTRATION_QUEUE: usize = 65_536;
+
+/// What the registration task is asked to do.
+pub(crate) enum Job {
+    /// `server.broadcast`, adapters: nobody waits for the outcome.
+    Publish(Publication),
+    /// HTTP, `redisx`: the outcome is reported; nothing is delivered when registration fails.
+    Batch {
+        batch: Vec<Publication>,
+        ack: Option<EntryAck>,
+        done: oneshot::Sender<Result<Registered, BrokerError>>,
+    },
+}
 
 /// Delivery to this node's subscribers: straight to the hub, or through the broker first. Cheap to
 /// clone: the HTTP endpoint, Node and the Redis listener each hold one.
@@ -21,7 +39,10 @@ pub(crate) const REGISTRATION_QUEUE: usize = 65_536;
 pub(crate) struct LocalDelivery {
     hub: Arc<Hub>,
     /// `None` without a broker (`broker: "none"`): no positions, no history.
-    registrar: Option<mpsc::Sender<Publication>>,
+    registrar: Option<mpsc::Sender<Job>>,
+    /// Whether the broker delivers what it registers; transient publications then queue too, so
+    /// that they reach every node in order with the kept ones.
+    fans_out: bool,
 }
 
 /// The registration queue was full: the publication was not delivered.
@@ -38,114 +59,167 @@ impl std::error::Error for Overloaded {}
 
 impl LocalDelivery {
     /// Delivery through `broker` when there is one; its registration task runs until every clone
-    /// of the returned value is dropped.
-    pub(crate) fn new(hub: Arc<Hub>, broker: Option<Arc<dyn Broker>>) -> LocalDelivery {
+    /// of the returned value is dropped. `health` counts what a fanning-out broker could not take.
+    pub(crate) fn new(
+        hub: Arc<Hub>,
+        broker: Option<Arc<dyn Broker>>,
+        health: Option<Arc<RedisHealth>>,
+    ) -> LocalDelivery {
+        let fans_out = broker.as_ref().is_some_and(|broker| broker.fans_out());
         let registrar = broker.map(|broker| {
             let (sender, queued) = mpsc::channel(REGISTRATION_QUEUE);
-            tokio::spawn(register_in_order(queued, Arc::clone(&hub), broker));
+            let hub = Arc::clone(&hub);
+            if fans_out {
+                tokio::spawn(batches::register_in_batches(queued, hub, broker, health));
+            } else {
+                tokio::spawn(register_in_order(queued, hub, broker));
+            }
             sender
         });
-        LocalDelivery { hub, registrar }
+        LocalDelivery {
+            hub,
+            registrar,
+            fans_out,
+        }
+    }
+
+    /// Whether the broker delivers what it registers to every node.
+    pub(crate) fn fans_out(&self) -> bool {
+        self.fans_out
     }
 
     /// Delivers without waiting (for Node, which must not block); fails only when the
     /// registration queue is full.
     pub(crate) fn deliver(&self, publication: Publication) -> Result<(), Overloaded> {
-        match self.kept(publication) {
-            Ok((registrar, publication)) => registrar.try_send(publication).map_err(|_| Overloaded),
-            Err(()) => Ok(()),
+        match self.queue_for(&publication) {
+            Some(registrar) => registrar
+                .try_send(Job::Publish(publication))
+                .map_err(|_| Overloaded),
+            None => {
+                self.deliver_here(&publication);
+                Ok(())
+            }
         }
     }
 
-    /// Delivers, waiting for room in the registration queue (HTTP and Redis: the publisher waits,
-    /// nothing is dropped).
+    /// Delivers, waiting for room in the registration queue (the Redis adapter: the publisher
+    /// waits, nothing is dropped).
     pub(crate) async fn deliver_waiting(&self, publication: Publication) {
-        if let Ok((registrar, publication)) = self.kept(publication) {
+        match self.queue_for(&publication) {
             // Fails only when the registration task is gone, i.e. the server is stopping.
-            let _ = registrar.send(publication).await;
+            Some(registrar) => drop(registrar.send(Job::Publish(publication)).await),
+            None => self.deliver_here(&publication),
         }
     }
 
-    /// A publication to register, with the queue to put it in; a transient one (or any without a
-    /// broker) is delivered here and now, with no position.
-    fn kept(
+    /// Registers `batch` (acknowledging `ack` in the same step, with a fanning-out broker) and
+    /// says how it went: with the memory broker or none, once delivered here; with a fanning-out
+    /// broker, once registered (every node then delivers it), or why not (nothing delivered).
+    pub(crate) async fn deliver_confirmed(
         &self,
-        publication: Publication,
-    ) -> Result<(&mpsc::Sender<Publication>, Publication), ()> {
-        match &self.registrar {
-            Some(registrar) if !publication.transient => Ok((registrar, publication)),
-            _ => {
-                self.hub.broadcast(
-                    &publication.stream,
-                    &publication.message,
-                    publication.exclude_socket.as_deref(),
-                    None,
-                );
-                Err(())
+        batch: Vec<Publication>,
+        ack: Option<EntryAck>,
+    ) -> Result<Registered, BrokerError> {
+        let Some(registrar) = &self.registrar else {
+            for publication in &batch {
+                self.deliver_here(publication);
+            }
+            return Ok(Registered::Positions(vec![None; batch.len()]));
+        };
+        let (done, outcome) = oneshot::channel();
+        let job = Job::Batch { batch, ack, done };
+        // Either side is gone only when the server is stopping.
+        registrar
+            .send(job)
+            .await
+            .map_err(|_| BrokerError::Unavailable)?;
+        outcome.await.unwrap_or(Err(BrokerError::Unavailable))
+    }
+
+    /// The queue to put `publication` in, or `None` to deliver it here and now, with no position
+    /// (a transient one with the memory broker, or any without a broker).
+    fn queue_for(&self, publication: &Publication) -> Option<&mpsc::Sender<Job>> {
+        self.registrar
+            .as_ref()
+            .filter(|_| self.fans_out || !publication.transient)
+    }
+
+    fn deliver_here(&self, publication: &Publication) {
+        deliver(&self.hub, publication, None);
+    }
+}
+
+/// Delivers `publication` to this node's subscribers.
+pub(super) fn deliver(hub: &Hub, publication: &Publication, position: Option<&StreamPosition>) {
+    hub.broadcast(
+        &publication.stream,
+        &publication.message,
+        publication.exclude_socket.as_deref(),
+        position,
+    );
+}
+
+/// Memory: registers each publication, then fans it out with its position, one at a time.
+async fn register_in_order(
+    mut queued: mpsc::Receiver<Job>,
+    hub: Arc<Hub>,
+    broker: Arc<dyn Broker>,
+) {
+    while let Some(job) = queued.recv().await {
+        match job {
+            Job::Publish(publication) => {
+                register_and_deliver(&hub, &*broker, &publication).await;
+            }
+            Job::Batch { batch, done, .. } => {
+                let mut positions = Vec::with_capacity(batch.len());
+                for publication in &batch {
+                    positions.push(if publication.transient {
+                        deliver(&hub, publication, None);
+                        None
+                    } else {
+                        register_and_deliver(&hub, &*broker, publication).await
+                    });
+                }
+                let _ = done.send(Ok(Registered::Positions(positions)));
             }
         }
     }
 }
 
-/// Registers each publication, then fans it out with its position, one at a time.
-async fn register_in_order(
-    mut queued: mpsc::Receiver<Publication>,
-    hub: Arc<Hub>,
-    broker: Arc<dyn Broker>,
-) {
-    while let Some(publication) = queued.recv().await {
-        let data: Arc<str> = Arc::from(publication.message.get());
-        let position = match broker.register(&publication.stream, data).await {
-            Ok(position) => Some(position),
-            // Only a remote broker fails; the message still goes out live, without a position.
-            Err(error) => {
-                eprintln!(
-                    "anycable-rs: a broadcast to {:?} was not kept in history: {error}",
-                    publication.stream
-                );
-                None
-            }
-        };
-        hub.broadcast(
-            &publication.stream,
-            &publication.message,
-            publication.exclude_socket.as_deref(),
-            position.as_ref(),
-        );
-    }
+async fn register_and_deliver(
+    hub: &Hub,
+    broker: &dyn Broker,
+    publication: &Publication,
+) -> Option<StreamPosition> {
+    let data: Arc<str> = Arc::from(publication.message.get());
+    let position = match broker.register(&publication.stream, data).await {
+        Ok(position) => Some(position),
+        // Only a remote broker fails; the message still goes out live, without a position.
+        Err(error) => {
+            eprintln!(
+                "anycable-rs: a broadcast to {:?} was not kept in history: {error}",
+                publication.stream
+            );
+            None
+        }
+    };
+    deliver(hub, publication, position.as_ref());
+    position
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::broadcast::testing::{publication, subscribed};
     use crate::broker::memory::MemoryBroker;
     use crate::broker::BrokerSettings;
-    use crate::hub::Subscriber;
-    use crate::outbox::{Outbox, OutboxReceiver};
-
-    fn subscribed(hub: &Hub, stream: &str) -> OutboxReceiver {
-        let (outbox, receiver) = Outbox::new(100_000, usize::MAX);
-        let subscriber = Subscriber {
-            sid: Arc::from("sid"),
-            outbox,
-        };
-        hub.subscribe(stream, &Arc::from("id"), 1, subscriber);
-        receiver
-    }
-
-    fn publication(stream: &str, n: usize, transient: bool) -> Publication {
-        Publication {
-            transient,
-            ..Publication::new(stream, n.to_string()).unwrap()
-        }
-    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_publishers_fan_out_each_stream_in_offset_order() {
         let hub = Arc::new(Hub::default());
         let mut receiver = subscribed(&hub, "s");
         let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
-        let local = LocalDelivery::new(Arc::clone(&hub), Some(broker));
+        let local = LocalDelivery::new(Arc::clone(&hub), Some(broker), None);
         let publishers: Vec<_> = (0..4)
             .map(|_| {
                 let local = local.clone();
@@ -178,12 +252,12 @@ mod tests {
         let hub = Arc::new(Hub::default());
         let mut receiver = subscribed(&hub, "s");
         let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
-        let with_broker = LocalDelivery::new(Arc::clone(&hub), Some(broker));
+        let with_broker = LocalDelivery::new(Arc::clone(&hub), Some(broker), None);
         with_broker.deliver(publication("s", 1, true)).unwrap();
         let queued = receiver.try_recv().expect("delivered before returning");
         assert!(queued.position.is_none());
         assert_eq!(queued.frame.as_str(), r#"{"identifier":"id","message":1}"#);
-        let without = LocalDelivery::new(Arc::clone(&hub), None);
+        let without = LocalDelivery::new(Arc::clone(&hub), None, None);
         without.deliver(publication("s", 2, false)).unwrap();
         assert!(receiver.try_recv().unwrap().position.is_none());
     }
@@ -194,7 +268,7 @@ mod tests {
     async fn a_full_registration_queue_refuses_instead_of_queueing_more() {
         let hub = Arc::new(Hub::default());
         let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
-        let local = LocalDelivery::new(Arc::clone(&hub), Some(broker));
+        let local = LocalDelivery::new(Arc::clone(&hub), Some(broker), None);
         for n in 0..REGISTRATION_QUEUE {
             local.deliver(publication("s", n, false)).unwrap();
         }

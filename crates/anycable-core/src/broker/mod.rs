@@ -13,8 +13,6 @@ mod error;
 mod history;
 pub(crate) mod memory;
 mod presence;
-// Skeleton: parts of the Redis broker are used by the commits that fill it in.
-#[allow(dead_code)]
 pub(crate) mod redis;
 mod settings;
 
@@ -33,8 +31,6 @@ pub(crate) use settings::{BrokerKind, BrokerSettings};
 pub(crate) type BrokerFuture<'a, T> =
     Pin<Box<dyn Future<Output = Result<T, BrokerError>> + Send + 'a>>;
 
-// Skeleton: the registrar uses these once it batches for a fanning-out broker.
-#[allow(dead_code)]
 /// One publication for [`Broker::register_batch`]: registered unless `transient` (then only
 /// fanned out, by a broker that [fans out](Broker::fans_out)).
 #[derive(Debug, Clone)]
@@ -58,8 +54,6 @@ pub(crate) struct EntryAck {
     pub id: String,
 }
 
-// Skeleton: constructed once the registrar batches.
-#[allow(dead_code)]
 /// What [`Broker::register_batch`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Registered {
@@ -69,8 +63,6 @@ pub(crate) enum Registered {
     AlreadyAcked,
 }
 
-// Skeleton: `register_batch` and `fans_out` are called once the registrar batches.
-#[allow(dead_code)]
 /// Reliable streams, the session cache and presence, behind one interface so that one node (memory)
 /// and a cluster (Redis) are interchangeable. Times are whole Unix seconds.
 pub(crate) trait Broker: Send + Sync {

@@ -2,8 +2,6 @@
 //! the health `stats()` reports, and URLs with their password hidden.
 
 mod deadline;
-// Skeleton: the Redisx link and some counters are used by the commits that follow.
-#[allow(dead_code)]
 mod health;
 
 use std::time::Duration;

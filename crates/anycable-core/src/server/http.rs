@@ -79,10 +79,19 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
     };
     match Publication::parse_batch(&body) {
         Ok(batch) => {
-            for publication in batch {
-                shared.dispatcher.publish_waiting(publication).await;
+            let count = batch.len();
+            match shared.dispatcher.publish_confirmed(batch).await {
+                Ok(()) => text(StatusCode::CREATED, ""),
+                Err(_) => {
+                    if let Some(health) = &shared.redis_health {
+                        health.count_refused(count);
+                    }
+                    text(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Redis is unavailable: the broadcast was not registered",
+                    )
+                }
             }
-            text(StatusCode::CREATED, "")
         }
         Err(error) => owned_text(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
     }

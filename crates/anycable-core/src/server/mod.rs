@@ -25,7 +25,7 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::broadcast::redis::{self as redis_bridge, RedisTasks};
-use crate::broadcast::{Dispatcher, LocalDelivery, Overloaded, Publication};
+use crate::broadcast::{start_fanout_listener, Dispatcher, LocalDelivery, Overloaded, Publication};
 use crate::broker::memory::MemoryBroker;
 use crate::broker::redis::RedisBroker;
 use crate::broker::Broker;
@@ -47,6 +47,8 @@ struct Shared {
     /// History, the session cache and presence; `None` with `broker: "none"`.
     broker: Option<Arc<dyn Broker>>,
     dispatcher: Dispatcher,
+    /// Redis connection state and counters, when Redis is used.
+    redis_health: Option<Arc<RedisHealth>>,
     shutdown: watch::Sender<bool>,
     connections: AtomicUsize,
     /// Signalled when the last session ends.
@@ -64,8 +66,8 @@ pub struct CableServer {
     accept_loop: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// Redis subscription and publishing, when configured; stopped with the server.
     redis: std::sync::Mutex<Option<RedisTasks>>,
-    /// Redis connection state and counters; kept after shutdown for a last `stats()`.
-    redis_health: Option<Arc<RedisHealth>>,
+    /// The Redis broker's fan-out listener; stopped with the server.
+    fanout: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// Frees the broker's expired history every second; stopped with the server.
     sweeper: Option<JoinHandle<()>>,
 }
@@ -145,7 +147,18 @@ impl CableServer {
             (Some(kept), None) => Some(Arc::new(MemoryBroker::new(kept))),
             (None, _) => None,
         };
-        let local = LocalDelivery::new(Arc::clone(&hub), broker.clone());
+        let local = LocalDelivery::new(Arc::clone(&hub), broker.clone(), redis_health.clone());
+        let fanout = match (&broker, &settings.redis_broker) {
+            (Some(broker), Some(redis)) if broker.fans_out() => {
+                let health = redis_health.clone().expect("the broker uses Redis");
+                let listener =
+                    start_fanout_listener(&redis.url, Arc::clone(&hub), Arc::clone(broker), health)
+                        .await
+                        .map_err(ServerError::Redis)?;
+                Some(listener)
+            }
+            _ => None,
+        };
         let (publisher, redis) = match &settings.redis {
             Some(redis) => {
                 let health = redis_health.clone().expect("pub/sub uses Redis");
@@ -164,6 +177,7 @@ impl CableServer {
             settings,
             broker,
             dispatcher: Dispatcher::new(local, publisher),
+            redis_health,
             hub,
             shutdown: watch::Sender::new(false),
             connections: AtomicUsize::new(0),
@@ -177,7 +191,7 @@ impl CableServer {
             local_addr,
             accept_loop: std::sync::Mutex::new(Some(accept_loop)),
             redis: std::sync::Mutex::new(redis),
-            redis_health,
+            fanout: std::sync::Mutex::new(fanout),
             sweeper,
         })
     }
@@ -195,8 +209,9 @@ impl CableServer {
         &self.shared.settings
     }
 
-    /// Broadcasts a publication: to this server's subscribers, or through Redis pub/sub to every
-    /// node's when configured. Never waits; see [`CableServer::try_publish`] for a full queue.
+    /// Broadcasts a publication: to this server's subscribers, or to every node's through Redis
+    /// pub/sub or the Redis broker when configured. Never waits; see [`CableServer::try_publish`]
+    /// for a full queue.
     pub fn publish(&self, publication: Publication) {
         if let Err(overloaded) = self.try_publish(publication) {
             eprintln!("anycable-rs: a broadcast was dropped: {overloaded}");
@@ -215,7 +230,11 @@ impl CableServer {
             connections: self.shared.connections.load(Ordering::Relaxed),
             streams: hub.streams,
             subscriptions: hub.subscriptions,
-            redis: self.redis_health.as_ref().map(|health| health.stats()),
+            redis: self
+                .shared
+                .redis_health
+                .as_ref()
+                .map(|health| health.stats()),
         }
     }
 
@@ -240,6 +259,9 @@ impl CableServer {
         };
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, drained).await;
         self.redis.lock().expect("redis lock").take();
+        if let Some(fanout) = self.fanout.lock().expect("fan-out lock").take() {
+            fanout.abort();
+        }
     }
 }
 
@@ -247,6 +269,9 @@ impl Drop for CableServer {
     fn drop(&mut self) {
         if let Some(sweeper) = &self.sweeper {
             sweeper.abort();
+        }
+        if let Some(fanout) = self.fanout.lock().expect("fan-out lock").take() {
+            fanout.abort();
         }
         if let Some(accept_loop) = self.accept_loop.lock().expect("accept lock").take() {
             accept_loop.abort();

@@ -6,7 +6,8 @@
 //! How: while a subscription's history request is in flight, its live kept frames are held back;
 //! the replay then skips what the subscription already got, and remembers per stream the last
 //! offset delivered (or known to the client), so that held and later live frames at or below it
-//! are dropped. Only sessions that asked for history keep this state (boxed, `None` otherwise), so
+//! are dropped. A mark belongs to an epoch: a frame of another epoch (Redis restarted with its data
+//! lost, and offsets began again) is written and starts a new mark. Only sessions that asked for history keep this state (boxed, `None` otherwise), so
 //! the guarantee holds from a subscription's first history request on — the extended JS client
 //! sends one with every subscribe.
 
@@ -38,13 +39,20 @@ pub(super) enum Admit {
 #[derive(Default)]
 pub(super) struct Replay {
     /// Per subscription, per stream: the last offset delivered or known to the client.
-    delivered: HashMap<Arc<str>, Vec<(Box<str>, u64)>>,
+    delivered: HashMap<Arc<str>, Vec<Mark>>,
     /// The subscription whose request is in flight, and its live frames held back meanwhile.
     in_flight: Option<(Arc<str>, Vec<Queued>)>,
     /// Restored subscriptions whose history request has not come yet, and their live frames held
     /// back meanwhile: the client asks for what it missed right after the restored welcome, and
     /// a live frame written before that replay would come out of order (then twice).
     awaiting: Vec<(Arc<str>, Vec<Queued>)>,
+}
+
+/// The last offset of one stream delivered or known to the client, and its epoch.
+struct Mark {
+    stream: Box<str>,
+    epoch: Arc<str>,
+    offset: u64,
 }
 
 /// What to ask the broker for one stream of the subscription.
@@ -154,7 +162,7 @@ impl Session {
                     known,
                 } in streams
                 {
-                    let mark = mark_of(marks, &stream);
+                    let mark = mark_of(marks, &stream, &history.epoch);
                     for message in &history.messages {
                         if message.offset <= *mark {
                             continue;
@@ -208,16 +216,20 @@ impl Session {
         let Some(marks) = replay.delivered.get_mut(&position.identifier) else {
             return Admit::Write(queued.frame);
         };
-        let Some((_, mark)) = marks
+        let Some(mark) = marks
             .iter_mut()
-            .find(|(stream, _)| **stream == *position.stream)
+            .find(|mark| *mark.stream == *position.stream)
         else {
             return Admit::Write(queued.frame);
         };
-        if position.offset <= *mark {
-            return Admit::Skip;
+        if mark.epoch == position.epoch {
+            if position.offset <= mark.offset {
+                return Admit::Skip;
+            }
+        } else {
+            mark.epoch = Arc::clone(&position.epoch);
         }
-        *mark = position.offset;
+        mark.offset = position.offset;
         Admit::Write(queued.frame)
     }
 
@@ -263,16 +275,26 @@ impl Session {
     }
 }
 
-/// The mark of `stream` among `marks`, added at 0 if missing.
-fn mark_of<'a>(marks: &'a mut Vec<(Box<str>, u64)>, stream: &str) -> &'a mut u64 {
-    let index = match marks.iter().position(|(name, _)| **name == *stream) {
+/// The offset marked for `stream` in `epoch` among `marks`: 0 if the stream has no mark yet, or
+/// one of another epoch (whose offsets mean nothing in this one).
+fn mark_of<'a>(marks: &'a mut Vec<Mark>, stream: &str, epoch: &Arc<str>) -> &'a mut u64 {
+    let index = match marks.iter().position(|mark| *mark.stream == *stream) {
         Some(index) => index,
         None => {
-            marks.push((Box::from(stream), 0));
+            marks.push(Mark {
+                stream: Box::from(stream),
+                epoch: Arc::clone(epoch),
+                offset: 0,
+            });
             marks.len() - 1
         }
     };
-    &mut marks[index].1
+    let mark = &mut marks[index];
+    if mark.epoch != *epoch {
+        mark.epoch = Arc::clone(epoch);
+        mark.offset = 0;
+    }
+    &mut mark.offset
 }
 
 #[cfg(test)]
@@ -489,6 +511,33 @@ mod tests {
         assert!(client.delivered().is_empty(), "offset 3 again");
         server.publish("chat", 4);
         assert_eq!(shapes(&client.delivered()), [data(4)]);
+    }
+
+    #[test]
+    fn a_frame_of_a_new_epoch_is_written_whatever_the_old_epochs_mark() {
+        let mut server = Server::with_broker(options(), 100);
+        let mut client = server.client();
+        let lobby = public("chat");
+        for n in 1..=3 {
+            server.publish("chat", n);
+        }
+        let effects = client.session.handle(subscribe(&lobby, Some(since(1))));
+        let _ = answer_broker(&mut client, effects);
+        // Redis restarted with its data lost: a new epoch, offsets from 1 again, under the mark 3.
+        let restarted = crate::broker::StreamPosition {
+            epoch: Arc::from("NEW1"),
+            offset: 1,
+        };
+        let message = RawValue::from_string("1".into()).unwrap();
+        server
+            .hub
+            .broadcast("chat", &message, None, Some(&restarted));
+        assert_eq!(shapes(&client.delivered()), [data(1)]);
+        // The new epoch's mark now applies: the same offset again is a duplicate.
+        server
+            .hub
+            .broadcast("chat", &message, None, Some(&restarted));
+        assert!(client.delivered().is_empty());
     }
 
     #[test]

@@ -15,7 +15,8 @@ pub(crate) use publisher::RedisPublisher;
 pub use publisher::QUEUE_CAPACITY;
 
 use self::envelope::NodeId;
-use self::subscriber::Listener;
+use self::subscriber::NodeListener;
+pub(crate) use self::subscriber::{subscribe, Handler, Subscription};
 use crate::broadcast::LocalDelivery;
 use crate::redis_link::{redact, Link, RedisHealth};
 
@@ -62,9 +63,7 @@ pub(crate) async fn start(
         redis::Client::open(settings.url.as_str()).map_err(|e| format!("invalid redisUrl: {e}"))?;
     let unreachable = |e| format!("cannot reach Redis at {}: {e}", redact(&settings.url));
     let channels = settings.channels();
-    let subscription = subscriber::subscribe(&client, &channels)
-        .await
-        .map_err(unreachable)?;
+    let subscription = subscribe(&client, &channels).await.map_err(unreachable)?;
     let node = NodeId::random();
     let (publisher, sender) = if settings.pubsub {
         let connection = publisher::connect(&client).await.map_err(unreachable)?;
@@ -80,12 +79,13 @@ pub(crate) async fn start(
     } else {
         (None, None)
     };
-    let listener = Listener {
+    let listener = Subscription {
         client,
         channels,
-        node,
-        local,
-        health: Arc::clone(&health),
+        link: Link::Subscription,
+        name: "subscription",
+        health,
+        handler: NodeListener { node, local },
     };
     let listener = tokio::spawn(listener.run(subscription));
     Ok((publisher, RedisTasks { listener, sender }))

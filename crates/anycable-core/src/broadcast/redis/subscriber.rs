@@ -1,6 +1,7 @@
-//! The subscription connection: delivers what arrives on the subscribed channels to this node's
-//! clients, pings Redis to notice a stall, and resubscribes with backoff when it fails.
+//! A subscription connection: hands what arrives on its channels to a [`Handler`], one message at
+//! a time, pings Redis to notice a stall, and resubscribes with backoff when it fails.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
@@ -14,8 +15,18 @@ use crate::redis_link::{
     REPLY_DEADLINE,
 };
 
+/// What a subscription does with its messages.
+pub(crate) trait Handler: Send + 'static {
+    /// One message from `channel`; the next is read once this one is handled.
+    fn handle(&mut self, channel: &str, payload: &[u8]) -> impl Future<Output = ()> + Send;
+
+    /// Runs after a resubscription, before its first message is read (what was published while
+    /// unsubscribed is lost to the subscription; a handler may fetch it elsewhere).
+    fn resubscribed(&mut self) -> impl Future<Output = ()> + Send;
+}
+
 /// Connects and subscribes to `channels`.
-pub(super) async fn subscribe(
+pub(crate) async fn subscribe(
     client: &redis::Client,
     channels: &[String],
 ) -> Result<PubSub, Failure> {
@@ -29,29 +40,31 @@ pub(super) async fn subscribe(
     .await
 }
 
-/// What the listener needs besides the connection.
-pub(super) struct Listener {
+/// A subscription kept up until its task is aborted.
+pub(crate) struct Subscription<H> {
     pub client: redis::Client,
     pub channels: Vec<String>,
-    pub node: NodeId,
-    /// This node's subscribers (through the broker, which registers what other nodes publish).
-    pub local: LocalDelivery,
+    /// Which connection this is, for `stats()` and the outage log line.
+    pub link: Link,
+    pub name: &'static str,
     pub health: Arc<RedisHealth>,
+    pub handler: H,
 }
 
-impl Listener {
+impl<H: Handler> Subscription<H> {
     /// Runs until aborted, starting with the subscription `first`.
-    pub(super) async fn run(self, first: PubSub) {
+    pub(crate) async fn run(mut self, first: PubSub) {
         let mut subscription = Some(first);
-        let mut outage = Outage::new("subscription");
+        let mut outage = Outage::new(self.name);
         let mut backoff = Backoff::default();
         loop {
             let pubsub = match subscription.take() {
                 Some(pubsub) => pubsub,
                 None => match subscribe(&self.client, &self.channels).await {
                     Ok(pubsub) => {
+                        self.handler.resubscribed().await;
                         outage.end();
-                        self.health.set_up(Link::Subscription, true);
+                        self.health.set_up(self.link, true);
                         backoff.reset();
                         pubsub
                     }
@@ -61,37 +74,47 @@ impl Listener {
                     }
                 },
             };
-            let reason = self.receive(pubsub).await;
-            self.health.set_up(Link::Subscription, false);
+            let reason = receive(&mut self.handler, pubsub).await;
+            self.health.set_up(self.link, false);
             outage.begin(reason);
         }
     }
+}
 
-    /// Delivers messages until the connection closes or a ping goes unanswered.
-    async fn receive(&self, pubsub: PubSub) -> &'static str {
-        let (mut sink, mut messages) = pubsub.split();
-        let watchdog = async {
-            loop {
-                tokio::time::sleep(PING_EVERY).await;
-                if let Err(failure) = within(REPLY_DEADLINE, sink.ping::<redis::Value>()).await {
-                    return failure.reason();
-                }
+/// Handles messages until the connection closes or a ping goes unanswered.
+async fn receive(handler: &mut impl Handler, pubsub: PubSub) -> &'static str {
+    let (mut sink, mut messages) = pubsub.split();
+    let watchdog = async {
+        loop {
+            tokio::time::sleep(PING_EVERY).await;
+            if let Err(failure) = within(REPLY_DEADLINE, sink.ping::<redis::Value>()).await {
+                return failure.reason();
             }
-        };
-        let reader = async {
-            while let Some(message) = messages.next().await {
-                self.deliver(message.get_channel_name(), message.get_payload_bytes())
-                    .await;
-            }
-            "connection closed"
-        };
-        tokio::select! {
-            reason = watchdog => reason,
-            reason = reader => reason,
         }
+    };
+    let reader = async {
+        while let Some(message) = messages.next().await {
+            handler
+                .handle(message.get_channel_name(), message.get_payload_bytes())
+                .await;
+        }
+        "connection closed"
+    };
+    tokio::select! {
+        reason = watchdog => reason,
+        reason = reader => reason,
     }
+}
 
-    async fn deliver(&self, channel: &str, payload: &[u8]) {
+/// The broadcast adapter's and pub/sub's handler: publications go to this node's subscribers
+/// (through the broker, which registers what other nodes publish).
+pub(super) struct NodeListener {
+    pub node: NodeId,
+    pub local: LocalDelivery,
+}
+
+impl Handler for NodeListener {
+    async fn handle(&mut self, channel: &str, payload: &[u8]) {
         let batch = if channel == PUBSUB_CHANNEL {
             envelope::open(&self.node, payload)
         } else {
@@ -106,4 +129,7 @@ impl Listener {
             Err(error) => eprintln!("anycable-rs: ignored a Redis message on {channel}: {error}"),
         }
     }
+
+    /// At most once: what was published meanwhile is lost.
+    async fn resubscribed(&mut self) {}
 }
