@@ -166,8 +166,13 @@ fn event(stream: &str, message: Value) -> Value {
     json!({"type": "presence", "identifier": public_identifier(stream), "message": message})
 }
 
+/// A `join` event; a join without info (`null`) has none.
 fn joined(stream: &str, id: &str, info: Value) -> Value {
-    event(stream, json!({"type": "join", "id": id, "info": info}))
+    let mut message = json!({"type": "join", "id": id});
+    if !info.is_null() {
+        message["info"] = info;
+    }
+    event(stream, message)
 }
 
 fn left(stream: &str, id: &str) -> Value {
@@ -277,7 +282,7 @@ async fn a_dropped_nodes_presence_lapses_with_one_leave_per_watcher() {
     drop(joiner);
     drop(a);
     for watcher in &mut watchers {
-        // The ttl is 1 s; B and C both sweep every second.
+        // The ttl is 2 s; B and C both sweep every second.
         assert_eq!(watcher.next_json().await, left("room", "u1"));
     }
     for watcher in &mut watchers {
