@@ -82,10 +82,6 @@ impl RedisHealth {
         }
     }
 
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the redisx adapter (issue 15, package C) uses it")
-    )]
     /// Whether `link` is up (a link the server does not use never is).
     pub(crate) fn is_up(&self, link: Link) -> bool {
         self.up[link as usize]
@@ -103,10 +99,6 @@ impl RedisHealth {
             .fetch_add(publications as u64, Ordering::Relaxed);
     }
 
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the redisx adapter (issue 15, package C) uses it")
-    )]
     pub(crate) fn count_reclaimed(&self, entries: usize) {
         self.reclaimed.fetch_add(entries as u64, Ordering::Relaxed);
     }

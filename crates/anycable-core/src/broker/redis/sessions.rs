@@ -6,9 +6,11 @@ use redis::Value;
 
 use super::{keys, RedisBroker};
 use crate::broker::BrokerError;
+use crate::redis_link::Link;
 
 /// Keeps `snapshot` under `key` for the sessions ttl, replacing any earlier one; with a ttl of 0
-/// nothing is kept (and an earlier snapshot goes).
+/// nothing is kept (and an earlier snapshot goes). A session not kept is lost: during an outage
+/// the link's own stderr lines say so once, and any other failure gets a line here.
 pub(super) async fn store(
     broker: &RedisBroker,
     key: &str,
@@ -28,7 +30,13 @@ pub(super) async fn store(
             .arg(ttl);
         command
     };
-    broker.link.query(command).await.map(drop)
+    let kept = broker.link.query(command).await.map(drop);
+    if let Err(error) = &kept {
+        if broker.health.is_up(Link::BrokerCommands) {
+            eprintln!("anycable-rs: a session could not be kept in Redis: {error}");
+        }
+    }
+    kept
 }
 
 /// Removes and returns the snapshot under `key`: on whichever node asks first, and only once.
