@@ -358,3 +358,16 @@ async fn presence_changes_are_published_once_as_records() {
         "one join and one leave"
     );
 }
+
+#[tokio::test]
+async fn a_connected_sessions_presence_outlives_the_ttl_while_other_nodes_sweep() {
+    let redis = RedisServer::start().await;
+    let [a, b] = nodes(&redis).await;
+    let mut joiner = subscriber(&a, "room").await;
+    let mut watcher = subscriber(&b, "room").await;
+    join(&mut joiner, "room", "u1", json!(null)).await;
+    assert_eq!(watcher.next_json().await, joined("room", "u1", json!(null)));
+    // Twice the ttl: only A's touches keep u1 present while B sweeps every second.
+    watcher.expect_silence(Duration::from_secs(4)).await;
+    assert_eq!(present_ids(&mut watcher, "room").await, ["u1"]);
+}
