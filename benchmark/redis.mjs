@@ -1,6 +1,9 @@
 // Cross-node broadcast latency through Redis: 3 nodes (CLI processes) on one redis-server with
-// SUBSCRIBERS clients each, against one node alone with the same clients, in one run. A publisher
+// SUBSCRIBERS clients each, against one node alone with the same clients, in one run: the nodes
+// either share broadcasts through pub/sub (each with its memory broker) or register them with the
+// Redis broker (one epoch and offset sequence, delivered from the fan-out channel). A publisher
 // POSTs timestamped messages to node 1's /_broadcast; every client records publish -> receipt.
+// Then benchmark/redis-registrations.mjs: registrations per second.
 import { fork, spawn } from 'node:child_process'
 import os from 'node:os'
 import { broadcastKey } from '../index.js'
@@ -76,11 +79,18 @@ try {
   const redisUrl = await startRedis()
   const single = await measure([], 1)
   for (const child of children.splice(1)) child.kill('SIGKILL')
-  const cluster = await measure([`--redis_url=${redisUrl}`, '--broadcast_adapter=redis', '--pubsub=redis'], 3)
+  const pubsub = await measure([`--redis_url=${redisUrl}`, '--broadcast_adapter=redis', '--pubsub=redis'], 3)
+  for (const child of children.splice(1)) child.kill('SIGKILL')
+  const broker = await measure([`--redis_url=${redisUrl}`, '--broker=redis'], 3)
   console.log(`Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; ${MESSAGES} broadcasts of ~200 bytes, ${SUBSCRIBERS} subscribers per node`)
   console.log('| setup | delivered / expected | p50 (ms) | p99 (ms) | max (ms) |')
   console.log('|---|---:|---:|---:|---:|')
-  for (const [name, r] of [['1 node, no Redis', single], ['3 nodes through Redis', cluster]]) {
+  const rows = [
+    ['1 node, no Redis', single],
+    ['3 nodes, pub/sub (memory broker each)', pubsub],
+    ['3 nodes, Redis broker', broker],
+  ]
+  for (const [name, r] of rows) {
     console.log(`| ${name} | ${r.delivered} / ${r.expected} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(2)} |`)
   }
 } finally {

@@ -43,6 +43,14 @@ export async function startRedis(t, port) {
     resume() {
       child.kill('SIGCONT')
     },
+    /** Any `redis-cli` command; its output, trimmed. */
+    command(...args) {
+      return execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).trim()
+    },
+    /** `XADD <stream> * payload <payload>`, as the Ruby SDK's redisx adapter does; the entry id. */
+    xadd(stream, payload) {
+      return execFileSync('redis-cli', ['-p', String(port), 'XADD', stream, '*', 'payload', payload], { encoding: 'utf8' }).trim()
+    },
     /** `redis-cli PUBLISH`, as an application or an operator would. */
     publish(channel, payload) {
       return Number(execFileSync('redis-cli', ['-p', String(port), 'PUBLISH', channel, payload], { encoding: 'utf8' }).trim())

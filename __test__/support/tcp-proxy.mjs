@@ -1,12 +1,14 @@
 // A loopback TCP proxy a test controls: clients connect through it, and `cut()` drops every
 // connection at once, as a network failure would (the server and the client each see their
-// socket end; new connections still pass).
+// socket end; new connections still pass). `retarget(port)` sends new connections elsewhere, as a
+// load balancer does when a node dies.
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import { until, sleep } from './cable.mjs'
 
 /** A proxy on a free loopback port in front of `127.0.0.1:<port>`; closed after the test. */
 export async function tcpProxy(t, port) {
+  let target = port
   const sockets = new Set()
   const track = socket => {
     sockets.add(socket)
@@ -14,7 +16,7 @@ export async function tcpProxy(t, port) {
     socket.on('error', () => {})
   }
   const server = net.createServer(downstream => {
-    const upstream = net.connect(port, '127.0.0.1')
+    const upstream = net.connect(target, '127.0.0.1')
     track(downstream)
     track(upstream)
     downstream.pipe(upstream)
@@ -32,6 +34,11 @@ export async function tcpProxy(t, port) {
     return count
   }
 
+  /** New connections go to `127.0.0.1:<next>` from now on; open ones stay where they are. */
+  function retarget(next) {
+    target = next
+  }
+
   t.after(
     () =>
       new Promise(resolve => {
@@ -39,7 +46,7 @@ export async function tcpProxy(t, port) {
         server.close(resolve)
       }),
   )
-  return { port: server.address().port, cut }
+  return { port: server.address().port, cut, retarget }
 }
 
 /**

@@ -87,6 +87,13 @@ impl RedisHealth {
         }
     }
 
+    /// Whether `link` is up (a link the server does not use never is).
+    pub(crate) fn is_up(&self, link: Link) -> bool {
+        self.up[link as usize]
+            .as_ref()
+            .is_some_and(|up| up.load(Ordering::Relaxed))
+    }
+
     pub(crate) fn count_dropped(&self, publications: usize) {
         self.dropped
             .fetch_add(publications as u64, Ordering::Relaxed);

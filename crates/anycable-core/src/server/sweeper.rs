@@ -19,6 +19,8 @@ pub(super) async fn sweep(broker: Arc<dyn Broker>, hub: Arc<Hub>) {
     loop {
         ticks.tick().await;
         match broker.sweep().await {
+            // A broker that fans out told every node's subscribers already.
+            Ok(_) if broker.fans_out() => {}
             Ok(lapses) => presence_lapsed(&hub, lapses),
             Err(error) => eprintln!("anycable-rs: sweeping the broker failed: {error}"),
         }

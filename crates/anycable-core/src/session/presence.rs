@@ -201,13 +201,13 @@ impl Session {
                     subscription.presence = Presence::Joined;
                 }
                 if let Some(change) = change {
-                    self.hub.presence(&stream, &change);
+                    self.announce(&stream, &change);
                 }
                 Effects::default()
             }
             PresenceReply::Left { stream, answer } => {
                 if let Ok(Some(change)) = answer {
-                    self.hub.presence(&stream, &change);
+                    self.announce(&stream, &change);
                 }
                 Effects::default()
             }
@@ -215,6 +215,14 @@ impl Session {
                 Effects::send(info_frame(&identifier, answer))
             }
             PresenceReply::Touched => Effects::default(),
+        }
+    }
+
+    /// Tells the stream's subscribers of `change`, unless the broker already delivers it to every
+    /// node's subscribers (this one's included), which would make it arrive twice.
+    fn announce(&self, stream: &str, change: &PresenceChange) {
+        if !self.broker.as_ref().is_some_and(|broker| broker.fans_out()) {
+            self.hub.presence(stream, change);
         }
     }
 }

@@ -33,61 +33,26 @@ pub(super) fn history(stream: &str) -> Vec<u8> {
 }
 
 /// A kept session's snapshot, under its cache key (see `session::resumption`).
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "sessions and presence in Redis (issue 15, package B) use it"
-    )
-)]
 pub(super) fn session(cache_key: &str) -> Vec<u8> {
     key(&["se:", cache_key])
 }
 
 /// Sessions holding presence → their deadline (Redis Unix seconds).
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "sessions and presence in Redis (issue 15, package B) use it"
-    )
-)]
 pub(super) fn presence_deadlines() -> Vec<u8> {
     key(&["pd"])
 }
 
 /// A session's presence: stream → the id it joined as.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "sessions and presence in Redis (issue 15, package B) use it"
-    )
-)]
 pub(super) fn presence_held(sid: &str) -> Vec<u8> {
     key(&["pj:", sid])
 }
 
 /// A stream's present ids → their info JSON (`''` for none).
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "sessions and presence in Redis (issue 15, package B) use it"
-    )
-)]
 pub(super) fn presence_records(stream: &str) -> Vec<u8> {
     key(&["pr:", stream])
 }
 
 /// A stream's present ids → how many sessions hold each.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "sessions and presence in Redis (issue 15, package B) use it"
-    )
-)]
 pub(super) fn presence_counts(stream: &str) -> Vec<u8> {
     key(&["pc:", stream])
 }

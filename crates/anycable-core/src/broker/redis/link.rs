@@ -123,10 +123,6 @@ impl CommandLink {
     }
 
     /// One command, as is.
-    #[expect(
-        dead_code,
-        reason = "sessions and presence in Redis (issue 15, package B) use it"
-    )]
     pub(super) async fn query(&self, command: redis::Cmd) -> Result<redis::Value, BrokerError> {
         let live = self.shared.live()?;
         self.shared

@@ -44,9 +44,7 @@ struct Limits {
     history_ttl: u64,
     /// How long an idle stream's offsets are kept.
     idle_stream: u64,
-    #[expect(dead_code, reason = "sessions in Redis (issue 15, package B) use it")]
     sessions_ttl: u64,
-    #[expect(dead_code, reason = "presence in Redis (issue 15, package B) uses it")]
     presence_ttl: u64,
 }
 
@@ -67,10 +65,6 @@ impl From<BrokerSettings> for Limits {
 pub(crate) struct RedisBroker {
     link: CommandLink,
     limits: Limits,
-    #[expect(
-        dead_code,
-        reason = "sessions in Redis (issue 15, package B) count with it"
-    )]
     health: Arc<RedisHealth>,
 }
 
