@@ -79,3 +79,31 @@ test('the reading node SIGKILLed mid-stream: another takes over and every entry 
   }
   assert.equal(redisCli(redis, 'XLEN', '__anycable__'), '0')
 })
+
+test("with broker 'redis' the reading node SIGKILLed mid-stream: every survivor gets each entry exactly once, in order", async t => {
+  const redis = await startRedis(t)
+  const nodes = []
+  for (let i = 0; i < 3; i++) nodes.push(await redisxNode(t, redis, '--broker=redis'))
+  const inboxes = await Promise.all(nodes.map(node => subscriber(t, node.url, 's')))
+  await until(() => redisCli(redis, 'GET', LEASE) !== '', 5000, 'a node to take the lease')
+
+  let holder
+  for (let n = 1; n <= 100; n++) {
+    await xadd(redis, publication('s', n))
+    if (n === 20) {
+      const consumer = redisCli(redis, 'GET', LEASE)
+      holder = nodes.find(node => node.output().includes(`as consumer ${consumer}`))
+      assert.ok(holder, `a node reads as ${consumer}`)
+      holder.child.kill('SIGKILL')
+    }
+    await sleep(20)
+  }
+
+  const survivors = inboxes.filter((_, i) => nodes[i] !== holder)
+  assert.equal(survivors.length, 2)
+  await until(() => survivors.every(inbox => inbox.length >= 100), 20000, 'every entry on both survivors')
+  await sleep(500)
+  const all = Array.from({ length: 100 }, (_, i) => i + 1)
+  for (const inbox of survivors) assert.deepEqual(inbox, all, 'each entry once, in order')
+  assert.equal(redisCli(redis, 'XLEN', '__anycable__'), '0')
+})
