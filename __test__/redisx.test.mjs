@@ -43,10 +43,13 @@ test('redis-cli XADD entries, single and batched, reach an @anycable/core client
   assert.equal(redisCli(redis, 'XLEN', '__anycable__'), '0', 'taken entries are deleted')
 })
 
-test('the reading node SIGKILLed mid-stream: another takes over and every entry arrives, only the one in flight possibly twice', async t => {
-  const redis = await startRedis(t)
+/**
+ * Three nodes started with `flags` and a client on each; 100 entries added 20 ms apart, the
+ * reading node SIGKILLed after the 20th. Returns the survivors' inboxes once each has every entry.
+ */
+async function killTheReaderMidStream(t, redis, flags) {
   const nodes = []
-  for (let i = 0; i < 3; i++) nodes.push(await redisxNode(t, redis, '--pubsub=redis'))
+  for (let i = 0; i < 3; i++) nodes.push(await redisxNode(t, redis, ...flags))
   const inboxes = await Promise.all(nodes.map(node => subscriber(t, node.url, 's')))
   await until(() => redisCli(redis, 'GET', LEASE) !== '', 5000, 'a node to take the lease')
 
@@ -67,43 +70,26 @@ test('the reading node SIGKILLed mid-stream: another takes over and every entry 
   const distinct = inbox => inbox.filter((n, i) => inbox.indexOf(n) === i)
   await until(() => survivors.every(inbox => distinct(inbox).length >= 100), 20000, 'every entry on both survivors')
   await sleep(500)
-  const all = Array.from({ length: 100 }, (_, i) => i + 1)
+  assert.equal(redisCli(redis, 'XLEN', '__anycable__'), '0')
+  return survivors
+}
+
+const ALL = Array.from({ length: 100 }, (_, i) => i + 1)
+
+test('the reading node SIGKILLed mid-stream: another takes over and every entry arrives, only the one in flight possibly twice', async t => {
+  const survivors = await killTheReaderMidStream(t, await startRedis(t), ['--pubsub=redis'])
   for (const inbox of survivors) {
     const repeats = inbox.filter((n, i) => i > 0 && inbox[i - 1] === n)
     assert.deepEqual(
       inbox.filter((n, i) => i === 0 || inbox[i - 1] !== n),
-      all,
+      ALL,
       'each entry, in order',
     )
     assert.ok(repeats.length <= 1, `only the entry in flight may repeat, got ${JSON.stringify(repeats)}`)
   }
-  assert.equal(redisCli(redis, 'XLEN', '__anycable__'), '0')
 })
 
 test("with broker 'redis' the reading node SIGKILLed mid-stream: every survivor gets each entry exactly once, in order", async t => {
-  const redis = await startRedis(t)
-  const nodes = []
-  for (let i = 0; i < 3; i++) nodes.push(await redisxNode(t, redis, '--broker=redis'))
-  const inboxes = await Promise.all(nodes.map(node => subscriber(t, node.url, 's')))
-  await until(() => redisCli(redis, 'GET', LEASE) !== '', 5000, 'a node to take the lease')
-
-  let holder
-  for (let n = 1; n <= 100; n++) {
-    await xadd(redis, publication('s', n))
-    if (n === 20) {
-      const consumer = redisCli(redis, 'GET', LEASE)
-      holder = nodes.find(node => node.output().includes(`as consumer ${consumer}`))
-      assert.ok(holder, `a node reads as ${consumer}`)
-      holder.child.kill('SIGKILL')
-    }
-    await sleep(20)
-  }
-
-  const survivors = inboxes.filter((_, i) => nodes[i] !== holder)
-  assert.equal(survivors.length, 2)
-  await until(() => survivors.every(inbox => inbox.length >= 100), 20000, 'every entry on both survivors')
-  await sleep(500)
-  const all = Array.from({ length: 100 }, (_, i) => i + 1)
-  for (const inbox of survivors) assert.deepEqual(inbox, all, 'each entry once, in order')
-  assert.equal(redisCli(redis, 'XLEN', '__anycable__'), '0')
+  const survivors = await killTheReaderMidStream(t, await startRedis(t), ['--broker=redis'])
+  for (const inbox of survivors) assert.deepEqual(inbox, ALL, 'each entry once, in order')
 })

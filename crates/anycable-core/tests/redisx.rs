@@ -348,6 +348,19 @@ async fn positioned(client: &mut Client, count: usize) -> Vec<(Json, u64, Json)>
     got
 }
 
+/// The frames carry `numbered` in order, each with the next offset: one registration per entry.
+fn assert_numbered_with_consecutive_offsets(
+    frames: &[(Json, u64, Json)],
+    numbered: std::ops::RangeInclusive<u64>,
+) {
+    let messages: Vec<Json> = frames.iter().map(|(_, _, m)| m.clone()).collect();
+    assert_eq!(messages, numbers(numbered));
+    let first = frames[0].1;
+    let offsets: Vec<u64> = frames.iter().map(|(_, offset, _)| *offset).collect();
+    let consecutive: Vec<u64> = (first..first + frames.len() as u64).collect();
+    assert_eq!(offsets, consecutive, "one offset each");
+}
+
 #[tokio::test]
 async fn with_the_redis_broker_each_entry_is_registered_once_and_every_node_delivers_it() {
     let redis = RedisServer::start().await;
@@ -369,15 +382,7 @@ async fn with_the_redis_broker_each_entry_is_registered_once_and_every_node_deli
     for client in &mut clients {
         let frames = positioned(client, 20).await;
         client.expect_silence(QUIET).await;
-        let messages: Vec<Json> = frames.iter().map(|(_, _, m)| m.clone()).collect();
-        assert_eq!(messages, numbers(1..=20));
-        let first = frames[0].1;
-        let offsets: Vec<u64> = frames.iter().map(|(_, offset, _)| *offset).collect();
-        assert_eq!(
-            offsets,
-            (first..first + 20).collect::<Vec<_>>(),
-            "one offset each"
-        );
+        assert_numbered_with_consecutive_offsets(&frames, 1..=20);
         seen.push(frames);
     }
     assert_eq!(
@@ -422,11 +427,7 @@ async fn with_the_redis_broker_a_lapsed_holders_pending_entries_are_registered_o
 
     let frames = positioned(&mut client, 4).await;
     client.expect_silence(QUIET).await;
-    let messages: Vec<Json> = frames.iter().map(|(_, _, m)| m.clone()).collect();
-    assert_eq!(messages, numbers(1..=4));
-    let first = frames[0].1;
-    let offsets: Vec<u64> = frames.iter().map(|(_, offset, _)| *offset).collect();
-    assert_eq!(offsets, (first..first + 4).collect::<Vec<_>>());
+    assert_numbered_with_consecutive_offsets(&frames, 1..=4);
     assert_stream_emptied(&redis).await;
     assert_eq!(server.stats().redis.unwrap().reclaimed, 3);
 }

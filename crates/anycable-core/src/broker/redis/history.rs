@@ -7,7 +7,7 @@ use std::sync::Arc;
 use redis::Value;
 
 use super::scripts::Script;
-use super::{keys, RedisBroker, FANOUT_CHANNEL};
+use super::{keys, unexpected, RedisBroker, FANOUT_CHANNEL};
 use crate::broker::epoch::new_epoch;
 use crate::broker::{
     BrokerError, EntryAck, History, KeptMessage, Registered, Registration, StreamPosition,
@@ -213,12 +213,6 @@ fn text(value: Value) -> Option<String> {
         Value::SimpleString(text) => Some(text),
         _ => None,
     }
-}
-
-/// A reply the script cannot have given: logged, and the call fails like an unavailable Redis.
-fn unexpected(script: &str) -> BrokerError {
-    eprintln!("anycable-rs: the Redis broker's {script} script gave an unexpected reply");
-    BrokerError::Unavailable
 }
 
 #[cfg(test)]

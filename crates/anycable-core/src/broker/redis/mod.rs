@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 use super::settings::whole_seconds;
 use super::{
-    Broker, BrokerFuture, BrokerSettings, EntryAck, History, PresenceChange, PresenceInfo,
-    PresenceLapse, Registered, Registration, StreamPosition,
+    Broker, BrokerError, BrokerFuture, BrokerSettings, EntryAck, History, PresenceChange,
+    PresenceInfo, PresenceLapse, Registered, Registration, StreamPosition,
 };
 use crate::redis_link::{redact, RedisHealth};
 use link::CommandLink;
@@ -170,4 +170,11 @@ impl Broker for RedisBroker {
     fn fans_out(&self) -> bool {
         true
     }
+}
+
+/// A reply our scripts and commands cannot give (`what` names the call): logged, and the call
+/// fails as if Redis were unavailable.
+fn unexpected(what: &str) -> BrokerError {
+    eprintln!("anycable-rs: the Redis broker's {what} call gave an unexpected reply");
+    BrokerError::Unavailable
 }
