@@ -7,44 +7,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import WebSocket from 'ws'
 import { broadcastKey } from '../index.mjs'
-import { SECRET, client, sleep, token, until } from './support/cable.mjs'
+import { SECRET, sleep, token, until } from './support/cable.mjs'
+import { EXT, recordingClient } from './support/ext-client.mjs'
 import { startRedis } from './support/redis.mjs'
 import { cliNode, localNode } from './support/redis-nodes.mjs'
 import { tcpProxy } from './support/tcp-proxy.mjs'
-
-const EXT = 'actioncable-v1-ext-json'
-
-/** An extended-protocol client of `url` on `stream`, recording its welcomes, commands and messages. */
-async function recordingClient(t, url, stream) {
-  const welcomes = []
-  class RecordingWebSocket extends WebSocket {
-    constructor(url, protocols, options = {}) {
-      super(url, protocols, { allowSynchronousEvents: false, ...options })
-      this.on('message', data => {
-        const frame = JSON.parse(String(data))
-        if (frame.type === 'welcome') welcomes.push(frame)
-      })
-    }
-  }
-  const cable = client(t, url, {
-    protocol: EXT,
-    websocketImplementation: RecordingWebSocket,
-    auth: { token: token() },
-    monitor: undefined,
-    reconnectStrategy: () => 100,
-  })
-  const sent = []
-  const send = cable.send.bind(cable)
-  cable.send = message => {
-    sent.push(message)
-    return send(message)
-  }
-  const channel = cable.streamFrom(stream)
-  const messages = []
-  channel.on('message', (message, meta) => messages.push({ message, meta }))
-  await channel.ensureSubscribed()
-  return { cable, channel, welcomes, sent, messages }
-}
 
 /**
  * A client on CLI node A (through a proxy) while in-process node B broadcasts 80 numbers; after

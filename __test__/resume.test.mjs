@@ -7,26 +7,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import WebSocket from 'ws'
 import { createCableServer } from '../index.mjs'
-import { SECRET, startServer, client, next, sleep, token, until } from './support/cable.mjs'
+import { SECRET, startServer, next, sleep, token, until } from './support/cable.mjs'
+import { EXT, recordingClient } from './support/ext-client.mjs'
 import { tcpProxy, broadcastAcrossACut } from './support/tcp-proxy.mjs'
-
-const EXT = 'actioncable-v1-ext-json'
-
-/** Every welcome frame the client read, and every URL it connected to. */
-const welcomes = []
-const urls = []
-
-/** `ws` delivering one message per task, as browsers do (see history.test.mjs), recording welcomes. */
-class RecordingWebSocket extends WebSocket {
-  constructor(url, protocols, options = {}) {
-    super(url, protocols, { allowSynchronousEvents: false, ...options })
-    urls.push(String(url))
-    this.on('message', data => {
-      const frame = JSON.parse(String(data))
-      if (frame.type === 'welcome') welcomes.push(frame)
-    })
-  }
-}
 
 /** The first frame a raw extended-protocol connection to `url` gets, offering `token`. */
 async function firstFrame(t, url, token) {
@@ -40,29 +23,13 @@ async function firstFrame(t, url, token) {
 }
 
 test('a cut connection is restored: no subscribe again, every offset once and in order', async t => {
-  welcomes.length = 0
-  urls.length = 0
   const { server, port } = await startServer(t, { publicStreams: true })
   const proxy = await tcpProxy(t, port)
-  const cable = client(t, `ws://127.0.0.1:${proxy.port}/cable`, {
-    protocol: EXT,
-    websocketImplementation: RecordingWebSocket,
-    auth: { token: token() },
-    monitor: undefined,
-    reconnectStrategy: () => 100,
-  })
-  const sent = []
-  const send = cable.send.bind(cable)
-  cable.send = message => {
-    sent.push(message)
-    return send(message)
-  }
-  const channel = cable.streamFrom('chat_s')
-  const messages = []
-  const connects = []
-  channel.on('message', (message, meta) => messages.push({ message, meta }))
-  channel.on('connect', connect => connects.push(connect))
-  await channel.ensureSubscribed()
+  const { welcomes, urls, sent, messages, connects } = await recordingClient(
+    t,
+    `ws://127.0.0.1:${proxy.port}/cable`,
+    'chat_s',
+  )
 
   const total = 60
   await broadcastAcrossACut({ server, stream: 'chat_s', proxy, received: () => messages.length, total })
@@ -90,15 +57,8 @@ test('a cut connection is restored: no subscribe again, every offset once and in
 })
 
 test('a restore with an expired token is refused, with another user\'s token not restored', async t => {
-  welcomes.length = 0
   const { url } = await startServer(t, { publicStreams: true })
-  const cable = client(t, url, {
-    protocol: EXT,
-    websocketImplementation: RecordingWebSocket,
-    auth: { token: token({ user_id: 1 }) },
-  })
-  const channel = cable.streamFrom('chat_x')
-  await channel.ensureSubscribed()
+  const { cable, welcomes } = await recordingClient(t, url, 'chat_x', { token: token({ user_id: 1 }) })
   const expiring = token({ user_id: 1 }, 1)
   const [{ sid }] = welcomes
   cable.disconnect()
@@ -118,29 +78,9 @@ test('a restore with an expired token is refused, with another user\'s token not
 })
 
 test('after a server_restart disconnect the client is not restored: it subscribes again with history', async t => {
-  welcomes.length = 0
-  urls.length = 0
   const first = createCableServer({ port: 0, secret: SECRET, publicStreams: true })
   const { url, port } = await first.listen()
-  const cable = client(t, url, {
-    protocol: EXT,
-    websocketImplementation: RecordingWebSocket,
-    auth: { token: token() },
-    monitor: undefined,
-    reconnectStrategy: () => 100,
-  })
-  const sent = []
-  const send = cable.send.bind(cable)
-  cable.send = message => {
-    sent.push(message)
-    return send(message)
-  }
-  const channel = cable.streamFrom('chat_r')
-  const messages = []
-  const infos = []
-  channel.on('message', (message, meta) => messages.push({ message, meta }))
-  channel.on('info', info => infos.push(info))
-  await channel.ensureSubscribed()
+  const { cable, welcomes, urls, sent, messages, infos } = await recordingClient(t, url, 'chat_r')
   first.broadcast('chat_r', { n: 1 })
   await until(() => messages.length === 1)
   const disconnected = next(cable, 'disconnect')
