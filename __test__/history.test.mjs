@@ -2,28 +2,10 @@
 // `meta`, history on the first subscribe, and nothing lost or repeated across a dropped connection.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import WebSocket from 'ws'
-import { startServer, client, until, token } from './support/cable.mjs'
+import { startServer, until, token } from './support/cable.mjs'
+import { extClient } from './support/ext-client.mjs'
 import { rawClient } from './support/raw-cable.mjs'
 import { tcpProxy, broadcastAcrossACut } from './support/tcp-proxy.mjs'
-
-const EXT = 'actioncable-v1-ext-json'
-
-/**
- * `ws` as a browser delivers messages: one per task. By default `ws` emits every frame of one TCP
- * read in the same tick, and @anycable/core maps a subscription's identifier only in a microtask
- * after `confirm_subscription`, so it drops a `confirm_history` read together with it (its
- * `hub.notify` ignores unmapped identifiers). Browsers never batch like that.
- */
-class BrowserLikeWebSocket extends WebSocket {
-  constructor(url, protocols, options = {}) {
-    super(url, protocols, { allowSynchronousEvents: false, ...options })
-  }
-}
-
-/** An extended-protocol client through `url`. */
-const extClient = (t, url, options = {}) =>
-  client(t, url, { protocol: EXT, websocketImplementation: BrowserLikeWebSocket, auth: { token: token() }, ...options })
 
 /** Every `message` of `channel` with its `meta`, and every `info` and `connect` event, in order. */
 function record(channel) {

@@ -3,21 +3,12 @@
 // after a client goes away; and `server.presence(stream)` from Node.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import WebSocket from 'ws'
-import { startServer, client, next, sleep, token } from './support/cable.mjs'
-
-const EXT = 'actioncable-v1-ext-json'
-
-/** `ws` delivering one message per task, as browsers do (see history.test.mjs). */
-class BrowserLikeWebSocket extends WebSocket {
-  constructor(url, protocols, options = {}) {
-    super(url, protocols, { allowSynchronousEvents: false, ...options })
-  }
-}
+import { startServer, next, sleep } from './support/cable.mjs'
+import { extClient } from './support/ext-client.mjs'
 
 /** An extended-protocol client subscribed to the public stream `stream`; resolves its channel. */
 async function present(t, url, stream) {
-  const cable = client(t, url, { protocol: EXT, websocketImplementation: BrowserLikeWebSocket, auth: { token: token() } })
+  const cable = extClient(t, url)
   const channel = cable.streamFrom(stream)
   await channel.ensureSubscribed()
   return { cable, channel }

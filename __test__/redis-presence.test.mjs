@@ -4,15 +4,14 @@
 // presence ttl has passed, although every surviving node sweeps.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { client, next, sleep, token, until } from './support/cable.mjs'
+import { next, sleep, until } from './support/cable.mjs'
 import { startRedis } from './support/redis.mjs'
-import { BrowserLikeWebSocket, cliNode, localNode } from './support/redis-nodes.mjs'
-
-const EXT = 'actioncable-v1-ext-json'
+import { extClient } from './support/ext-client.mjs'
+import { cliNode, localNode } from './support/redis-nodes.mjs'
 
 /** An extended-protocol client subscribed to the public stream `stream`; resolves its channel. */
 async function present(t, url, stream) {
-  const cable = client(t, url, { protocol: EXT, websocketImplementation: BrowserLikeWebSocket, auth: { token: token() } })
+  const cable = extClient(t, url)
   const channel = cable.streamFrom(stream)
   await channel.ensureSubscribed()
   const seen = []

@@ -1,31 +1,20 @@
 // Three server processes on one Redis, real @anycable/core clients on each.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { broadcaster } from './support/serverless-js.mjs'
 import { broadcastKey, createCableServer } from '../index.mjs'
 import { SECRET, until, sleep, subscriber } from './support/cable.mjs'
+import { runCli } from './support/cli.mjs'
 import { startRedis } from './support/redis.mjs'
-
-const BIN = fileURLToPath(new URL('../bin/anycable-rs.js', import.meta.url))
 
 /** A node in another process (the CLI), resolving with its URL. */
 async function cliNode(t, redis) {
-  const child = spawn(process.execPath, [BIN, '--port=0', '--broadcast_adapter=redis', '--pubsub=redis'], {
-    env: { PATH: process.env.PATH, ANYCABLE_SECRET: SECRET, REDIS_URL: redis.url },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const node = runCli(t, ['--port=0', '--broadcast_adapter=redis', '--pubsub=redis'], {
+    ANYCABLE_SECRET: SECRET,
+    REDIS_URL: redis.url,
   })
-  t.after(() => child.kill('SIGKILL'))
-  let output = ''
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', chunk => {
-      output += chunk
-      const url = /listening on (ws:\/\/\S+)/.exec(output)?.[1]
-      if (url) resolve({ url, port: Number(new URL(url).port) })
-    })
-    child.once('exit', code => reject(new Error(`node exited with ${code}: ${output}`)))
-  })
+  const url = await node.listening
+  return { url, port: Number(new URL(url).port) }
 }
 
 /** A node in this process, for server.broadcast. */

@@ -5,17 +5,32 @@ import { client, token as userToken } from './cable.mjs'
 export const EXT = 'actioncable-v1-ext-json'
 
 /**
+ * `ws` as a browser delivers messages: one per task. By default `ws` emits every frame of one TCP
+ * read in the same tick, and @anycable/core maps a subscription's identifier only in a microtask
+ * after `confirm_subscription`, so it drops a `confirm_history` read together with it (its
+ * `hub.notify` ignores unmapped identifiers). Browsers never batch like that.
+ */
+export class BrowserLikeWebSocket extends WebSocket {
+  constructor(url, protocols, options = {}) {
+    super(url, protocols, { allowSynchronousEvents: false, ...options })
+  }
+}
+
+/** An extended-protocol client of `url`, authenticated as user 1 unless `options` say otherwise. */
+export const extClient = (t, url, options = {}) =>
+  client(t, url, { protocol: EXT, websocketImplementation: BrowserLikeWebSocket, auth: { token: userToken() }, ...options })
+
+/**
  * An extended-protocol client of `url`, subscribed to `stream`, reconnecting after 100 ms. It
  * records every welcome frame and URL it connected to, the commands it sent, and its channel's
- * messages (with their `meta`), `info` and `connect` events. `ws` delivers one message per task,
- * as browsers do (see history.test.mjs).
+ * messages (with their `meta`), `info` and `connect` events.
  */
 export async function recordingClient(t, url, stream, { token = userToken() } = {}) {
   const welcomes = []
   const urls = []
-  class RecordingWebSocket extends WebSocket {
-    constructor(url, protocols, options = {}) {
-      super(url, protocols, { allowSynchronousEvents: false, ...options })
+  class RecordingWebSocket extends BrowserLikeWebSocket {
+    constructor(url, protocols, options) {
+      super(url, protocols, options)
       urls.push(String(url))
       this.on('message', data => {
         const frame = JSON.parse(String(data))
@@ -23,8 +38,7 @@ export async function recordingClient(t, url, stream, { token = userToken() } = 
       })
     }
   }
-  const cable = client(t, url, {
-    protocol: EXT,
+  const cable = extClient(t, url, {
     websocketImplementation: RecordingWebSocket,
     auth: { token },
     monitor: undefined,
