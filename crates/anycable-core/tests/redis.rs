@@ -21,15 +21,6 @@ fn node(redis: &RedisServer) -> Config {
     }
 }
 
-async fn subscribed(server: &CableServer, stream: &str) -> Client {
-    let mut client = welcomed(server).await;
-    assert_eq!(
-        client.subscribe(&signed_identifier(stream)).await["type"],
-        "confirm_subscription"
-    );
-    client
-}
-
 #[tokio::test]
 async fn broadcasts_from_every_entry_point_reach_every_node_exactly_once() {
     let redis = RedisServer::start().await;

@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use anycable_core::{CableServer, Config};
+use anycable_core::Config;
 use redis::Value;
 use serde_json::{json, Value as Json};
 use support::*;
@@ -28,15 +28,6 @@ fn with_pubsub(redis: &RedisServer) -> Config {
         pubsub: "redis".into(),
         ..node(redis)
     }
-}
-
-async fn subscribed(server: &CableServer, stream: &str) -> Client {
-    let mut client = welcomed(server).await;
-    assert_eq!(
-        client.subscribe(&signed_identifier(stream)).await["type"],
-        "confirm_subscription"
-    );
-    client
 }
 
 /// `XADD __anycable__ * payload <payload>`, what the Ruby SDK's `redisx` adapter sends.

@@ -117,6 +117,16 @@ pub async fn welcomed(server: &CableServer) -> Client {
     client
 }
 
+/// A welcomed client of user 1 subscribed to the signed `stream`.
+pub async fn subscribed(server: &CableServer, stream: &str) -> Client {
+    let mut client = welcomed(server).await;
+    assert_eq!(
+        client.subscribe(&signed_identifier(stream)).await["type"],
+        "confirm_subscription"
+    );
+    client
+}
+
 /// The sub-protocol header of an extended-protocol client with the token of user 1.
 pub fn ext_protocols() -> String {
     format!(
