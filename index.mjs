@@ -8,6 +8,8 @@ export const {
   signStream,
   verifyStream,
   broadcastKey,
+  broadcaster,
+  signer,
   createCableServer,
   CableServer,
 } = api

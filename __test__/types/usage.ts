@@ -3,6 +3,10 @@ import anycable, {
   CableServer,
   TokenError,
   broadcastKey,
+  broadcaster,
+  signer,
+  type IBroadcast,
+  type IStreamSigner,
   createCableServer,
   generateToken,
   identificator,
@@ -45,6 +49,17 @@ async function tokens(): Promise<void> {
   console.log(identifiers, fetched, valid, sync, seconds, checked, name, key)
 }
 
+async function broadcasting(): Promise<void> {
+  const broadcast: IBroadcast = broadcaster('http://localhost:8080/_broadcast', broadcastKey('s'))
+  await broadcast('chat/1', { text: 'hi' })
+  await broadcast('chat/1', 'hi', { exclude_socket: 'sid', transient: true, broadcast_type: 'x' })
+  const batched: IBroadcast = broadcaster('http://localhost:8080/_broadcast', undefined, { batch: true })
+  await batched('chat/1', [1, 2])
+  const sign: IStreamSigner = signer('s')
+  const signed: string = sign('chat/1')
+  void signed
+}
+
 async function server(application: ServerlessApplication): Promise<void> {
   const cable: CableServer = createCableServer({
     port: 0,
@@ -72,4 +87,4 @@ async function server(application: ServerlessApplication): Promise<void> {
   console.log(stats.connections, features.httpBroadcast, anycable.createCableServer === createCableServer)
 }
 
-export { tokens, server }
+export { tokens, broadcasting, server }
