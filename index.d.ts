@@ -84,6 +84,14 @@ export interface IMetadata {
   broadcast_type?: string
 }
 
+/** The body `broadcaster` posts for one broadcast (serverless-js's `IPayload`); a batch posts an array of them. */
+export interface IPayload {
+  stream: string
+  /** `JSON.stringify(data)`. */
+  data: string
+  meta?: IMetadata
+}
+
 /**
  * Broadcasts `data` (JSON-encoded) to `stream`; resolves once the server accepted it, rejects with
  * an `Error` carrying the HTTP `status` otherwise, and with a `TypeError` for bad arguments.

@@ -6,6 +6,7 @@ import anycable, {
   broadcaster,
   signer,
   type IBroadcast,
+  type IPayload,
   type IStreamSigner,
   createCableServer,
   generateToken,
@@ -55,6 +56,8 @@ async function broadcasting(): Promise<void> {
   await broadcast('chat/1', 'hi', { exclude_socket: 'sid', transient: true, broadcast_type: 'x' })
   const batched: IBroadcast = broadcaster('http://localhost:8080/_broadcast', undefined, { batch: true })
   await batched('chat/1', [1, 2])
+  const payload: IPayload = { stream: 'chat/1', data: JSON.stringify('hi'), meta: { transient: true } }
+  void payload
   const sign: IStreamSigner = signer('s')
   const signed: string = sign('chat/1')
   void signed
