@@ -161,10 +161,10 @@ export interface CableServerOptions {
   /** Answers 200; default `/health`. */
   healthPath?: string
   /**
-   * A `@anycable/serverless-js` Application that answers every channel but `$pubsub` / Turbo
-   * streams, in this process; duck-typed: `buildHandle`, `handleOpen`, `handleCommand`,
-   * `handleClose`, `encodeIdentifiers`, `decodeIdentifiers`; tokenless clients go to its `connect`;
-   * the README's "Channels written in Node" shows one.
+   * An `Application` (this package's or `@anycable/serverless-js`'s) that answers every channel but
+   * `$pubsub` / Turbo streams, in this process; duck-typed: `buildHandle`, `handleOpen`,
+   * `handleCommand`, `handleClose`, `encodeIdentifiers`, `decodeIdentifiers`; tokenless clients go
+   * to its `connect`; the README's "Channels written in Node" shows one.
    */
   application?: ServerlessApplication
   /**

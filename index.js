@@ -1,7 +1,9 @@
 'use strict'
 
-// The package entry: re-exports the token helpers and the embedded cable server.
+// The package entry: re-exports the token helpers, the embedded cable server, and channels with
+// their AnyCable RPC handlers.
 module.exports = {
   ...require('./lib/tokens.js'),
   ...require('./lib/server.js'),
+  ...require('./lib/channels/index.js'),
 }

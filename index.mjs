@@ -10,5 +10,15 @@ export const {
   broadcastKey,
   createCableServer,
   CableServer,
+  Status,
+  ConnectionHandle,
+  ChannelHandle,
+  Channel,
+  Application,
+  handler,
+  connectHandler,
+  commandHandler,
+  disconnectHandler,
+  verifyRpcRequest,
 } = api
 export default api
