@@ -209,6 +209,10 @@ function nextChatApp() {
   class ChatApplication extends Application {
     async connect(handle) {
       calls.connect++
+      // A session whose own JWT expired (as jose's or this package's verify reports it).
+      if (/(?:^|;\s*)session=expired/.test(handle.env.headers?.cookie ?? '')) {
+        throw Object.assign(new Error('"exp" claim timestamp check failed'), { code: 'ERR_JWT_EXPIRED' })
+      }
       const user = /(?:^|;\s*)user=([^;]+)/.exec(handle.env.headers?.cookie ?? '')?.[1]
       if (user) handle.identifiedBy({ username: user })
       else handle.reject()
@@ -272,6 +276,11 @@ describe('a Next.js route with handler answers real clients of createCableServer
     await assert.rejects(stranger.connect(), error => error.reason === 'unauthorized')
     assert.equal(chat.calls.connect, 1)
     assert.equal(ann.state, 'connected')
+  })
+
+  test('connect throwing ERR_JWT_EXPIRED disconnects the client with token_expired', async t => {
+    const { cookieClient } = await setup(t)
+    await assert.rejects(cookieClient('ann; session=expired').connect(), error => error.reason === 'token_expired')
   })
 
   test('performing a callback or an Object member runs nothing; the client stays connected', async t => {
