@@ -137,13 +137,14 @@ describe('the method handlers and what this package adds', () => {
     await assert.rejects(LIBRARIES['serverless-js'].handler(rpcRequest('command', body), chatApplication(LIBRARIES['serverless-js']).app), SyntaxError)
   })
 
-  test('a body that is not a JSON object and a non-Request are clear errors', async () => {
+  test('a body that is not a JSON object, a non-Request and a non-Application are clear errors', async () => {
     const { app } = chatApplication(ours)
     const raw = body => new Request('http://cable.test/api/anycable/connect', { method: 'POST', body })
     await assert.rejects(handler(raw('{"env":'), app), /the RPC request body is not valid JSON/)
     await assert.rejects(handler(raw('[1]'), app), /the RPC request body must be a JSON object/)
     await assert.rejects(handler({ url: 'http://cable.test/connect' }, app), { name: 'TypeError', message: /expected a WHATWG Request/ })
     await assert.rejects(handler(undefined, app), TypeError)
+    await assert.rejects(handler(rpcRequest('connect', {}), { connect() {} }), { name: 'TypeError', message: /app must be an Application/ })
   })
 
   test('verifyRpcRequest accepts exactly the rpc-cable key derived from the secret', () => {

@@ -4,7 +4,7 @@
 // route handler's argument) and resolves the response object for `Response.json(...)`.
 
 const { createHmac, timingSafeEqual } = require('node:crypto')
-const { answer } = require('./rpc.js')
+const { answer, isApplication } = require('./rpc.js')
 const { parseJsonObject } = require('./json.js')
 
 /** The parsed JSON body, the session id (`x-anycable-meta-sid`, or null) of an RPC request. */
@@ -16,6 +16,7 @@ async function readRequest(request) {
 }
 
 const methodHandler = method => async (request, app) => {
+  if (!isApplication(app)) throw new TypeError('app must be an Application (this package\'s or serverless-js\'s)')
   const { sid, body } = await readRequest(request)
   return answer(app, method, sid, body)
 }
@@ -27,6 +28,8 @@ const commandHandler = methodHandler('command')
 /** Answers `POST …/disconnect`. */
 const disconnectHandler = methodHandler('disconnect')
 
+const HANDLERS = { connect: connectHandler, command: commandHandler, disconnect: disconnectHandler }
+
 /**
  * Answers any of the three RPC calls, chosen by the last segment of the request's path; an Error
  * `Unknown RPC method: <segment>` for any other path.
@@ -34,8 +37,8 @@ const disconnectHandler = methodHandler('disconnect')
 async function handler(request, app) {
   if (typeof request?.url !== 'string') throw new TypeError('expected a WHATWG Request (what a Next.js route handler receives)')
   const method = new URL(request.url).pathname.split('/').pop()
-  if (!['connect', 'command', 'disconnect'].includes(method)) throw new Error(`Unknown RPC method: ${method}`)
-  return methodHandler(method)(request, app)
+  if (!Object.hasOwn(HANDLERS, method)) throw new Error(`Unknown RPC method: ${method}`)
+  return HANDLERS[method](request, app)
 }
 
 /**
