@@ -207,10 +207,10 @@ export interface CableServerOptions {
   /** Answers 200; default `/health`. */
   healthPath?: string
   /**
-   * A `@anycable/serverless-js` Application that answers every channel but `$pubsub` / Turbo
-   * streams, in this process; duck-typed: `buildHandle`, `handleOpen`, `handleCommand`,
-   * `handleClose`, `encodeIdentifiers`, `decodeIdentifiers`; tokenless clients go to its `connect`;
-   * the README's "Channels written in Node" shows one.
+   * An `Application` (this package's or `@anycable/serverless-js`'s) that answers every channel but
+   * `$pubsub` / Turbo streams, in this process; duck-typed: `buildHandle`, `handleOpen`,
+   * `handleCommand`, `handleClose`, `encodeIdentifiers`, `decodeIdentifiers`; tokenless clients go
+   * to its `connect`; the README's "Channels written in Node" shows one.
    */
   application?: ServerlessApplication
   /**
@@ -302,7 +302,7 @@ export interface CableServerOptions {
   // </options>
 }
 
-/** The part of a serverless-js `Application` the server uses. */
+/** The part of an `Application` (this package's or serverless-js's) the server and the handlers use. */
 export interface ServerlessApplication {
   buildHandle(id: string, env: unknown): unknown
   handleOpen(handle: unknown): Promise<void>
@@ -311,6 +311,224 @@ export interface ServerlessApplication {
   encodeIdentifiers(identifiers: unknown): string
   decodeIdentifiers(identifiers: string): unknown
 }
+
+// Channels and AnyCable RPC: @anycable/serverless-js's API and wire shapes.
+
+/** AnyCable RPC answer status (serverless-js's enum). */
+export declare enum Status {
+  ERROR = 0,
+  SUCCESS = 1,
+  FAILURE = 2,
+}
+
+/** A connection's env in an RPC request. */
+export type Env = {
+  url: string
+  headers?: Record<string, string> | null
+  /** Connection state (set by the application, sent back with every call). */
+  cstate?: Record<string, string> | null
+  /** Channel state: the JSON of a subscription's `state`, by identifier. */
+  istate?: Record<string, string> | null
+}
+
+/** The env changes in an RPC answer. */
+export type EnvResponse = {
+  cstate?: Record<string, string> | null
+  istate?: Record<string, string> | null
+}
+
+/** `POST …/connect` body. */
+export type ConnectionRequest = { env: Env }
+
+export type ConnectionResponse = {
+  status: Status
+  identifiers: string | null
+  transmissions: string[] | null
+  error_msg: string | null
+  env: EnvResponse
+}
+
+/** `POST …/command` body. */
+export type CommandMessage = {
+  command: string
+  identifier: string
+  connection_identifiers: string
+  data: string | null
+  env: Env
+}
+
+export type CommandResponse = {
+  status: Status
+  disconnect: boolean
+  stop_streams: boolean
+  streams: string[] | null
+  transmissions: string[] | null
+  error_msg: string | null
+  env: EnvResponse
+  stopped_streams: string[] | null
+}
+
+/** `POST …/disconnect` body. */
+export type DisconnectRequest = {
+  identifiers: string
+  subscriptions: string[]
+  env: Env
+}
+
+export type DisconnectResponse = {
+  status: Status
+  error_msg: string | null
+}
+
+/** A connection's identifiers, such as `{ userId: string }`. */
+export type IdentifiersMap = { [id: string]: unknown }
+
+/** A subscription's params: the channel identifier's members but `channel`. */
+export type ChannelParamsMap = { [token: string]: boolean | number | string }
+
+/** A subscription's state, kept between its commands. */
+export type ChannelState = { [key: string]: any }
+
+/** What a channel handle reads from its connection. */
+interface ConnectionDelegate<I = {}> {
+  get env(): Env
+  get identifiers(): I | null
+}
+
+/** One RPC call's view of a connection; collects the answer. */
+export declare class ConnectionHandle<IdentifiersType extends IdentifiersMap = {}> {
+  /** `id`: the session id; `env`: the request's env. */
+  constructor(id: string | null, env: Env)
+  /** The session id (`sid`). */
+  readonly id: string | null
+  rejected: boolean
+  closed: boolean
+  /** Frames for the client, as JSON strings. */
+  transmissions: string[]
+  streams: string[]
+  stoppedStreams: string[]
+  stopStreams: boolean
+  env: Env
+  identifiers: IdentifiersType | null
+  /** Refuses the connection (at connect: `disconnect` with `unauthorized`) or fails the command. */
+  reject(): this
+  /** Sends a frame to the client: a string as is, anything else as its JSON. */
+  transmit(data: unknown): this
+  streamFrom(name: string): this
+  stopStreamFrom(name: string): this
+  stopAllStreams(): this
+  /** Closes the connection after this command. */
+  close(): this
+  /** Sets the connection's identifiers (sent back with every later call). */
+  identifiedBy(identifiers: IdentifiersType): this
+  /** The handle for subscription `identifier`, with its saved state. */
+  buildChannelHandle(identifier: string): ChannelHandle<IdentifiersType>
+  /** Takes a subscription's results (rejection, transmissions, state, streams) into this answer. */
+  mergeChannelHandle(handle: ChannelHandle<IdentifiersType>): this
+  /** The `env` part of the answer. */
+  get envChanges(): EnvResponse
+}
+
+/** What a channel callback gets for one subscription. */
+export declare class ChannelHandle<I, S extends ChannelState = {}, T = any> {
+  constructor(delegate: ConnectionDelegate<I>, identifier: string, state: Partial<S>)
+  readonly identifier: string
+  private delegate
+  /** Saved between this subscription's commands (as `istate`). */
+  state: Partial<S>
+  rejected: boolean
+  transmissions: T[]
+  streams: string[]
+  stoppedStreams: string[]
+  stopStreams: boolean
+  /** Rejects the subscription (at `subscribe`) or fails the command. */
+  reject(): this
+  streamFrom(name: string): this
+  stopStreamFrom(name: string): this
+  stopAllStreams(): this
+  /** Sends `data` to this client as a message of this subscription. */
+  transmit(data: T): this
+  get env(): Env
+  get identifiers(): I | null
+}
+
+/** The type of a channel method that answers a client's `perform(action, ...args)`. */
+export type ServerAction<
+  ClientActions extends (...args: any[]) => void,
+  I,
+  S extends ChannelState = {},
+  T = any,
+  P extends ChannelParamsMap = {},
+> = (handle: ChannelHandle<I, S, T>, params: P, ...args: Parameters<ClientActions>) => ReturnType<ClientActions>
+
+/**
+ * A channel: extend it, override `subscribed` / `unsubscribed`, add a method per action. Only
+ * methods the subclass defines are actions: never `subscribed`, `unsubscribed`, `handleAction`,
+ * `constructor`, or anything from `Channel.prototype` or `Object.prototype`.
+ */
+export declare class Channel<
+  IdentifiersType,
+  ParamsType extends ChannelParamsMap = {},
+  TransmissionsType = any,
+  StateType extends ChannelState = {},
+> {
+  /** Called on `subscribe`; `handle.reject()` refuses it. */
+  subscribed(handle: ChannelHandle<IdentifiersType, StateType, TransmissionsType>, params: ParamsType | null): Promise<void>
+  /** Called on `unsubscribe` and for each subscription when the connection closes. */
+  unsubscribed(handle: ChannelHandle<IdentifiersType, StateType, TransmissionsType>, params: ParamsType | null): Promise<void>
+  /** Runs the subclass's method `action`; rejects with `Unknown action: <name>` otherwise. */
+  handleAction(
+    handle: ChannelHandle<IdentifiersType, StateType, TransmissionsType>,
+    params: ParamsType | null,
+    action: string,
+    payload: any,
+  ): Promise<void>
+}
+
+/**
+ * Channels by name plus `connect` / `disconnect` to override; serve it in-process
+ * (`createCableServer({ application })`) or over RPC (`handler(request, app)`).
+ */
+export declare class Application<IdentifiersType extends IdentifiersMap = {}> {
+  /** Serves `channel` (an instance) for identifiers `{"channel":"<name>",…}`; TypeError otherwise. */
+  registerChannel(channelName: string, channel: Channel<IdentifiersType>): void
+  buildHandle(id: string | null, env: Env): ConnectionHandle<IdentifiersType>
+  /**
+   * Runs `connect`, then transmits `welcome`, or `disconnect` (`unauthorized`; `token_expired` when
+   * `connect` threw an error with `code === 'ERR_JWT_EXPIRED'`).
+   */
+  handleOpen(handle: ConnectionHandle<IdentifiersType>): Promise<void>
+  /** Authenticates a tokenless connection: override. */
+  connect(handle: ConnectionHandle<IdentifiersType>): Promise<void>
+  handleCommand(handle: ConnectionHandle<IdentifiersType>, command: string, identifier: string, data: string | null): Promise<void>
+  /** `unsubscribed` for each subscription, then `disconnect`. */
+  handleClose(handle: ConnectionHandle<IdentifiersType>, subscriptions: string[] | null): Promise<void>
+  /** Cleans up after a connection: override. */
+  disconnect(handle: ConnectionHandle<IdentifiersType>): Promise<void>
+  encodeIdentifiers(identifiers: IdentifiersType): string
+  decodeIdentifiers(identifiers: string): IdentifiersType
+  /** The channel and params of an identifier; an Error when it is not registered or not JSON. */
+  findChannel(identifier: string): { channel: Channel<IdentifiersType>; params: any }
+}
+
+/**
+ * Answers an AnyCable RPC request (a Next.js route's `Request`), chosen by the path's last segment:
+ * `connect`, `command` or `disconnect`; rejects with `Unknown RPC method: <segment>` otherwise.
+ * `export const POST = async req => Response.json(await handler(req, app))`.
+ */
+export declare function handler(
+  request: Request,
+  app: ServerlessApplication,
+): Promise<ConnectionResponse | CommandResponse | DisconnectResponse>
+export declare function connectHandler(request: Request, app: ServerlessApplication): Promise<ConnectionResponse>
+export declare function commandHandler(request: Request, app: ServerlessApplication): Promise<CommandResponse>
+export declare function disconnectHandler(request: Request, app: ServerlessApplication): Promise<DisconnectResponse>
+
+/**
+ * Whether `request` carries `Authorization: Bearer hex(HMAC_SHA256(secret, "rpc-cable"))`, the key
+ * an AnyCable server configured with `secret` sends; compared in constant time.
+ */
+export declare function verifyRpcRequest(request: Request, secret: string): boolean
 
 export interface ListenInfo {
   /** `ws://host:port/path`, for clients. */
@@ -415,5 +633,15 @@ declare const anycable: {
   signer: typeof signer
   createCableServer: typeof createCableServer
   CableServer: typeof CableServer
+  Status: typeof Status
+  ConnectionHandle: typeof ConnectionHandle
+  ChannelHandle: typeof ChannelHandle
+  Channel: typeof Channel
+  Application: typeof Application
+  handler: typeof handler
+  connectHandler: typeof connectHandler
+  commandHandler: typeof commandHandler
+  disconnectHandler: typeof disconnectHandler
+  verifyRpcRequest: typeof verifyRpcRequest
 }
 export default anycable

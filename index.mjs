@@ -12,5 +12,15 @@ export const {
   signer,
   createCableServer,
   CableServer,
+  Status,
+  ConnectionHandle,
+  ChannelHandle,
+  Channel,
+  Application,
+  handler,
+  connectHandler,
+  commandHandler,
+  disconnectHandler,
+  verifyRpcRequest,
 } = api
 export default api

@@ -147,7 +147,7 @@ const SERVER_OPTIONS = [
     name: 'application',
     flag: null,
     type: 'application',
-    doc: 'a `@anycable/serverless-js` Application that answers every channel but `$pubsub` / Turbo streams, in this process',
+    doc: 'an `Application` (this package\'s or `@anycable/serverless-js`\'s) that answers every channel but `$pubsub` / Turbo streams, in this process',
     details:
       'duck-typed: `buildHandle`, `handleOpen`, `handleCommand`, `handleClose`, `encodeIdentifiers`, `decodeIdentifiers`; tokenless clients go to its `connect`; the README\'s "Channels written in Node" shows one',
   },

@@ -3,7 +3,7 @@
 // createCableServer: option checks (TypeError for unknown names and wrong types), then the
 // native server does everything else.
 const { native, nativeCall, isPlainObject } = require('./native.js')
-const { isApplication, createDispatch } = require('./application.js')
+const { isApplication, createDispatch } = require('./channels/rpc.js')
 const { SERVER_OPTIONS } = require('./options.js')
 
 const isString = value => typeof value === 'string'
@@ -33,7 +33,7 @@ const TYPES = {
   prefixes: () => [isPrefixList, 'a non-empty stream name prefix, or an array or comma-separated string of them', prefixesOf],
   application: () => [
     isApplication,
-    'a serverless-js Application (buildHandle, handleOpen, handleCommand, handleClose, encodeIdentifiers, decodeIdentifiers)',
+    'an Application (buildHandle, handleOpen, handleCommand, handleClose, encodeIdentifiers, decodeIdentifiers)',
   ],
 }
 

@@ -21,6 +21,28 @@ import anycable, {
   type ServerlessApplication,
   type StreamPresence,
   type TokenErrorCode,
+  Application,
+  Channel,
+  ChannelHandle,
+  ConnectionHandle,
+  Status,
+  handler,
+  connectHandler,
+  commandHandler,
+  disconnectHandler,
+  verifyRpcRequest,
+  type ChannelParamsMap,
+  type ChannelState,
+  type CommandMessage,
+  type CommandResponse,
+  type ConnectionRequest,
+  type ConnectionResponse,
+  type DisconnectRequest,
+  type DisconnectResponse,
+  type Env,
+  type EnvResponse,
+  type IdentifiersMap,
+  type ServerAction,
 } from 'anycable-rs'
 
 type User = { user_id: number }
@@ -90,4 +112,62 @@ async function server(application: ServerlessApplication): Promise<void> {
   console.log(stats.connections, features.httpBroadcast, anycable.createCableServer === createCableServer)
 }
 
-export { tokens, broadcasting, server }
+type ChatIdentifiers = { userId: string }
+type ChatParams = { roomId: string }
+type ChatMessage = { username: string; body: string }
+type ChatState = { sent: number }
+type ChatClientActions = { sendMessage: (data: { body: string }) => Promise<void> }
+
+class ChatChannel extends Channel<ChatIdentifiers, ChatParams, ChatMessage, ChatState> {
+  async subscribed(handle: ChannelHandle<ChatIdentifiers, ChatState, ChatMessage>, params: ChatParams | null): Promise<void> {
+    if (!params?.roomId) {
+      handle.reject()
+      return
+    }
+    handle.state = { sent: 0 }
+    handle.streamFrom(`room:${params.roomId}`)
+  }
+
+  sendMessage: ServerAction<ChatClientActions['sendMessage'], ChatIdentifiers, ChatState, ChatMessage, ChatParams> = async (
+    handle,
+    params,
+    data,
+  ) => {
+    handle.state.sent = (handle.state.sent ?? 0) + 1
+    handle.transmit({ username: handle.identifiers?.userId ?? '', body: `${params.roomId}: ${data.body}` })
+  }
+}
+
+class ChatApplication extends Application<ChatIdentifiers> {
+  async connect(handle: ConnectionHandle<ChatIdentifiers>): Promise<void> {
+    const userId = new URL(handle.env.url).searchParams.get('user_id')
+    if (userId) handle.identifiedBy({ userId })
+    else handle.reject()
+  }
+}
+
+async function channels(request: Request): Promise<Response> {
+  const app = new ChatApplication()
+  app.registerChannel('chat', new ChatChannel())
+  if (!verifyRpcRequest(request, 's')) return new Response(null, { status: 401 })
+  const answer: ConnectionResponse | CommandResponse | DisconnectResponse = await handler(request, app)
+  const connected: ConnectionResponse = await connectHandler(request, app)
+  const commanded: CommandResponse = await commandHandler(request, app)
+  const disconnected: DisconnectResponse = await disconnectHandler(request, app)
+  const ok: boolean = connected.status === Status.SUCCESS && Status[commanded.status] === 'SUCCESS'
+  const env: Env = { url: 'ws://x/cable', headers: { cookie: 'a=b' }, cstate: null }
+  const changes: EnvResponse = new ConnectionHandle<ChatIdentifiers>('sid', env).identifiedBy({ userId: '1' }).envChanges
+  const requests: [ConnectionRequest, CommandMessage, DisconnectRequest] = [
+    { env },
+    { command: 'subscribe', identifier: '{"channel":"chat"}', connection_identifiers: '{}', data: null, env },
+    { identifiers: '{}', subscriptions: [], env },
+  ]
+  const params: ChannelParamsMap = { roomId: '1', page: 2, open: true }
+  const state: ChannelState = { anything: [1] }
+  const identifiers: IdentifiersMap = app.decodeIdentifiers('{"userId":"1"}')
+  createCableServer({ secret: 's', application: app })
+  console.log(answer, disconnected, ok, changes, requests, params, state, identifiers)
+  return Response.json(answer)
+}
+
+export { tokens, broadcasting, server, channels }
