@@ -86,6 +86,12 @@ export interface NativePresentId {
 }
 
 /**
+ * The bearer key an AnyCable server sends to an RPC-over-HTTP endpoint:
+ * `hex(HMAC_SHA256(secret, "rpc-cable"))`.
+ */
+export declare function rpcKey(secret: string): string
+
+/**
  * `Config::default()` as options, so `__test__/option-declaration.test.mjs` can hold the declared
  * defaults in `lib/options.js` to the ones the core really uses.
  */

@@ -839,6 +839,7 @@ module.exports.NativeCableServer = nativeBinding.NativeCableServer
 module.exports.broadcastKey = nativeBinding.broadcastKey
 module.exports.createIdentificator = nativeBinding.createIdentificator
 module.exports.generateTokenOnce = nativeBinding.generateTokenOnce
+module.exports.rpcKey = nativeBinding.rpcKey
 module.exports.serverDefaults = nativeBinding.serverDefaults
 module.exports.signStream = nativeBinding.signStream
 module.exports.verifyStream = nativeBinding.verifyStream

@@ -74,6 +74,12 @@ export declare function verifyStream(signed: string, secret: string): string | n
 /** The HTTP broadcast key AnyCable derives from the common secret: `hex(HMAC_SHA256(secret, "broadcast-cable"))`. */
 export declare function broadcastKey(secret: string): string
 
+/**
+ * The key an AnyCable server configured with `secret` sends to an RPC endpoint as
+ * `Authorization: Bearer <key>`: `hex(HMAC_SHA256(secret, "rpc-cable"))`. Throws `TypeError` for an empty secret.
+ */
+export declare function rpcKey(secret: string): string
+
 /** `meta` of an HTTP broadcast (serverless-js's `IMetadata`), passed to the server as is. */
 export interface IMetadata {
   /** Not kept in history and given no `offset`. */
@@ -629,6 +635,7 @@ declare const anycable: {
   signStream: typeof signStream
   verifyStream: typeof verifyStream
   broadcastKey: typeof broadcastKey
+  rpcKey: typeof rpcKey
   broadcaster: typeof broadcaster
   signer: typeof signer
   createCableServer: typeof createCableServer

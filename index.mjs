@@ -8,6 +8,7 @@ export const {
   signStream,
   verifyStream,
   broadcastKey,
+  rpcKey,
   broadcaster,
   signer,
   createCableServer,

@@ -16,6 +16,7 @@ import {
   disconnectHandler,
   handler,
   verifyRpcRequest,
+  rpcKey,
 } from '../index.mjs'
 import { LIBRARIES, chatApplication } from './support/channel-apps.mjs'
 import { serveRoute } from './support/next-route.mjs'
@@ -156,6 +157,8 @@ describe('the method handlers and what this package adds', () => {
     assert.equal(verifyRpcRequest(withAuthorization(`Bearer ${key.slice(1)}`), SECRET), false)
     assert.equal(verifyRpcRequest(rpcRequest('connect', {}), SECRET), false)
     assert.throws(() => verifyRpcRequest(withAuthorization(`Bearer ${key}`), ''), TypeError)
+    assert.equal(rpcKey(SECRET), key)
+    assert.throws(() => rpcKey(''), TypeError)
   })
 })
 

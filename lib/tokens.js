@@ -216,6 +216,12 @@ function broadcastKey(secret) {
   return native.broadcastKey(secret)
 }
 
+/** The key an AnyCable server sends to an RPC endpoint as `Authorization: Bearer <key>`. */
+function rpcKey(secret) {
+  requireSecret(secret)
+  return native.rpcKey(secret)
+}
+
 module.exports = {
   TokenError,
   identificator,
@@ -224,4 +230,5 @@ module.exports = {
   signStream,
   verifyStream,
   broadcastKey,
+  rpcKey,
 }

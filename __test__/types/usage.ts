@@ -3,6 +3,7 @@ import anycable, {
   CableServer,
   TokenError,
   broadcastKey,
+  rpcKey,
   broadcaster,
   signer,
   type IBroadcast,
@@ -69,6 +70,8 @@ async function tokens(): Promise<void> {
   const signed: string = signStream('chat/1', 's')
   const name: string | null = verifyStream(signed, 's')
   const key: string = broadcastKey('s')
+  const rpc: string = rpcKey('s')
+  void rpc
   console.log(identifiers, fetched, valid, sync, seconds, checked, name, key)
 }
 

@@ -3,7 +3,8 @@
 // serverless-js's HTTP handlers: each takes a WHATWG Request from an AnyCable server (a Next.js
 // route handler's argument) and resolves the response object for `Response.json(...)`.
 
-const { createHmac, timingSafeEqual } = require('node:crypto')
+const { timingSafeEqual } = require('node:crypto')
+const { rpcKey } = require('../tokens.js')
 const { answer, isApplication } = require('./rpc.js')
 const { parseJsonObject } = require('./json.js')
 
@@ -46,8 +47,7 @@ async function handler(request, app) {
  * `Authorization: Bearer hex(HMAC_SHA256(secret, "rpc-cable"))` (compared in constant time).
  */
 function verifyRpcRequest(request, secret) {
-  if (typeof secret !== 'string' || secret === '') throw new TypeError('secret must be a non-empty string')
-  const expected = Buffer.from(`Bearer ${createHmac('sha256', secret).update('rpc-cable').digest('hex')}`)
+  const expected = Buffer.from(`Bearer ${rpcKey(secret)}`)
   const presented = Buffer.from(request?.headers?.get?.('authorization') ?? '')
   return presented.length === expected.length && timingSafeEqual(presented, expected)
 }
