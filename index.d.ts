@@ -32,6 +32,9 @@ export interface Identificator<I extends Identifiers = Identifiers> {
   verifyTokenSync(token: string): I
 }
 
+/** serverless-js's name for `Identificator`. */
+export type IIdentificator<I extends Identifiers = Identifiers> = Identificator<I>
+
 /**
  * Issues and verifies AnyCable identification tokens for one secret; a drop-in for
  * `@anycable/serverless-js`'s `identificator`. Throws `TypeError` for an empty secret or invalid ttl.

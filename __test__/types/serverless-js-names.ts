@@ -1,0 +1,35 @@
+// Every name `@anycable/serverless-js` exports (its src/index.ts), re-exported from this package:
+// tsc fails here if the drop-in misses one.
+export {
+  Status,
+  handler,
+  connectHandler,
+  commandHandler,
+  disconnectHandler,
+  Application,
+  ConnectionHandle,
+  Channel,
+  ChannelHandle,
+  broadcaster,
+  identificator,
+  signer,
+} from 'anycable-rs'
+export type {
+  Env,
+  EnvResponse,
+  ConnectionRequest,
+  ConnectionResponse,
+  CommandMessage,
+  CommandResponse,
+  DisconnectRequest,
+  DisconnectResponse,
+  IdentifiersMap,
+  ChannelParamsMap,
+  ChannelState,
+  ServerAction,
+  IBroadcast,
+  IPayload,
+  IMetadata,
+  IIdentificator,
+  IStreamSigner,
+} from 'anycable-rs'
