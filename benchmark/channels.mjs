@@ -1,5 +1,6 @@
 // Application channel round trips, in-process Application vs the same Application behind
-// RPC-over-HTTP (serverless-js `handler` on node:http, loopback), measured in one run:
+// RPC-over-HTTP (this package's `handler` on node:http, loopback, as a Next.js route would run it),
+// measured in one run:
 //   subscribe: subscribe command -> confirm_subscription
 //   perform:   message command -> the channel's broadcast arrives back at the client
 // Both channels broadcast with server.broadcast, so the only difference is the RPC hop. A `$pubsub`
@@ -8,10 +9,7 @@ import http from 'node:http'
 import os from 'node:os'
 import { Readable } from 'node:stream'
 import WebSocket from 'ws'
-import { createCableServer, generateToken } from '../index.js'
-import '../scripts/esm-dir-imports.mjs'
-
-const { Application, Channel, handler } = await import('@anycable/serverless-js')
+import { Application, Channel, createCableServer, generateToken, handler } from '../index.js'
 
 const SECRET = 'bench-secret'
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
