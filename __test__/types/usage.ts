@@ -16,6 +16,7 @@ import anycable, {
   type ServerlessApplication,
   type StreamPresence,
   type TokenErrorCode,
+  type TokenErrorReason,
 } from 'anycable-rs'
 
 type User = { user_id: number }
@@ -36,7 +37,8 @@ async function tokens(): Promise<void> {
   } catch (error) {
     if (error instanceof TokenError) {
       const code: TokenErrorCode = error.code
-      console.log(code, error.message)
+      const reason: TokenErrorReason = error.reason
+      console.log(code, reason, error.message)
     }
   }
   const signed: string = signStream('chat/1', 's')
