@@ -31,7 +31,7 @@ pub struct Identificator {
     header_prefix: String,
 }
 
-/// The headers common producers emit (this package and PyJWT with `typ`, jose and ruby-jwt
+/// The headers common producers emit (PyJWT with `typ`; this package, jose and ruby-jwt
 /// without), encoded, so most tokens skip decoding and parsing their header.
 fn known_headers() -> Vec<(String, Algorithm)> {
     Algorithm::ALL
