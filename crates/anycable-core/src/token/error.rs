@@ -21,6 +21,8 @@ pub enum Invalid {
     TooLong,
     /// Not a compact JWS: segments, header or base64url.
     Malformed,
+    /// The header has no `alg` string.
+    MissingAlgorithm,
     /// Correctly signed, but the payload is not one JSON object.
     MalformedClaims,
     /// An algorithm outside the verifier's list: `only` the one allowed, or `None` for HS256,
@@ -66,7 +68,7 @@ impl Invalid {
     fn jose_code(&self) -> &'static str {
         match self {
             // jose has no length limit; an over-long token is refused as an invalid JWS.
-            Invalid::TooLong | Invalid::Malformed => "ERR_JWS_INVALID",
+            Invalid::TooLong | Invalid::Malformed | Invalid::MissingAlgorithm => "ERR_JWS_INVALID",
             Invalid::AlgorithmNotAllowed { .. } => "ERR_JOSE_ALG_NOT_ALLOWED",
             Invalid::UnsupportedAlgorithm => "ERR_JOSE_NOT_SUPPORTED",
             Invalid::BadSignature => "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
@@ -110,6 +112,7 @@ impl fmt::Display for Invalid {
             }
             Invalid::TooLong => "token is longer than 8 KiB",
             Invalid::Malformed => "token is malformed (expected three base64url segments of JSON)",
+            Invalid::MissingAlgorithm => "token header has no alg",
             Invalid::MalformedClaims => "token claims are not a JSON object",
             Invalid::AlgorithmNotAllowed { only: None } | Invalid::UnsupportedAlgorithm => {
                 "token algorithm is not HS256, HS384 or HS512"

@@ -272,7 +272,7 @@ fn decode_payload<T>(
 }
 
 /// The header's `alg`: `Some` HMAC algorithm, or `None` for any other name. A header that is
-/// not a JSON object or has no `alg` string is malformed, as jose has it.
+/// not a JSON object is malformed; one without an `alg` string is refused too, as jose has it.
 fn parse_algorithm(encoded_header: &str) -> Result<Option<Algorithm>, Invalid> {
     if let Some((_, alg)) = KNOWN_HEADERS
         .iter()
@@ -286,7 +286,7 @@ fn parse_algorithm(encoded_header: &str) -> Result<Option<Algorithm>, Invalid> {
     let Object(header): Object<Header> =
         serde_json::from_slice(&json).map_err(|_| Invalid::Malformed)?;
     match header.alg {
-        None | Some("") => Err(Invalid::Malformed),
+        None | Some("") => Err(Invalid::MissingAlgorithm),
         Some(alg) => Ok(alg.parse().ok()),
     }
 }
