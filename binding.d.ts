@@ -55,12 +55,15 @@ export interface BroadcastOptions {
  * Token issuing and verification for one secret, with the HMAC keys prepared once.
  * `ttl`: seconds, or a span such as `"1h"`; `algorithm`: `HS256` (default), `HS384` or `HS512`.
  *
- * Returns `{ ttl, generate(identifiersJson, expiresAt?), verify(token) }`: functions that own the
- * identificator. Calling them costs ~150 ns less than a `#[napi]` function looking up an
+ * Returns `{ ttl, generate(identifiersJson, expiresAt?), verify(token), verifyMaxAge(token),
+ * verifyHs256(token) }`: functions that own the identificator. `verify` applies AnyCable's rules;
+ * the other two jose's as `@anycable/serverless-js`'s `verify` (maximum age = ttl, any HMAC
+ * algorithm) and `verifyAndFetch` (HS256 only) call it, and give `null` for a valid token
+ * without a string `ext`. Calling them costs ~150 ns less than a `#[napi]` function looking up an
  * `External` handle (and ~300 ns less than a class method), measured on this machine; see
  * `bound_fn` for what they skip per call.
  */
-export declare function createIdentificator(secret: string, ttl: number | string, algorithm?: string | undefined | null): { ttl: number, generate(identifiers: string, expiresAt?: number): string, verify(token: string): string | TokenFailure }
+export declare function createIdentificator(secret: string, ttl: number | string, algorithm?: string | undefined | null): { ttl: number, generate(identifiers: string, expiresAt?: number): string, verify(token: string): string | TokenFailure, verifyMaxAge(token: string): string | null | TokenFailure, verifyHs256(token: string): string | null | TokenFailure }
 
 /** A token for `identifiers` (JSON text) signed with `secret`; see `createIdentificator`. */
 export declare function generateTokenOnce(secret: string, ttl: number | string, algorithm: string | undefined | null, identifiers: string, expiresAt?: number | undefined | null): string
@@ -221,8 +224,11 @@ export declare function signStream(name: string, secret: string): string
 
 /** Why a token was refused, as the JS `TokenError` carries it. */
 export interface TokenFailure {
-  /** `"token_expired"` or `"unauthorized"`. */
+  /** The wire reason: `"token_expired"` or `"unauthorized"`. */
+  reason: string
+  /** jose's error code for the same token, such as `"ERR_JWT_EXPIRED"`. */
   code: string
+  /** What was wrong with the token, for people. */
   message: string
 }
 

@@ -4,13 +4,26 @@ export type Identifiers = Record<string, unknown>
 /** A token lifetime: seconds, or a span such as `"30s"`, `"15m"`, `"1h"`, `"2 days"`, `"1w"`, `"1y"`. */
 export type Ttl = number | string
 
-export type TokenErrorCode = 'token_expired' | 'unauthorized'
+/** Why a token was refused, as an AnyCable server says it on the wire. */
+export type TokenErrorReason = 'token_expired' | 'unauthorized'
 
-/** Why a token was refused. `code` is the reason an AnyCable server sends on the wire. */
+/** The code jose 4 gives the same token, as `@anycable/serverless-js` rejects with it. */
+export type TokenErrorCode =
+  | 'ERR_JWT_EXPIRED'
+  | 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+  | 'ERR_JWT_INVALID'
+  | 'ERR_JWS_INVALID'
+  | 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
+  | 'ERR_JOSE_ALG_NOT_ALLOWED'
+  | 'ERR_JOSE_NOT_SUPPORTED'
+
+/** Why a token was refused: every token API throws or rejects with this for a bad token. */
 export declare class TokenError extends Error {
-  constructor(code: TokenErrorCode, message: string)
+  constructor(reason: TokenErrorReason, message: string, code: TokenErrorCode)
   readonly name: 'TokenError'
-  /** `token_expired`: correctly signed but `now >= exp`; `unauthorized`: anything else. */
+  /** `token_expired`: correctly signed but expired (`ERR_JWT_EXPIRED`); `unauthorized`: anything else. */
+  readonly reason: TokenErrorReason
+  /** jose's code for the same token, such as `ERR_JWT_EXPIRED`: what serverless-js callers test. */
   readonly code: TokenErrorCode
 }
 
@@ -20,15 +33,21 @@ export interface Identificator<I extends Identifiers = Identifiers> {
   readonly ttl: number
   /** An HS256 token with claims `{ ext: JSON.stringify(identifiers), iat, exp: iat + ttl }`. */
   generateToken(identifiers: I): Promise<string>
-  /** The identifiers of a valid token, `null` for any invalid or expired one. */
+  /** The identifiers of a valid token by AnyCable's rules (the server's), `null` for any invalid or expired one. */
   verifyToken(token: string): Promise<I | null>
-  /** Same as `verifyToken` (the serverless-js name). */
+  /**
+   * serverless-js's: the identifiers of a valid HS256 token, `null` when it has no string `ext`;
+   * rejects with a `TokenError` otherwise (`ERR_JWT_EXPIRED` for an expired one).
+   */
   verifyAndFetch(token: string): Promise<I | null>
-  /** Resolves `true` for a valid token; rejects with a `TokenError` otherwise. */
+  /**
+   * serverless-js's: `true` for a valid HS256/384/512 token with an `iat` no older than the ttl;
+   * rejects with a `TokenError` otherwise. `ext` is not read.
+   */
   verify(token: string): Promise<true>
   /** As `generateToken`; throws `TypeError` for identifiers that would make a token over 8 KiB. */
   generateTokenSync(identifiers: I): string
-  /** The identifiers of a valid token; throws `TokenError` otherwise (`unauthorized` for an `ext` that is not JSON). */
+  /** The identifiers of a valid token by AnyCable's rules; throws `TokenError` otherwise (`unauthorized` for an `ext` that is not JSON). */
   verifyTokenSync(token: string): I
 }
 

@@ -10,7 +10,7 @@ const decode = token => {
   const [header, claims] = token.split('.').slice(0, 2).map(part => JSON.parse(Buffer.from(part, 'base64url').toString()))
   return { header, claims }
 }
-const unauthorized = error => error instanceof TokenError && error.code === 'unauthorized'
+const unauthorized = error => error instanceof TokenError && error.reason === 'unauthorized'
 
 test('cached and uncached configurations: each token verifies with its own secret only', () => {
   // More configurations than the cache holds, so both paths are exercised; secrets that contain

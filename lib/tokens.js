@@ -4,14 +4,30 @@
 // TokenError. Token and signing work happens in the native core.
 const { native, nativeCall, argumentError, isPlainObject } = require('./native.js')
 
-const TOKEN_ERROR_CODES = new Set(['token_expired', 'unauthorized'])
+const TOKEN_ERROR_REASONS = new Set(['token_expired', 'unauthorized'])
+/** The codes jose 4 gives the tokens it refuses (see index.d.ts). */
+const TOKEN_ERROR_CODES = new Set([
+  'ERR_JWT_EXPIRED',
+  'ERR_JWT_CLAIM_VALIDATION_FAILED',
+  'ERR_JWT_INVALID',
+  'ERR_JWS_INVALID',
+  'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+  'ERR_JOSE_ALG_NOT_ALLOWED',
+  'ERR_JOSE_NOT_SUPPORTED',
+])
 
-/** Why a token was refused: `code` is `'token_expired'` or `'unauthorized'`, as sent on the wire. */
+/**
+ * Why a token was refused: `reason` is `'token_expired'` or `'unauthorized'`, as sent on the
+ * wire; `code` is the code jose (and so `@anycable/serverless-js`) gives the same token, such as
+ * `'ERR_JWT_EXPIRED'`.
+ */
 class TokenError extends Error {
-  constructor(code, message) {
+  constructor(reason, message, code) {
     super(message)
-    if (!TOKEN_ERROR_CODES.has(code)) throw new TypeError(`unknown TokenError code ${code}`)
+    if (!TOKEN_ERROR_REASONS.has(reason)) throw new TypeError(`unknown TokenError reason ${reason}`)
+    if (!TOKEN_ERROR_CODES.has(code)) throw new TypeError(`TokenError code must be a jose error code such as ERR_JWT_EXPIRED, got ${code}`)
     this.name = 'TokenError'
+    this.reason = reason
     this.code = code
   }
 }
@@ -47,6 +63,9 @@ function encodeIdentifiers(identifiers) {
 }
 
 const EXT_NOT_JSON = 'token ext claim is not JSON'
+// serverless-js lets JSON.parse's SyntaxError through (no code); an unusable claim is jose's
+// claim failure.
+const EXT_NOT_JSON_CODE = 'ERR_JWT_CLAIM_VALIDATION_FAILED'
 
 /** The identifiers in a valid token's ext text, or `undefined` when that text is not JSON. */
 function parseIdentifiers(ext) {
@@ -83,22 +102,30 @@ function createNative(secret, ttl, algorithm) {
   return nativeCall(() => native.createIdentificator(secret, ttl, algorithm))
 }
 
-/** The identifiers of `result` (the native verify's answer); throws TokenError for a refusal. */
-function identifiersOrThrow(result) {
-  if (typeof result !== 'string') throw new TokenError(result.code, result.message)
-  const identifiers = parseIdentifiers(result)
-  if (identifiers === undefined) throw new TokenError('unauthorized', EXT_NOT_JSON)
+/** `result` (a native verify's answer: ext text, `null` or a refusal); throws TokenError for a refusal. */
+function acceptedOrThrow(result) {
+  if (result !== null && typeof result === 'object') throw new TokenError(result.reason, result.message, result.code)
+  return result
+}
+
+/** The identifiers in the ext text of a valid token; TokenError when it is not JSON. */
+function identifiersOrThrow(ext) {
+  const identifiers = parseIdentifiers(ext)
+  if (identifiers === undefined) throw new TokenError('unauthorized', EXT_NOT_JSON, EXT_NOT_JSON_CODE)
   return identifiers
 }
 
+/** The identifiers of a valid token by AnyCable's rules (the server's); throws TokenError otherwise. */
 function verifyWith(core, token) {
   requireToken(token)
-  return identifiersOrThrow(core.verify(token))
+  return identifiersOrThrow(acceptedOrThrow(core.verify(token)))
 }
 
 /**
  * Issues and verifies AnyCable identification tokens; a drop-in for `@anycable/serverless-js`'s
  * `identificator(secret, ttl)`, plus sync variants. `ttl` is seconds or a span such as `"1h"`.
+ * `verify` and `verifyAndFetch` apply serverless-js's rules (jose's); `verifyToken` and
+ * `verifyTokenSync` the server's.
  */
 function identificator(secret, ttl) {
   const core = createNative(secret, ttl)
@@ -116,9 +143,14 @@ function identificator(secret, ttl) {
     verifyTokenSync,
     generateToken: async identifiers => generateTokenSync(identifiers),
     verifyToken,
-    verifyAndFetch: verifyToken,
+    verifyAndFetch: async token => {
+      requireToken(token)
+      const ext = acceptedOrThrow(core.verifyHs256(token))
+      return ext === null ? null : identifiersOrThrow(ext)
+    },
     verify: async token => {
-      verifyTokenSync(token)
+      requireToken(token)
+      acceptedOrThrow(core.verifyMaxAge(token))
       return true
     },
   }
@@ -187,13 +219,13 @@ function generateToken(identifiers, options) {
   return nativeCall(() => native.generateTokenOnce(secret, ttl, algorithm, ext, exp))
 }
 
-/** The identifiers of a valid token; throws `TokenError` otherwise. */
+/** The identifiers of a valid token by AnyCable's rules; throws `TokenError` otherwise. */
 function verifyToken(token, options) {
   const { secret } = tokenOptions(options)
   requireToken(token)
   const core = cachedIdentificator(secret, DEFAULT_TTL, undefined)
-  if (core !== undefined) return identifiersOrThrow(core.verify(token))
-  return identifiersOrThrow(native.verifyTokenOnce(secret, token))
+  const result = core === undefined ? native.verifyTokenOnce(secret, token) : core.verify(token)
+  return identifiersOrThrow(acceptedOrThrow(result))
 }
 
 /** Signs a stream name so clients can subscribe to it through the `$pubsub` channel. */

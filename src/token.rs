@@ -1,8 +1,8 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use anycable_core::{Algorithm, Identificator, TokenError, Ttl, MAX_TOKEN_LEN};
-use napi::bindgen_prelude::{Either, FromNapiValue, Latin1String, Object, ToNapiValue};
+use anycable_core::{Algorithm, Identificator, JoseRules, TokenError, Ttl, MAX_TOKEN_LEN};
+use napi::bindgen_prelude::{Either, FromNapiValue, Latin1String, Null, Object, ToNapiValue};
 use napi::{check_status, sys, Env, Result};
 use napi_derive::napi;
 
@@ -13,15 +13,19 @@ use crate::js_string::{read_string, with_bounded_string};
 /// Why a token was refused, as the JS `TokenError` carries it.
 #[napi(object)]
 pub struct TokenFailure {
-    /// `"token_expired"` or `"unauthorized"`.
+    /// The wire reason: `"token_expired"` or `"unauthorized"`.
+    pub reason: String,
+    /// jose's error code for the same token, such as `"ERR_JWT_EXPIRED"`.
     pub code: String,
+    /// What was wrong with the token, for people.
     pub message: String,
 }
 
 impl From<TokenError> for TokenFailure {
     fn from(error: TokenError) -> Self {
         TokenFailure {
-            code: error.code().to_string(),
+            reason: error.reason().to_string(),
+            code: error.jose_code().to_string(),
             message: error.to_string(),
         }
     }
@@ -30,13 +34,16 @@ impl From<TokenError> for TokenFailure {
 /// Token issuing and verification for one secret, with the HMAC keys prepared once.
 /// `ttl`: seconds, or a span such as `"1h"`; `algorithm`: `HS256` (default), `HS384` or `HS512`.
 ///
-/// Returns `{ ttl, generate(identifiersJson, expiresAt?), verify(token) }`: functions that own the
-/// identificator. Calling them costs ~150 ns less than a `#[napi]` function looking up an
+/// Returns `{ ttl, generate(identifiersJson, expiresAt?), verify(token), verifyMaxAge(token),
+/// verifyHs256(token) }`: functions that own the identificator. `verify` applies AnyCable's rules;
+/// the other two jose's as `@anycable/serverless-js`'s `verify` (maximum age = ttl, any HMAC
+/// algorithm) and `verifyAndFetch` (HS256 only) call it, and give `null` for a valid token
+/// without a string `ext`. Calling them costs ~150 ns less than a `#[napi]` function looking up an
 /// `External` handle (and ~300 ns less than a class method), measured on this machine; see
 /// `bound_fn` for what they skip per call.
 #[napi(
     catch_unwind,
-    ts_return_type = "{ ttl: number, generate(identifiers: string, expiresAt?: number): string, verify(token: string): string | TokenFailure }"
+    ts_return_type = "{ ttl: number, generate(identifiers: string, expiresAt?: number): string, verify(token: string): string | TokenFailure, verifyMaxAge(token: string): string | null | TokenFailure, verifyHs256(token: string): string | null | TokenFailure }"
 )]
 pub fn create_identificator<'env>(
     env: &'env Env,
@@ -52,10 +59,18 @@ pub fn create_identificator<'env>(
         "generate",
         bind(env, "generate", Arc::clone(&identificator), generate_call)?,
     )?;
-    let verifier = Verifier {
-        identificator,
-        identifiers: Cell::default(),
-    };
+    let max_age = JoseRules::max_age(identificator.ttl());
+    for (name, rules) in [
+        ("verifyMaxAge", max_age),
+        ("verifyHs256", JoseRules::HS256_ONLY),
+    ] {
+        let verifier = JoseVerifier {
+            verifier: Verifier::new(Arc::clone(&identificator)),
+            rules,
+        };
+        bound.set(name, bind(env, name, verifier, jose_verify_call)?)?;
+    }
+    let verifier = Verifier::new(identificator);
     bound.set("verify", bind(env, "verify", verifier, verify_call)?)?;
     Ok(bound)
 }
@@ -105,6 +120,21 @@ struct Verifier {
     identifiers: Cell<String>,
 }
 
+impl Verifier {
+    fn new(identificator: Arc<Identificator>) -> Verifier {
+        Verifier {
+            identificator,
+            identifiers: Cell::default(),
+        }
+    }
+}
+
+/// A verifier by jose's rules.
+struct JoseVerifier {
+    verifier: Verifier,
+    rules: JoseRules,
+}
+
 fn verify_call(
     verifier: &Verifier,
     env: sys::napi_env,
@@ -121,6 +151,30 @@ fn verify_call(
             verifier.identifiers.set(identifiers);
             text
         }
+        // SAFETY: `env` is the live env of the current JS call.
+        Err(error) => unsafe { TokenFailure::to_napi_value(env, error.into()) },
+    }
+}
+
+fn jose_verify_call(
+    JoseVerifier { verifier, rules }: &JoseVerifier,
+    env: sys::napi_env,
+    [token]: [sys::napi_value; 1],
+) -> Result<sys::napi_value> {
+    let buffer = verifier.identifiers.take();
+    let outcome = with_bounded_string::<TOKEN_READ_LIMIT, _>(env, token, |token| {
+        verifier
+            .identificator
+            .verify_as_jose_reusing(token, *rules, buffer)
+    })?;
+    match outcome {
+        Ok(Some(identifiers)) => {
+            let text = js_text(env, &identifiers);
+            verifier.identifiers.set(identifiers);
+            text
+        }
+        // SAFETY: `env` is the live env of the current JS call.
+        Ok(None) => unsafe { Null::to_napi_value(env, Null) },
         // SAFETY: `env` is the live env of the current JS call.
         Err(error) => unsafe { TokenFailure::to_napi_value(env, error.into()) },
     }

@@ -44,6 +44,7 @@ import anycable, {
   type EnvResponse,
   type IdentifiersMap,
   type ServerAction,
+  type TokenErrorReason,
 } from 'anycable-rs'
 
 type User = { user_id: number }
@@ -64,7 +65,8 @@ async function tokens(): Promise<void> {
   } catch (error) {
     if (error instanceof TokenError) {
       const code: TokenErrorCode = error.code
-      console.log(code, error.message)
+      const reason: TokenErrorReason = error.reason
+      console.log(code, reason, error.message)
     }
   }
   const signed: string = signStream('chat/1', 's')

@@ -7,7 +7,7 @@
 use std::sync::LazyLock;
 
 use anycable_core::fuzzing::claims_disagreement;
-use anycable_core::{Algorithm, Identificator, Ttl};
+use anycable_core::{Algorithm, Identificator, JoseRules, Ttl};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -49,12 +49,14 @@ fuzz_target!(|input: &[u8]| {
         panic!("{disagreement}");
     }
 
-    // Arbitrary bytes as a token: refused or accepted, never a panic.
+    // Arbitrary bytes as a token: refused or accepted, never a panic, by either rules.
     if let Ok(token) = std::str::from_utf8(input) {
         let _ = IDENTIFICATOR.verify_at(token, NOW);
+        verify_as_serverless_js(token);
     }
 
     let token = signed(header, payload);
+    verify_as_serverless_js(&token);
     if let Ok(identifiers) = IDENTIFICATOR.verify_at(&token, NOW) {
         // Accepted: the header is an object naming the algorithm it was signed with, and the
         // identifiers are the payload's `ext`.
@@ -69,6 +71,16 @@ fuzz_target!(|input: &[u8]| {
         assert_eq!(claims.ext, identifiers, "identifiers other than the ext");
     }
 });
+
+/// jose's rules as serverless-js's `verify` and `verifyAndFetch` apply them: never a panic.
+fn verify_as_serverless_js(token: &str) {
+    for rules in [
+        JoseRules::max_age(IDENTIFICATOR.ttl()),
+        JoseRules::HS256_ONLY,
+    ] {
+        let _ = IDENTIFICATOR.verify_as_jose_at(token, rules, NOW, String::new());
+    }
+}
 
 /// A compact JWS of `header` and `payload` with a valid HS256 signature.
 fn signed(header: &[u8], payload: &[u8]) -> String {

@@ -84,7 +84,9 @@ pub(crate) fn authenticate(settings: &IdentitySettings, token: Option<&str>) -> 
                 identifiers: verified.identifiers,
                 expires_at: verified.expires_at,
             },
-            Err(TokenError::Expired) => Verdict::Refused(DisconnectReason::TokenExpired),
+            Err(TokenError::Expired | TokenError::TooOld) => {
+                Verdict::Refused(DisconnectReason::TokenExpired)
+            }
             Err(TokenError::Unauthorized(_)) => Verdict::Refused(DisconnectReason::Unauthorized),
         },
         _ if settings.enforce_jwt => Verdict::Refused(DisconnectReason::Unauthorized),

@@ -62,5 +62,6 @@ pub use session::MAX_IDENTIFIER_BYTES;
 pub use streams::StreamSigner;
 /// AnyCable JWT identification tokens: issue, verify, and their errors.
 pub use token::{
-    Algorithm, Identificator, Invalid, IssueError, TokenError, Ttl, TtlError, MAX_TOKEN_LEN,
+    Algorithm, Identificator, Invalid, IssueError, JoseRules, TokenError, Ttl, TtlError,
+    MAX_TOKEN_LEN,
 };

@@ -3,12 +3,13 @@ use serde::Serialize;
 use super::error::Invalid;
 use super::json_scan::{ObjectScanner, RawStr, SyntaxError, Value};
 
-/// The claims anycable-rs writes: `ext` (identifiers as a JSON string), `iat`, `exp`.
+/// The claims anycable-rs writes: `ext` (identifiers as a JSON string), `exp`, `iat`, in the order
+/// `@anycable/serverless-js` (jose's `SignJWT`) writes them, so tokens match it byte for byte.
 #[derive(Serialize)]
 pub(super) struct IssuedClaims<'a> {
     pub ext: &'a str,
-    pub iat: u64,
     pub exp: u64,
+    pub iat: u64,
 }
 
 /// The claims a verifier looks at; others are skipped. A claim of the wrong JSON type is kept
@@ -18,6 +19,7 @@ pub(super) struct ReceivedClaims {
     ext: Option<Claim<String>>,
     exp: Option<Claim<f64>>,
     nbf: Option<Claim<f64>>,
+    iat: Option<Claim<f64>>,
 }
 
 /// A claim of the expected JSON type, or a value of some other type.
@@ -31,12 +33,13 @@ impl ReceivedClaims {
     /// Reads the claims of a decoded payload, which must be one JSON object; a claim given twice
     /// is malformed. The `ext` text is decoded into `ext_buffer`'s allocation.
     pub(super) fn parse(payload: &[u8], ext_buffer: String) -> Result<ReceivedClaims, Invalid> {
-        let text = std::str::from_utf8(payload).map_err(|_| Invalid::Malformed)?;
+        let text = std::str::from_utf8(payload).map_err(|_| Invalid::MalformedClaims)?;
         let mut ext_buffer = Some(ext_buffer);
         let mut claims = ReceivedClaims {
             ext: None,
             exp: None,
             nbf: None,
+            iat: None,
         };
         let mut scanner = ObjectScanner::new(text);
         let mut read_members = || -> Result<(), SyntaxError> {
@@ -53,6 +56,7 @@ impl ReceivedClaims {
                     }
                     Some(Name::Exp) => set_once(&mut claims.exp, time_value(scanner.value()?)?)?,
                     Some(Name::Nbf) => set_once(&mut claims.nbf, time_value(scanner.value()?)?)?,
+                    Some(Name::Iat) => set_once(&mut claims.iat, time_value(scanner.value()?)?)?,
                     None => {
                         scanner.value()?;
                     }
@@ -60,17 +64,21 @@ impl ReceivedClaims {
             }
             Ok(())
         };
-        read_members().map_err(|SyntaxError| Invalid::Malformed)?;
+        read_members().map_err(|SyntaxError| Invalid::MalformedClaims)?;
         Ok(claims)
     }
 
     /// `exp` in seconds, if present; an error if present but not a number.
     pub(super) fn expires_at(&self) -> Result<Option<f64>, Invalid> {
-        time_claim(&self.exp)
+        time_claim(&self.exp, "exp")
     }
 
     pub(super) fn not_before(&self) -> Result<Option<f64>, Invalid> {
-        time_claim(&self.nbf)
+        time_claim(&self.nbf, "nbf")
+    }
+
+    pub(super) fn issued_at(&self) -> Result<Option<f64>, Invalid> {
+        time_claim(&self.iat, "iat")
     }
 
     /// The identifiers: the `ext` claim, which must be a JSON string.
@@ -81,6 +89,14 @@ impl ReceivedClaims {
             Some(Claim::Expected(ext)) => Ok(ext),
         }
     }
+
+    /// The `ext` claim if it is a JSON string; `None` if absent or of another type.
+    pub(super) fn into_ext_string(self) -> Option<String> {
+        match self.ext {
+            Some(Claim::Expected(ext)) => Some(ext),
+            _ => None,
+        }
+    }
 }
 
 /// The claims this reader keeps.
@@ -88,6 +104,7 @@ enum Name {
     Ext,
     Exp,
     Nbf,
+    Iat,
 }
 
 fn claim_name(key: RawStr) -> Result<Option<Name>, SyntaxError> {
@@ -96,6 +113,7 @@ fn claim_name(key: RawStr) -> Result<Option<Name>, SyntaxError> {
         [b'e', b'x', b't'] => Some(Name::Ext),
         [b'e', b'x', b'p'] => Some(Name::Exp),
         [b'n', b'b', b'f'] => Some(Name::Nbf),
+        [b'i', b'a', b't'] => Some(Name::Iat),
         _ => None,
     })
 }
@@ -132,11 +150,11 @@ fn number(raw: &str) -> Result<f64, SyntaxError> {
     }
 }
 
-fn time_claim(claim: &Option<Claim<f64>>) -> Result<Option<f64>, Invalid> {
+fn time_claim(claim: &Option<Claim<f64>>, name: &'static str) -> Result<Option<f64>, Invalid> {
     match claim {
         None => Ok(None),
         Some(Claim::Expected(seconds)) => Ok(Some(*seconds)),
-        Some(Claim::OtherType) => Err(Invalid::BadTimeClaim),
+        Some(Claim::OtherType) => Err(Invalid::BadTimeClaim(name)),
     }
 }
 

@@ -21,6 +21,8 @@ struct OracleClaims {
     exp: Option<Claim<f64>>,
     #[serde(default, deserialize_with = "present")]
     nbf: Option<Claim<f64>>,
+    #[serde(default, deserialize_with = "present")]
+    iat: Option<Claim<f64>>,
 }
 
 fn present<'de, D: Deserializer<'de>, T>(deserializer: D) -> Result<Option<Claim<T>>, D::Error>
@@ -33,15 +35,17 @@ where
 /// Two deliberate differences are applied first: serde_json leaves invalid UTF-8 unchecked in
 /// strings it skips, and serde's derive reads a struct from an array; a JWT payload is neither.
 fn oracle(payload: &[u8]) -> Result<ReceivedClaims, Invalid> {
-    let text = std::str::from_utf8(payload).map_err(|_| Invalid::Malformed)?;
+    let text = std::str::from_utf8(payload).map_err(|_| Invalid::MalformedClaims)?;
     if text.trim_start().starts_with('[') {
-        return Err(Invalid::Malformed);
+        return Err(Invalid::MalformedClaims);
     }
-    let claims: OracleClaims = serde_json::from_slice(payload).map_err(|_| Invalid::Malformed)?;
+    let claims: OracleClaims =
+        serde_json::from_slice(payload).map_err(|_| Invalid::MalformedClaims)?;
     Ok(ReceivedClaims {
         ext: claims.ext,
         exp: claims.exp,
         nbf: claims.nbf,
+        iat: claims.iat,
     })
 }
 
@@ -136,6 +140,7 @@ pub(crate) fn disagreement(payload: &[u8]) -> Option<String> {
             ours.ext == theirs.ext
                 && close_times(&ours.exp, &theirs.exp)
                 && close_times(&ours.nbf, &theirs.nbf)
+                && close_times(&ours.iat, &theirs.iat)
         }
         (Err(ours), Err(theirs)) => ours == theirs,
         _ => false,

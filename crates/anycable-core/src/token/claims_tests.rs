@@ -25,6 +25,7 @@ fn reads_the_anycable_claims() {
     );
     assert_eq!(claims.exp, Some(Claim::Expected(1_800_000_000.0)));
     assert_eq!(claims.nbf, None);
+    assert_eq!(claims.iat, Some(Claim::Expected(1.0)));
 }
 
 #[test]

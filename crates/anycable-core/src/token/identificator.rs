@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::claims::{IssuedClaims, ReceivedClaims};
 use super::clock::unix_now;
 use super::hmac_keys::HmacKeys;
+use super::jose::AlgorithmList;
 use super::{Algorithm, Invalid, IssueError, TokenError, Ttl};
 use crate::json_object::Object;
 use crate::secret::EmptySecret;
@@ -17,9 +18,10 @@ pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 
 /// Issues and verifies AnyCable identification tokens for one secret.
 ///
-/// Generated tokens are `{"alg":<algorithm>,"typ":"JWT"}` + `{"ext":<identifiers JSON>,"iat","exp"}`.
-/// Verification accepts HS256, HS384 and HS512 whatever the issuing algorithm, checks the
-/// signature before any claim, and returns the `ext` string.
+/// Generated tokens are `{"alg":<algorithm>}` + `{"ext":<identifiers JSON>,"exp","iat"}`, byte for
+/// byte what `@anycable/serverless-js` makes. Verification follows AnyCable's rules (accepts
+/// HS256, HS384 and HS512 whatever the issuing algorithm, checks the signature before any claim,
+/// and returns the `ext` string), or jose's (see [`JoseRules`](super::JoseRules)).
 #[derive(Clone)]
 pub struct Identificator {
     keys: HmacKeys,
@@ -29,7 +31,7 @@ pub struct Identificator {
     header_prefix: String,
 }
 
-/// The headers common producers emit (this package and PyJWT with `typ`, jose and ruby-jwt
+/// The headers common producers emit (PyJWT with `typ`; this package, jose and ruby-jwt
 /// without), encoded, so most tokens skip decoding and parsing their header.
 fn known_headers() -> Vec<(String, Algorithm)> {
     Algorithm::ALL
@@ -72,7 +74,7 @@ impl Identificator {
         if secret.is_empty() {
             return Err(EmptySecret);
         }
-        let header = format!(r#"{{"alg":"{algorithm}","typ":"JWT"}}"#);
+        let header = format!(r#"{{"alg":"{algorithm}"}}"#);
         Ok(Identificator {
             keys: HmacKeys::new(secret),
             ttl,
@@ -120,8 +122,8 @@ impl Identificator {
     pub fn generate_with(&self, identifiers: &str, iat: u64, exp: u64) -> String {
         let claims = IssuedClaims {
             ext: identifiers,
-            iat,
             exp,
+            iat,
         };
         let payload =
             serde_json::to_vec(&claims).expect("claims of strings and integers always serialise");
@@ -173,18 +175,7 @@ impl Identificator {
         now: f64,
         buffer: String,
     ) -> Result<VerifiedToken, TokenError> {
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(Invalid::TooLong.into());
-        }
-        let (header, payload, signature) = segments(token).ok_or(Invalid::Malformed)?;
-        let signed = &token[..header.len() + 1 + payload.len()];
-        let algorithm = parse_algorithm(header)?;
-        let mut signature_buffer = [MaybeUninit::uninit(); MAX_SIGNATURE];
-        let signature = decode_into(signature, &mut signature_buffer).ok_or(Invalid::Malformed)?;
-        if !self.keys.verify(algorithm, signed.as_bytes(), signature) {
-            return Err(Invalid::BadSignature.into());
-        }
-        let claims = decode_payload(payload, |json| ReceivedClaims::parse(json, buffer))?;
+        let claims = self.signed_claims(token, AlgorithmList::Hmac, buffer)?;
         let exp = claims.expires_at()?;
         if let Some(exp) = exp {
             if now >= exp {
@@ -201,6 +192,33 @@ impl Identificator {
             expires_at: exp.and_then(system_time),
         })
     }
+
+    /// The claims of a token whose algorithm is in `algorithms` and whose signature matches;
+    /// nothing of the claims is checked yet. Refusals come in jose's order: the compact form,
+    /// the header, the algorithm, the signature, then the claims' JSON.
+    pub(super) fn signed_claims(
+        &self,
+        token: &str,
+        algorithms: AlgorithmList,
+        buffer: String,
+    ) -> Result<ReceivedClaims, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(Invalid::TooLong.into());
+        }
+        let (header, payload, signature) = segments(token).ok_or(Invalid::Malformed)?;
+        let signed = &token[..header.len() + 1 + payload.len()];
+        let algorithm = algorithms.check(parse_algorithm(header)?)?;
+        let mut signature_buffer = [MaybeUninit::uninit(); MAX_SIGNATURE];
+        // A signature that is not base64url cannot match; jose reports it as a mismatch too.
+        let signature =
+            decode_into(signature, &mut signature_buffer).ok_or(Invalid::BadSignature)?;
+        if !self.keys.verify(algorithm, signed.as_bytes(), signature) {
+            return Err(Invalid::BadSignature.into());
+        }
+        Ok(decode_payload(payload, |json| {
+            ReceivedClaims::parse(json, buffer)
+        })?)
+    }
 }
 
 /// Seconds since the epoch as a clock time; `None` before the epoch or beyond what it represents.
@@ -209,13 +227,15 @@ fn system_time(seconds: f64) -> Option<SystemTime> {
     UNIX_EPOCH.checked_add(since_epoch)
 }
 
-/// The header, payload and signature of a compact JWS. A payload holding another dot is left
-/// for base64url decoding to refuse, after the signature check that comes first anyway.
+/// The header, payload and signature of a compact JWS: exactly three segments, as jose has it.
 fn segments(token: &str) -> Option<(&str, &str, &str)> {
     let bytes = token.as_bytes();
     let first = memchr::memchr(b'.', bytes)?;
     let last = memchr::memrchr(b'.', bytes)?;
     let payload = token.get(first + 1..last)?;
+    if memchr::memchr(b'.', payload.as_bytes()).is_some() {
+        return None;
+    }
     Some((&token[..first], payload, &token[last + 1..]))
 }
 
@@ -235,7 +255,8 @@ fn decode_into<'b>(encoded: &str, buffer: &'b mut [MaybeUninit<u8>]) -> Option<&
     decoded.ok().map(|bytes| &*bytes)
 }
 
-/// Runs `read` on the base64url-decoded `payload`.
+/// Runs `read` on the base64url-decoded `payload`; a payload that is not base64url is a bad
+/// claims set (jose's `ERR_JWT_INVALID`), as it can only come signed from the key's holder.
 fn decode_payload<T>(
     payload: &str,
     read: impl FnOnce(&[u8]) -> Result<T, Invalid>,
@@ -246,24 +267,26 @@ fn decode_payload<T>(
     }
     let decoded = URL_SAFE_NO_PAD
         .decode_to_vec(payload)
-        .map_err(|_| Invalid::Malformed)?;
+        .map_err(|_| Invalid::MalformedClaims)?;
     read(&decoded)
 }
 
-fn parse_algorithm(encoded_header: &str) -> Result<Algorithm, Invalid> {
+/// The header's `alg`: `Some` HMAC algorithm, or `None` for any other name. A header that is
+/// not a JSON object is malformed; one without an `alg` string is refused too, as jose has it.
+fn parse_algorithm(encoded_header: &str) -> Result<Option<Algorithm>, Invalid> {
     if let Some((_, alg)) = KNOWN_HEADERS
         .iter()
         .find(|(known, _)| known == encoded_header)
     {
-        return Ok(*alg);
+        return Ok(Some(*alg));
     }
     let json = URL_SAFE_NO_PAD
         .decode_to_vec(encoded_header)
         .map_err(|_| Invalid::Malformed)?;
     let Object(header): Object<Header> =
         serde_json::from_slice(&json).map_err(|_| Invalid::Malformed)?;
-    header
-        .alg
-        .and_then(|alg| alg.parse().ok())
-        .ok_or(Invalid::UnsupportedAlgorithm)
+    match header.alg {
+        None | Some("") => Err(Invalid::MissingAlgorithm),
+        Some(alg) => Ok(alg.parse().ok()),
+    }
 }

@@ -8,6 +8,7 @@ mod error;
 mod hmac_keys;
 mod identificator;
 mod issue_error;
+mod jose;
 mod json_scan;
 mod ttl;
 
@@ -15,11 +16,14 @@ pub use algorithm::Algorithm;
 pub use error::{Invalid, TokenError};
 pub use identificator::{Identificator, MAX_TOKEN_LEN};
 pub use issue_error::IssueError;
+pub use jose::JoseRules;
 pub use ttl::{Ttl, TtlError};
 
 /// The claims reader against serde_json, for the `token` fuzz target.
 #[cfg(feature = "fuzzing")]
 pub(crate) use claims::oracle::disagreement as claims_disagreement;
 
+#[cfg(test)]
+mod jose_tests;
 #[cfg(test)]
 mod tests;

@@ -141,7 +141,7 @@ fn expiry_is_zero_leeway_and_now_equal_to_exp_is_expired() {
         hs256().verify_at(&token, NOW as f64 + 1.0),
         Err(TokenError::Expired)
     );
-    assert_eq!(TokenError::Expired.code(), "token_expired");
+    assert_eq!(TokenError::Expired.reason(), "token_expired");
 }
 
 #[test]
@@ -175,7 +175,7 @@ fn exp_is_optional_but_must_be_a_number() {
         );
         assert_eq!(
             verify_now(&token),
-            Err(Invalid::BadTimeClaim.into()),
+            Err(Invalid::BadTimeClaim("exp").into()),
             "{exp}"
         );
     }
@@ -238,11 +238,18 @@ fn only_hmac_algorithms_are_accepted() {
         r#"{"alg":"none"}"#,
         r#"{"alg":"RS256"}"#,
         r#"{"alg":"ES256"}"#,
-        r#"{"typ":"JWT"}"#,
     ] {
         assert_eq!(
             verify_now(&with_header(header, &claims)),
-            Err(Invalid::UnsupportedAlgorithm.into()),
+            Err(Invalid::AlgorithmNotAllowed { only: None }.into()),
+            "{header}"
+        );
+    }
+    // Without an algorithm the header is refused, as jose has it.
+    for header in [r#"{"typ":"JWT"}"#, r#"{"alg":""}"#] {
+        assert_eq!(
+            verify_now(&with_header(header, &claims)),
+            Err(Invalid::MissingAlgorithm.into()),
             "{header}"
         );
     }
@@ -270,10 +277,7 @@ fn a_header_that_is_not_a_json_object_is_malformed() {
 fn the_algorithm_is_bound_to_the_signature() {
     let token = identificator(Algorithm::HS512).generate_with(IDS, NOW, NOW + 60);
     let (_, rest) = token.split_once('.').unwrap();
-    let relabelled = format!(
-        "{}.{rest}",
-        URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#)
-    );
+    let relabelled = format!("{}.{rest}", URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256"}"#));
     assert_eq!(verify_now(&relabelled), Err(Invalid::BadSignature.into()));
 }
 
@@ -298,6 +302,7 @@ fn tampering_anywhere_is_unauthorized() {
 
 #[test]
 fn malformed_input_is_unauthorized() {
+    // Not exactly three segments, or a header that is not base64url JSON: jose's invalid JWS.
     let token = hs256().generate_with(IDS, NOW, NOW + 60);
     let cases = [
         String::new(),
@@ -310,15 +315,10 @@ fn malformed_input_is_unauthorized() {
         "\u{0}.\u{0}.\u{0}".into(),
     ];
     for case in cases {
-        let result = verify_now(&case);
-        assert!(
-            matches!(
-                result,
-                Err(TokenError::Unauthorized(
-                    Invalid::Malformed | Invalid::BadSignature
-                ))
-            ),
-            "{case:?} gave {result:?}"
+        assert_eq!(
+            verify_now(&case),
+            Err(Invalid::Malformed.into()),
+            "{case:?}"
         );
     }
 }
