@@ -17,10 +17,14 @@ import {
   handler,
   verifyRpcRequest,
   rpcKey,
+  generateToken,
+  identificator,
 } from '../index.mjs'
 import { LIBRARIES, chatApplication } from './support/channel-apps.mjs'
 import { serveRoute } from './support/next-route.mjs'
 import { SECRET, startServer, client, token, collect, until, sleep } from './support/cable.mjs'
+
+const sessions = identificator(SECRET, '1h')
 
 const ours = LIBRARIES['anycable-rs']
 const ROOM = '{"channel":"chat","roomId":"42"}'
@@ -213,9 +217,12 @@ function nextChatApp() {
   class ChatApplication extends Application {
     async connect(handle) {
       calls.connect++
-      // A session whose own JWT expired (as jose's or this package's verify reports it).
-      if (/(?:^|;\s*)session=expired/.test(handle.env.headers?.cookie ?? '')) {
-        throw Object.assign(new Error('"exp" claim timestamp check failed'), { code: 'ERR_JWT_EXPIRED' })
+      // A session token in a cookie, verified as serverless-js apps do: an expired one rejects
+      // with TokenError code ERR_JWT_EXPIRED, which handleOpen turns into token_expired.
+      const session = /(?:^|;\s*)session=([^;]+)/.exec(handle.env.headers?.cookie ?? '')?.[1]
+      if (session) {
+        handle.identifiedBy(await sessions.verifyAndFetch(session))
+        return
       }
       const user = /(?:^|;\s*)user=([^;]+)/.exec(handle.env.headers?.cookie ?? '')?.[1]
       if (user) handle.identifiedBy({ username: user })
@@ -284,7 +291,10 @@ describe('a Next.js route with handler answers real clients of createCableServer
 
   test('connect throwing ERR_JWT_EXPIRED disconnects the client with token_expired', async t => {
     const { cookieClient } = await setup(t)
-    await assert.rejects(cookieClient('ann; session=expired').connect(), error => error.reason === 'token_expired')
+    const expired = generateToken({ username: 'ann' }, { secret: SECRET, expiresAt: Date.now() / 1000 - 1 })
+    await assert.rejects(cookieClient(`ann; session=${expired}`).connect(), error => error.reason === 'token_expired')
+    const valid = await sessions.generateToken({ username: 'ann' })
+    await cookieClient(`nobody; session=${valid}`).connect()
   })
 
   test('performing a callback or an Object member runs nothing; the client stays connected', async t => {
