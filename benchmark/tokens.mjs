@@ -52,6 +52,8 @@ const generate = {
 const verify = {
   'anycable-rs verifyTokenSync': () => ours.verifyTokenSync(token),
   'anycable-rs verifyToken (await)': () => ours.verifyToken(token),
+  // The drop-in call, by serverless-js's (jose's) rules.
+  'anycable-rs verifyAndFetch (await)': () => ours.verifyAndFetch(token),
   '@anycable/serverless-js (await)': () => serverless.verifyAndFetch(token),
   'jose jwtVerify, pre-imported key (await)': async () => JSON.parse((await jose.jwtVerify(token, joseKey)).payload.ext),
   'fast-jwt': () => JSON.parse(fastVerify(token).ext),
@@ -110,6 +112,8 @@ function targets(kind, opsOf) {
     [`${kind}: sync vs fast-jwt`, opsOf[sync] / peer('fast-jwt'), 5],
     [`${kind}: Promise API vs serverless-js`, opsOf[promise] / peer('@anycable/serverless-js'), 10],
   ]
+  const dropIn = opsOf['anycable-rs verifyAndFetch (await)']
+  if (dropIn) rows.push([`${kind}: verifyAndFetch vs serverless-js's`, dropIn / peer('@anycable/serverless-js'), 10])
   for (const [label, ratio, goal] of rows) {
     console.log(`- ${label}: ${ratio.toFixed(1)}× (target ≥ ${goal}×) ${ratio >= goal ? 'met' : 'NOT met'}`)
   }

@@ -23,6 +23,8 @@ pub enum Invalid {
     Malformed,
     /// The header has no `alg` string.
     MissingAlgorithm,
+    /// The header's `crit` names an extension this verifier does not implement.
+    UnknownCritical,
     /// Correctly signed, but the payload is not one JSON object.
     MalformedClaims,
     /// An algorithm outside the verifier's list: `only` the one allowed, or `None` for HS256,
@@ -70,7 +72,7 @@ impl Invalid {
             // jose has no length limit; an over-long token is refused as an invalid JWS.
             Invalid::TooLong | Invalid::Malformed | Invalid::MissingAlgorithm => "ERR_JWS_INVALID",
             Invalid::AlgorithmNotAllowed { .. } => "ERR_JOSE_ALG_NOT_ALLOWED",
-            Invalid::UnsupportedAlgorithm => "ERR_JOSE_NOT_SUPPORTED",
+            Invalid::UnsupportedAlgorithm | Invalid::UnknownCritical => "ERR_JOSE_NOT_SUPPORTED",
             Invalid::BadSignature => "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
             Invalid::MalformedClaims => "ERR_JWT_INVALID",
             Invalid::NotYetValid
@@ -113,6 +115,9 @@ impl fmt::Display for Invalid {
             Invalid::TooLong => "token is longer than 8 KiB",
             Invalid::Malformed => "token is malformed (expected three base64url segments of JSON)",
             Invalid::MissingAlgorithm => "token header has no alg",
+            Invalid::UnknownCritical => {
+                "token header's crit names an extension this verifier does not support"
+            }
             Invalid::MalformedClaims => "token claims are not a JSON object",
             Invalid::AlgorithmNotAllowed { only: None } | Invalid::UnsupportedAlgorithm => {
                 "token algorithm is not HS256, HS384 or HS512"

@@ -62,6 +62,55 @@ pub(crate) struct VerifiedToken {
 struct Header<'a> {
     #[serde(borrow)]
     alg: Option<&'a str>,
+    /// Extensions a verifier must understand or refuse the token (RFC 7515 §4.1.11); `null` is
+    /// kept (as `Some(Null)`) because it is a malformed `crit`, not an absent one.
+    #[serde(default, deserialize_with = "present")]
+    crit: Option<serde_json::Value>,
+    /// RFC 7797's payload encoding, read only when `crit` names it.
+    #[serde(default, deserialize_with = "present")]
+    b64: Option<serde_json::Value>,
+}
+
+/// A member's value, `null` included; only an absent member is `None`.
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(deserializer).map(Some)
+}
+
+impl Header<'_> {
+    /// Refuses a `crit` naming an extension this verifier does not implement, in jose's order and
+    /// with its verdicts: the only extension understood is `b64` with its default value (`true`,
+    /// a base64url payload).
+    fn check_critical(&self) -> Result<(), Invalid> {
+        use serde_json::Value;
+        let Some(crit) = &self.crit else {
+            return Ok(());
+        };
+        let names = match crit {
+            Value::Array(names) if !names.is_empty() => names,
+            _ => return Err(Invalid::Malformed),
+        };
+        if !names
+            .iter()
+            .all(|name| name.as_str().is_some_and(|name| !name.is_empty()))
+        {
+            return Err(Invalid::Malformed);
+        }
+        for name in names {
+            if name != "b64" {
+                return Err(Invalid::UnknownCritical);
+            }
+            if self.b64.is_none() {
+                return Err(Invalid::Malformed);
+            }
+        }
+        match self.b64 {
+            Some(Value::Bool(true)) => Ok(()),
+            Some(Value::Bool(false)) => Err(Invalid::UnknownCritical),
+            _ => Err(Invalid::Malformed),
+        }
+    }
 }
 
 impl Identificator {
@@ -285,6 +334,8 @@ fn parse_algorithm(encoded_header: &str) -> Result<Option<Algorithm>, Invalid> {
         .map_err(|_| Invalid::Malformed)?;
     let Object(header): Object<Header> =
         serde_json::from_slice(&json).map_err(|_| Invalid::Malformed)?;
+    // jose checks `crit` before `alg`, so the same token gets the same code.
+    header.check_critical()?;
     match header.alg {
         None | Some("") => Err(Invalid::MissingAlgorithm),
         Some(alg) => Ok(alg.parse().ok()),

@@ -262,6 +262,45 @@ fn only_hmac_algorithms_are_accepted() {
 }
 
 #[test]
+fn a_critical_extension_the_verifier_lacks_refuses_the_token() {
+    let claims = format!(r#"{{"ext":{}}}"#, serde_json::to_string(IDS).unwrap());
+    let verdict = |header: &str| verify_now(&with_header(header, &claims));
+    // RFC 7515 §4.1.11: an extension named in crit must be understood; only b64 (default) is.
+    for header in [
+        r#"{"alg":"HS256","crit":["exp"]}"#,
+        r#"{"alg":"HS256","crit":["b64","x"],"b64":true}"#,
+        r#"{"alg":"HS256","crit":["b64"],"b64":false}"#,
+        r#"{"crit":["x"]}"#,
+    ] {
+        assert_eq!(
+            verdict(header),
+            Err(Invalid::UnknownCritical.into()),
+            "{header}"
+        );
+    }
+    for header in [
+        r#"{"alg":"HS256","crit":[]}"#,
+        r#"{"alg":"HS256","crit":null}"#,
+        r#"{"alg":"HS256","crit":"exp"}"#,
+        r#"{"alg":"HS256","crit":[""]}"#,
+        r#"{"alg":"HS256","crit":["b64"]}"#,
+        r#"{"alg":"HS256","crit":["b64"],"b64":"yes"}"#,
+    ] {
+        assert_eq!(verdict(header), Err(Invalid::Malformed.into()), "{header}");
+    }
+    for header in [
+        r#"{"alg":"HS256","crit":["b64"],"b64":true}"#,
+        r#"{"alg":"HS256","b64":"ignored without crit"}"#,
+    ] {
+        assert_eq!(verdict(header).as_deref(), Ok(IDS), "{header}");
+    }
+    assert_eq!(
+        TokenError::from(Invalid::UnknownCritical).jose_code(),
+        "ERR_JOSE_NOT_SUPPORTED"
+    );
+}
+
+#[test]
 fn a_header_that_is_not_a_json_object_is_malformed() {
     let claims = format!(r#"{{"ext":{}}}"#, serde_json::to_string(IDS).unwrap());
     for header in [r#"["HS256"]"#, r#"["HS256","JWT"]"#, r#""HS256""#] {
