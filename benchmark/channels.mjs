@@ -5,17 +5,23 @@
 //   perform:   message command -> the channel's broadcast arrives back at the client
 // Both channels broadcast with server.broadcast, so the only difference is the RPC hop. A `$pubsub`
 // subscribe (answered by the server, no application) is the floor: the client and WebSocket cost.
+// The same application built with serverless-js's classes and handler runs in the same rounds, to
+// compare the drop-in with what it replaces.
 import http from 'node:http'
 import os from 'node:os'
 import { Readable } from 'node:stream'
 import WebSocket from 'ws'
-import { Application, Channel, createCableServer, generateToken, handler } from '../index.js'
+import * as ours from '../index.js'
+import '../scripts/esm-dir-imports.mjs'
+
+const { createCableServer, generateToken } = ours
+const LIBRARIES = { 'anycable-rs': ours, 'serverless-js': await import('@anycable/serverless-js') }
 
 const SECRET = 'bench-secret'
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200)
 
-function chatApp(broadcast) {
+function chatApp({ Application, Channel }, broadcast) {
   class RoomChannel extends Channel {
     async subscribed(handle, params) {
       handle.streamFrom(`room:${params.roomId}`)
@@ -29,7 +35,7 @@ function chatApp(broadcast) {
   return app
 }
 
-async function rpcEndpoint(app) {
+async function rpcEndpoint({ handler }, app) {
   const server = http.createServer(async (req, res) => {
     const request = new Request(`http://127.0.0.1${req.url}`, { method: 'POST', headers: req.headers, body: Readable.toWeb(req), duplex: 'half' })
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await handler(request, app)))
@@ -55,14 +61,19 @@ async function connect(url) {
   return { send: value => ws.send(JSON.stringify(value)), next, close: () => ws.close() }
 }
 
+/** `mode` is `in-process` or `rpcHost`, with this package's classes or, after a slash, another library's. */
 async function setup(mode) {
   let server
-  const app = chatApp((stream, data) => server.broadcast(stream, data))
-  const endpoint = mode === 'rpcHost' ? await rpcEndpoint(app) : undefined
+  const [transport, library = 'anycable-rs'] = mode.split('/')
+  const app = chatApp(LIBRARIES[library], (stream, data) => server.broadcast(stream, data))
+  const endpoint = transport === 'rpcHost' ? await rpcEndpoint(LIBRARIES[library], app) : undefined
   server = createCableServer({
     port: 0,
     secret: SECRET,
     publicStreams: true,
+    // One client sends thousands of commands back to back: lift the per-connection rate limit
+    // (100 per second by default), or it, not the application, sets the pace.
+    commandRate: 1_000_000,
     ...(endpoint ? { rpcHost: endpoint.url } : { application: app }),
   })
   const { url } = await server.listen()
@@ -104,7 +115,7 @@ async function performRoundTrip({ client }, i) {
 
 const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]
 
-const modes = ['in-process', 'rpcHost']
+const modes = ['in-process', 'rpcHost', 'in-process/serverless-js', 'rpcHost/serverless-js']
 const samples = Object.fromEntries(modes.flatMap(mode => [[`${mode} subscribe`, []], [`${mode} perform`, []]]))
 samples.floor = []
 const setups = Object.fromEntries(await Promise.all(modes.map(async mode => [mode, await setup(mode)])))
@@ -141,4 +152,12 @@ for (const kind of ['subscribe', 'perform']) {
   console.log(
     `| ${kind} | ${a50.toFixed(3)} | ${b50.toFixed(3)} | ${a99.toFixed(3)} | ${b99.toFixed(3)} | ${(b50 / a50).toFixed(1)}× | ${aboveFloor.toFixed(1)}× |`,
   )
+}
+
+console.log('\nThe same application with serverless-js\'s Application, Channel and handler (p50 / p99, ms, same rounds):')
+console.log('| round trip | in-process: anycable-rs | in-process: serverless-js | rpcHost: anycable-rs | rpcHost: serverless-js |')
+console.log('|---|---:|---:|---:|---:|')
+for (const kind of ['subscribe', 'perform']) {
+  const cell = mode => `${percentile(samples[`${mode} ${kind}`], 0.5).toFixed(3)} / ${percentile(samples[`${mode} ${kind}`], 0.99).toFixed(3)}`
+  console.log(`| ${kind} | ${cell('in-process')} | ${cell('in-process/serverless-js')} | ${cell('rpcHost')} | ${cell('rpcHost/serverless-js')} |`)
 }
