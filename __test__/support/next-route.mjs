@@ -3,11 +3,14 @@
 import http from 'node:http'
 import { Readable } from 'node:stream'
 
-/** Serves `POST` (a route's exported handler) at `<url>/<method>`; records each request's path. */
+/**
+ * Serves `POST` (a route's exported handler) at `<url>/<method>`; records each request's path,
+ * session id and authorization.
+ */
 export async function serveRoute(POST) {
   const requests = []
   const server = http.createServer(async (req, res) => {
-    requests.push(req.url)
+    requests.push({ path: req.url, sid: req.headers['x-anycable-meta-sid'], authorization: req.headers.authorization })
     const request = new Request(`http://${req.headers.host}${req.url}`, {
       method: req.method,
       headers: req.headers,

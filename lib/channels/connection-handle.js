@@ -1,5 +1,6 @@
 'use strict'
 
+const { Answer } = require('./answer.js')
 const { ChannelHandle } = require('./channel-handle.js')
 const { parseJson } = require('./json.js')
 
@@ -8,44 +9,19 @@ const { parseJson } = require('./json.js')
  * what the answer collects (transmissions, streams, rejection, close). serverless-js's
  * `ConnectionHandle`.
  */
-class ConnectionHandle {
+class ConnectionHandle extends Answer {
   /** `id` is the session id (`sid`); `env` the request's env (`url`, `headers`, `cstate`, `istate`). */
   constructor(id, env) {
+    super()
     this.id = id
     this.env = env
-    this.rejected = false
     this.closed = false
-    this.transmissions = []
-    this.streams = []
-    this.stoppedStreams = []
-    this.stopStreams = false
     this.identifiers = null
-  }
-
-  /** Refuses the connection (at connect: `disconnect` with `unauthorized`) or fails the command. */
-  reject() {
-    this.rejected = true
-    return this
   }
 
   /** Sends `data` to the client as a raw frame: a string as is, anything else as its JSON. */
   transmit(data) {
     this.transmissions.push(typeof data === 'string' ? data : JSON.stringify(data))
-    return this
-  }
-
-  streamFrom(name) {
-    this.streams.push(name)
-    return this
-  }
-
-  stopStreamFrom(name) {
-    this.stoppedStreams.push(name)
-    return this
-  }
-
-  stopAllStreams() {
-    this.stopStreams = true
     return this
   }
 
