@@ -4,7 +4,7 @@
 import { encodeIdentifiers, requireAlgorithm, requireSecret, requireToken } from './arguments.mjs'
 import { encodeBase64url } from './base64.mjs'
 import { HmacKeys } from './hmac.mjs'
-import { rustFloat } from './rust-float.mjs'
+import { rustFloat } from './rust-format.mjs'
 import { utf8 } from './text.mjs'
 import { Refused, Refusal, tokenError } from './token-error.mjs'
 import { LONGEST_TTL, ttlSeconds } from './ttl.mjs'

@@ -1,7 +1,8 @@
 // Token lifetimes as the native core reads them (crates/anycable-core/src/token/ttl.rs): whole
 // seconds from a number, or a span such as "30s", "15 min", "1h", "2 days", "1w", "1y".
 
-import { rustFloat } from './rust-float.mjs'
+import { rustDebug, rustFloat } from './rust-format.mjs'
+import { wellFormed } from './text.mjs'
 
 const MINUTE = 60
 const HOUR = 60 * MINUTE
@@ -35,7 +36,7 @@ function fromSeconds(seconds) {
 const RUST_WHITESPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g
 
 function parseSpan(span) {
-  const invalid = () => new TypeError(`ttl ${JSON.stringify(span)} is not a duration such as "30s", "15m", "1h" or "2 days"`)
+  const invalid = () => new TypeError(`ttl ${rustDebug(wellFormed(span))} is not a duration such as "30s", "15m", "1h" or "2 days"`)
   const text = span.replace(RUST_WHITESPACE, '')
   const match = /^([0-9.]*)(.*)$/s.exec(text)
   const [, number, rest] = match
