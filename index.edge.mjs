@@ -1,6 +1,6 @@
 // The package entry on Edge runtimes (the edge-light, workerd, worker, browser and deno export
 // conditions): the token API with WebCrypto and HTTP broadcasting, no native addon, no Node
-// built-ins. Everything that signs is async here; see index.edge.d.ts and the README.
+// built-ins. Everything that signs is async here; see index.edge.d.mts and the README.
 
 export { TokenError } from './lib/edge/token-error.mjs'
 export { identificator } from './lib/edge/identificator.mjs'
