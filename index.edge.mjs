@@ -1,6 +1,7 @@
 // The package entry on Edge runtimes (the edge-light, workerd, worker, browser and deno export
-// conditions): the token API with WebCrypto and HTTP broadcasting, no native addon, no Node
-// built-ins. Everything that signs is async here; see index.edge.d.mts and the README.
+// conditions): the token API and HTTP broadcasting without the native addon or Node built-ins.
+// The async token methods sign with WebCrypto, the sync helpers with @noble/hashes; both give
+// the native build's tokens. Types: index.edge.d.mts.
 
 export { TokenError } from './lib/edge/token-error.mjs'
 export { identificator } from './lib/edge/identificator.mjs'

@@ -53,13 +53,14 @@ describe('issuing', () => {
     for (let index = 0; index < 3000; index++) {
       const ids = identifiers(next)
       const options = { secret: secrets[index % secrets.length], ttl: VALID_TTLS[index % VALID_TTLS.length], algorithm: ALGORITHMS[index % 4] }
-      const [nativeToken, edgeToken] = await inOneSecond(async () => [native.generateToken(ids, options), await edge.generateToken(ids, options)])
+      const [nativeToken, edgeToken] = await inOneSecond(async () => [native.generateToken(ids, options), edge.generateToken(ids, options)])
       assert.equal(edgeToken, nativeToken, `case ${index}: ${JSON.stringify(ids)} ${JSON.stringify(options)}`)
       // Each verifies on the other build (when it has not expired: a 1 s ttl may pass).
       const expected = JSON.parse(JSON.stringify(ids))
       const secret = { secret: options.secret }
       const onNative = await settle(() => native.verifyToken(edgeToken, secret))
       const onEdge = await settle(() => edge.verifyToken(nativeToken, secret))
+      assert.equal(typeof onEdge.value, typeof onNative.value, 'verifyToken is sync in both builds')
       assert.deepEqual(onEdge, onNative, `case ${index}`)
       if (onNative.value !== undefined) assert.deepEqual(onNative.value, expected, `case ${index}`)
     }
@@ -73,8 +74,9 @@ describe('issuing', () => {
       assert.equal(theirs.ttl, ours.ttl, `ttl ${ttl}`)
       for (let index = 0; index < 20; index++) {
         const ids = identifiers(next)
-        const [nativeToken, edgeToken] = await inOneSecond(async () => [ours.generateTokenSync(ids), await theirs.generateToken(ids)])
-        assert.equal(edgeToken, nativeToken)
+        const [nativeToken, edgeToken, edgeSyncToken] = await inOneSecond(async () => [ours.generateTokenSync(ids), await theirs.generateToken(ids), theirs.generateTokenSync(ids)])
+        assert.equal(edgeToken, nativeToken, 'WebCrypto')
+        assert.equal(edgeSyncToken, nativeToken, '@noble/hashes')
         if (ours.ttl < 5) continue
         const expected = JSON.parse(JSON.stringify(ids))
         assert.deepEqual(ours.verifyTokenSync(edgeToken), expected)
@@ -82,6 +84,7 @@ describe('issuing', () => {
         assert.deepEqual(await theirs.verifyToken(nativeToken), expected)
         assert.equal(await theirs.verify(nativeToken), true)
         assert.deepEqual(await ours.verifyAndFetch(edgeToken), expected)
+        assert.deepEqual(theirs.verifyTokenSync(nativeToken), expected)
       }
     }
   })
@@ -92,7 +95,7 @@ describe('issuing', () => {
       assert.deepEqual(await settle(() => edge.identificator(SECRET, ttl).ttl), expected, `ttl ${String(ttl)}`)
       const options = { secret: SECRET, ttl }
       const issuedNative = await settle(() => native.generateToken({}, options).length)
-      assert.deepEqual(await settle(async () => (await edge.generateToken({}, options)).length), issuedNative, `one-off ttl ${String(ttl)}`)
+      assert.deepEqual(await settle(() => edge.generateToken({}, options).length), issuedNative, `one-off ttl ${String(ttl)}`)
     }
   })
 
@@ -115,7 +118,9 @@ describe('issuing', () => {
       const options = { secret: SECRET }
       assert.deepEqual(await settle(() => edge.generateToken(ids, options)), await settle(() => native.generateToken(ids, options)), String(ids))
       const id = [native.identificator(SECRET, 60), edge.identificator(SECRET, 60)]
-      assert.deepEqual(await settle(() => id[1].generateToken(ids)), await settle(() => id[0].generateTokenSync(ids)), String(ids))
+      const expected = await settle(() => id[0].generateTokenSync(ids))
+      assert.deepEqual(await settle(() => id[1].generateToken(ids)), expected, String(ids))
+      assert.deepEqual(await settle(() => id[1].generateTokenSync(ids)), expected, String(ids))
     }
     const optionCases = [undefined, null, {}, { secret: '' }, { secret: 1 }, { secret: SECRET, extra: 1 }, { secret: SECRET, algorithm: 'HS1024' }, { secret: SECRET, algorithm: 256 }, { secret: SECRET, ttl: 'forever' }, Object.create({ secret: SECRET })]
     for (const options of optionCases) {
@@ -127,7 +132,7 @@ describe('issuing', () => {
     }
     const id = [native.identificator(SECRET, 60), edge.identificator(SECRET, 60)]
     for (const token of [undefined, null, 42, {}]) {
-      for (const method of ['verify', 'verifyAndFetch', 'verifyToken']) {
+      for (const method of ['verify', 'verifyAndFetch', 'verifyToken', 'verifyTokenSync']) {
         assert.deepEqual(await settle(() => id[1][method](token)), await settle(() => id[0][method](token)), `${method}(${token})`)
       }
       assert.deepEqual(await settle(() => edge.verifyToken(token, { secret: SECRET })), await settle(() => native.verifyToken(token, { secret: SECRET })))
@@ -138,11 +143,16 @@ describe('issuing', () => {
 describe('verifying', () => {
   const nativeId = native.identificator(SECRET, '1h')
   const edgeId = edge.identificator(SECRET, '1h')
-  /** Each rule set's verdict on `token`: identificator methods (jose's rules) and the one-off (AnyCable's). */
+  /**
+   * Each rule set's verdict on `token`: jose's (verify, verifyAndFetch) and AnyCable's (the
+   * others); in the Edge build the async methods check the signature with WebCrypto, the sync
+   * ones with @noble/hashes.
+   */
   const verdicts = async (build, id, token) => ({
     verify: await settle(() => id.verify(token)),
     verifyAndFetch: await settle(() => id.verifyAndFetch(token)),
     verifyToken: await settle(() => id.verifyToken(token)),
+    verifyTokenSync: await settle(() => id.verifyTokenSync(token)),
     oneOff: await settle(() => build.verifyToken(token, { secret: SECRET })),
   })
   const compare = async tokensAt => {
@@ -222,9 +232,9 @@ describe('signed streams and derived keys', () => {
       const name = streamName(next)
       const secret = `s${text(next, 4)}`
       const signedName = native.signStream(name, secret)
-      assert.equal(await edge.signStream(name, secret), signedName, JSON.stringify(name))
-      assert.equal(await edge.verifyStream(signedName, secret), native.verifyStream(signedName, secret))
-      assert.equal(await edge.signer(secret)(name), signedName)
+      assert.equal(edge.signStream(name, secret), signedName, JSON.stringify(name))
+      assert.equal(edge.verifyStream(signedName, secret), native.verifyStream(signedName, secret))
+      assert.equal(edge.signer(secret)(name), signedName)
     }
   })
 
@@ -254,7 +264,7 @@ describe('signed streams and derived keys', () => {
       variants.push(sign(data))
     }
     for (const variant of variants) {
-      assert.equal(await edge.verifyStream(variant, secret), native.verifyStream(variant, secret), JSON.stringify(variant))
+      assert.equal(edge.verifyStream(variant, secret), native.verifyStream(variant, secret), JSON.stringify(variant))
     }
   })
 
@@ -262,8 +272,8 @@ describe('signed streams and derived keys', () => {
     const next = random(9)
     for (let index = 0; index < 300; index++) {
       const secret = `k${text(next, 10)}`
-      assert.equal(await edge.broadcastKey(secret), native.broadcastKey(secret))
-      assert.equal(await edge.rpcKey(secret), native.rpcKey(secret))
+      assert.equal(edge.broadcastKey(secret), native.broadcastKey(secret))
+      assert.equal(edge.rpcKey(secret), native.rpcKey(secret))
     }
     for (const bad of ['', undefined, 7]) {
       for (const name of ['broadcastKey', 'rpcKey']) {

@@ -4,9 +4,9 @@ import { requireSecret } from './arguments.mjs'
 import { HmacKeys, hex } from './hmac.mjs'
 import { utf8 } from './text.mjs'
 
-async function derive(secret, purpose) {
+function derive(secret, purpose) {
   requireSecret(secret)
-  return hex(await new HmacKeys(secret).sign('HS256', utf8(purpose)))
+  return hex(new HmacKeys(secret).signSync('HS256', utf8(purpose)))
 }
 
 /** The HTTP broadcast key AnyCable derives from the common secret. */

@@ -1,12 +1,12 @@
-// The one-off token helpers, async here: `generateToken(identifiers, { secret, ttl?, expiresAt?,
-// algorithm? })` and `verifyToken(token, { secret })`.
+// The one-off token helpers, sync as in the native build (HMAC in JS): `generateToken(identifiers,
+// { secret, ttl?, expiresAt?, algorithm? })` and `verifyToken(token, { secret })`.
 
 import { DEFAULT_TTL, encodeIdentifiers, expiresAtSeconds, requireToken, tokenOptions } from './arguments.mjs'
 import { acceptedOrThrow, createCore, identifiersOrThrow } from './identificator.mjs'
 
 /**
  * Cores the helpers reuse, by (algorithm, ttl, secret): the first few configurations stay (never
- * more, so never more secrets), which keeps their imported WebCrypto keys; others are built per call.
+ * more, so never more secrets), which keeps their encoded secrets; others are built per call.
  */
 const CACHED_CONFIGURATIONS = 4
 const cores = new Map()
@@ -24,17 +24,17 @@ function cachedCore(secret, ttl, algorithm) {
 }
 
 /** A token for `identifiers`, signed with `options.secret`; expires after `ttl` (default 1h) or at `expiresAt`. */
-export async function generateToken(identifiers, options) {
+export function generateToken(identifiers, options) {
   const { secret, ttl, expiresAt, algorithm } = tokenOptions(options)
   const core = cachedCore(secret, ttl, algorithm)
   const ext = encodeIdentifiers(identifiers)
-  return core.generate(ext, expiresAtSeconds(expiresAt))
+  return core.generateSync(ext, expiresAtSeconds(expiresAt))
 }
 
-/** The identifiers of a valid token by AnyCable's rules; rejects with `TokenError` otherwise. */
-export async function verifyToken(token, options) {
+/** The identifiers of a valid token by AnyCable's rules; throws `TokenError` otherwise. */
+export function verifyToken(token, options) {
   const { secret } = tokenOptions(options)
   requireToken(token)
   const core = cachedCore(secret, DEFAULT_TTL, undefined)
-  return identifiersOrThrow(acceptedOrThrow(await core.verify(token)))
+  return identifiersOrThrow(acceptedOrThrow(core.verifySync(token)))
 }

@@ -15,7 +15,7 @@ export const maxAgeRules = maxAge => ({ only: null, maxAge, unlisted: true })
 /** serverless-js's `verifyAndFetch`: HS256 only, no maximum age. */
 export const HS256_ONLY = Object.freeze({ only: 'HS256', maxAge: null, unlisted: false })
 /** AnyCable's: HS256, HS384 and HS512; any other name is not allowed. */
-const HMAC = Object.freeze({ only: null, maxAge: null, unlisted: false })
+export const HMAC = Object.freeze({ only: null, maxAge: null, unlisted: false })
 
 /** Whole seconds since the epoch, as the native core's clock and jose's. */
 export function unixNow() {
@@ -43,26 +43,36 @@ function segments(token) {
 }
 
 /**
- * The claims of a token whose algorithm `rules` allow and whose signature matches, refused in
- * jose's order: the length, the compact form, the header, the algorithm, the signature, then the
- * claims' JSON.
+ * The checks before the signature, in jose's order (the length, the compact form, the header,
+ * the algorithm): the algorithm, the signed bytes, the decoded signature and the payload segment.
  */
-async function signedClaims(keys, token, rules) {
-  const bytes = utf8(token)
-  if (bytes.length > MAX_TOKEN_LEN) refuse(Refusal.tooLong)
+function signingParts(token, rules) {
+  if (utf8(token).length > MAX_TOKEN_LEN) refuse(Refusal.tooLong)
   const parts = segments(token)
   if (parts === null) refuse(Refusal.malformed)
   const [header, payload, signature] = parts
   const algorithm = allowedAlgorithm(headerAlgorithm(header), rules)
   const tag = decodeBase64url(signature)
-  const signed = utf8(token.slice(0, header.length + 1 + payload.length))
-  if (tag === null || !(await keys.verify(algorithm, signed, tag))) refuse(Refusal.badSignature)
-  return readClaims(payload)
+  // A signature that is not base64url cannot match; jose reports it as a mismatch too.
+  if (tag === null) refuse(Refusal.badSignature)
+  return { algorithm, signed: utf8(token.slice(0, header.length + 1 + payload.length)), tag, payload }
 }
 
-/** The identifiers (ext text) of a valid token by AnyCable's rules: signature, exp, nbf, then ext. */
-export async function verifyAnyCable(keys, token, now = unixNow()) {
-  const claims = await signedClaims(keys, token, HMAC)
+/**
+ * `checkClaims(claims, now)` of a token whose algorithm `rules` allow and whose signature
+ * matches, checked with `keys.verifySync` when `sync`, else with WebCrypto (then a promise).
+ */
+export function verifyWith(keys, token, rules, checkClaims, sync) {
+  const { algorithm, signed, tag, payload } = signingParts(token, rules)
+  const afterSignature = matches => {
+    if (!matches) refuse(Refusal.badSignature)
+    return checkClaims(readClaims(payload), unixNow())
+  }
+  return sync ? afterSignature(keys.verifySync(algorithm, signed, tag)) : keys.verify(algorithm, signed, tag).then(afterSignature)
+}
+
+/** AnyCable's rules (the server's) on signed claims: exp, nbf, then the ext string. */
+export function anyCableClaims(claims, now) {
   const exp = timeClaim(claims, 'exp')
   if (exp !== undefined && now >= exp) refuse(Refusal.expired)
   const nbf = timeClaim(claims, 'nbf')
@@ -70,9 +80,8 @@ export async function verifyAnyCable(keys, token, now = unixNow()) {
   return identifiersClaim(claims)
 }
 
-/** The ext text of a valid token by jose's rules (`null` when ext is not a string). */
-export async function verifyJose(keys, token, rules, now = unixNow()) {
-  const claims = await signedClaims(keys, token, rules)
+/** jose's claim checks under `rules`, in its order; the ext text, or `null` when ext is not a string. */
+export const joseClaims = rules => (claims, now) => {
   const iat = timeClaim(claims, 'iat')
   if (rules.maxAge !== null && iat === undefined) refuse(Refusal.missingIat)
   const nbf = timeClaim(claims, 'nbf')
