@@ -80,4 +80,17 @@ test('packed packages install without Rust and work from CommonJS and ESM', { ti
     assert.match(failure, new RegExp(`npm install anycable-rs-${TARGET}`))
   })
 
+  await t.test('without it, under the edge-light condition: the Edge build and its dependency are installed and work', () => {
+    const dir = project(scratch, 'edge', [rootTarball])
+    const script = `
+      import { identificator, verifyToken, signStream } from 'anycable-rs'
+      const jwt = identificator('edge-secret', '1h')
+      const token = await jwt.generateToken({ user_id: 7 })
+      process.stdout.write(JSON.stringify({ identifiers: verifyToken(token, { secret: 'edge-secret' }), signed: signStream('chat/7', 'edge-secret') }))`
+    const output = execFileSync(process.execPath, ['--conditions=edge-light', '--input-type=module', '-e', script], { cwd: dir, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    const report = JSON.parse(output)
+    assert.deepEqual(report.identifiers, { user_id: 7 })
+    assert.match(report.signed, /^ImNoYXQvNyI=--[0-9a-f]{64}$/)
+  })
+
 })
