@@ -6,6 +6,7 @@
 import vm from 'node:vm'
 import { readFileSync } from 'node:fs'
 import { EdgeVM } from '@edge-runtime/vm'
+import { resolveForEdge } from './edge-resolve.mjs'
 
 const input = JSON.parse(process.argv[2])
 const packageRoot = new URL('../../', import.meta.url).href
@@ -33,7 +34,7 @@ const loadable = url =>
 function link(specifier, referencing) {
   // The scenario imports the resolved entry by URL; what the package imports is recorded.
   if (referencing.identifier !== SCENARIO) specifiers.push(specifier)
-  const url = specifier.startsWith('@noble/hashes/') ? import.meta.resolve(specifier) : new URL(specifier, referencing.identifier).href
+  const url = specifier.startsWith('@noble/hashes/') ? resolveForEdge(specifier) : new URL(specifier, referencing.identifier).href
   if (!loadable(url)) {
     throw new Error(`the Edge entry imports ${specifier} (from ${referencing.identifier}), which an Edge runtime cannot load`)
   }
