@@ -9,6 +9,7 @@ import yaml from 'js-yaml'
 import { publishCommands, stagePublish } from './support/prepublish.mjs'
 
 const read = path => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8')
+const readJson = path => JSON.parse(read(path))
 const pkg = JSON.parse(read('package.json'))
 const workflow = yaml.load(read('.github/workflows/release.yml'))
 
@@ -20,6 +21,19 @@ const PLATFORMS = {
   'x86_64-apple-darwin': { dir: 'darwin-x64', os: 'darwin', cpu: 'x64' },
   'aarch64-apple-darwin': { dir: 'darwin-arm64', os: 'darwin', cpu: 'arm64' },
   'x86_64-pc-windows-msvc': { dir: 'win32-x64-msvc', os: 'win32', cpu: 'x64' },
+}
+
+/**
+ * Whether an `engines.node` range accepts the newest release of Node `major`: the forms the cross
+ * toolchain's packages use (`*`, `>= x`, `^x.y`, `||`); any other fails the test, not guessed at.
+ */
+function acceptsNewestOfMajor(range, major) {
+  return range.split('||').some(alternative => {
+    if (alternative.trim() === '*') return true
+    const match = /^\s*(>=|\^)\s*(\d+)(?:\.\d+){0,2}\s*$/.exec(alternative)
+    assert.ok(match, `an engines range this test understands: "${range}"`)
+    return match[1] === '>=' ? major >= Number(match[2]) : major === Number(match[2])
+  })
 }
 
 test('the workflow publishes on version tags, after every target built and the tests passed', () => {
@@ -87,6 +101,15 @@ test('the -gnu binaries are checked against the glibc baseline the README states
   for (const { build } of gnu) assert.match(build, /--use-napi-cross/)
 
   const steps = workflow.jobs.build.steps
+  // The cross toolchain's own packages load on the build job's Node (npm skips a native optional
+  // dependency whose engines refuse it, and the toolchain then fails to unpack).
+  const node = String(steps.find(step => step.uses?.startsWith('actions/setup-node')).with['node-version'])
+  assert.match(node, /^\d+$/, 'a major version, which setup-node resolves to its newest release')
+  const toolchain = readJson('node_modules/@napi-rs/cross-toolchain/package.json')
+  for (const name of Object.keys(toolchain.dependencies)) {
+    const range = readJson(`node_modules/${name}/package.json`).engines?.node ?? '*'
+    assert.ok(acceptsNewestOfMajor(range, Number(node)), `${name} (${range}) on the newest Node ${node}`)
+  }
   const built = steps.findIndex(step => step.name === 'Build')
   const check = steps.findIndex(step => (step.run ?? '').startsWith('bash scripts/glibc-max.sh '))
   assert.ok(built >= 0 && check > built, 'the check runs after the build')
