@@ -17,8 +17,8 @@ if [ -n "$baseline" ] && ! [[ $baseline =~ ^[0-9]+\.[0-9]+(\.[0-9]+)?$ ]]; then
   exit 2
 fi
 
-# readelf reads any architecture's ELF (objdump only the host's), so the aarch64 build is checked
-# on an x64 runner too. The version needs list every GLIBC_x.y the dynamic symbols ask for.
+# readelf reads any architecture's ELF, so the aarch64 build is checked on an x64 runner too. Its
+# version needs list every GLIBC_x.y the dynamic symbols ask for.
 info=$(readelf --version-info --wide "$binary" 2>&1) || { echo "glibc-max: not an ELF binary: $binary ($info)" >&2; exit 2; }
 highest=$(grep -o 'GLIBC_[0-9][0-9.]*[0-9]' <<<"$info" | sed 's/^GLIBC_//' | sort -uV | tail -n 1 || true)
 if [ -z "$highest" ]; then
