@@ -1,13 +1,16 @@
-// The package as users get it: `npm pack` of the root and linux-x64-gnu packages, installed into
-// an empty project with no Rust toolchain on PATH, then used from CommonJS and ESM.
+// The package as users get it: the root and this platform's package as the release workflow
+// prepares them (its `napi prepublish` adds the platform packages to optionalDependencies), packed
+// with `npm pack`, installed into an empty project with no Rust toolchain on PATH, then used from
+// CommonJS and ESM.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { targetOf } from '../lib/platform.js'
+import { stagePublish } from './support/prepublish.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const TARGET = targetOf()
@@ -28,11 +31,11 @@ function pack(dir, destination) {
   return path.join(destination, filename)
 }
 
-/** An empty project with `tarballs` installed. */
-function project(scratch, name, tarballs) {
+/** An empty project with `tarballs` installed (`flags` added to npm install). */
+function project(scratch, name, tarballs, flags = []) {
   const dir = path.join(scratch, name)
   cpSync(path.join(ROOT, '__test__', 'support', 'package-project'), dir, { recursive: true })
-  npm(['install', '--no-package-lock', ...tarballs], dir)
+  npm(['install', '--no-package-lock', ...flags, ...tarballs], dir)
   return dir
 }
 
@@ -45,16 +48,18 @@ test('packed packages install without Rust and work from CommonJS and ESM', { ti
   const scratch = mkdtempSync(path.join(tmpdir(), 'anycable-rs-package-'))
   t.after(() => rmSync(scratch, { recursive: true, force: true }))
 
-  // The platform package as the release workflow fills it: its package.json and the binary.
-  const platformDir = path.join(scratch, `platform-${TARGET}`)
-  cpSync(path.join(ROOT, 'npm', TARGET), platformDir, { recursive: true })
-  cpSync(path.join(ROOT, `anycable-rs.${TARGET}.node`), path.join(platformDir, `anycable-rs.${TARGET}.node`))
-  const rootTarball = pack(ROOT, scratch)
-  const platformTarball = pack(platformDir, scratch)
+  // This platform's binary is the local build; the other platforms' are placeholders, never installed.
+  const published = path.join(scratch, 'published')
+  mkdirSync(published)
+  stagePublish(published, { [TARGET]: path.join(ROOT, `anycable-rs.${TARGET}.node`) })
+  const rootTarball = pack(published, scratch)
+  const platformTarball = pack(path.join(published, 'npm', TARGET), scratch)
   assert.equal(path.basename(platformTarball), `anycable-rs-${TARGET}-${version}.tgz`)
-  // The root package ships no binary of its own.
+  // The root package ships no binary of its own, and names the platform package as optional.
   const listed = execFileSync('tar', ['-tzf', rootTarball], { encoding: 'utf8' })
   assert.doesNotMatch(listed, /\.node$/m)
+  const manifest = JSON.parse(execFileSync('tar', ['-xzOf', rootTarball, 'package/package.json'], { encoding: 'utf8' }))
+  assert.equal(manifest.optionalDependencies[`anycable-rs-${TARGET}`], version)
 
   await t.test('with the platform package: tokens and a server, from require and import', () => {
     const dir = project(scratch, 'app', [rootTarball, platformTarball])
@@ -66,8 +71,9 @@ test('packed packages install without Rust and work from CommonJS and ESM', { ti
     }
   })
 
+  // As when npm skips optional dependencies (a lockfile made on another platform, --omit=optional).
   await t.test('without it: an error that names the platform and the package to install', () => {
-    const dir = project(scratch, 'bare', [rootTarball])
+    const dir = project(scratch, 'bare', [rootTarball], ['--omit=optional'])
     const failure = (() => {
       try {
         run(dir, 'check.cjs')

@@ -4,9 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# `npm install` rather than `npm ci`: the lockfile is exact, but npm ci refuses it because
-# @node-rs/jsonwebtoken (a benchmark peer) lists platform packages this registry does not serve.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm install --no-audit --no-fund
+  npm ci --no-audit --no-fund
 fi
 npm run --silent build
