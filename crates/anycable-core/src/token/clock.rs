@@ -23,7 +23,8 @@ pub(crate) fn unix_now() -> u64 {
     precise_unix_now()
 }
 
-fn precise_unix_now() -> u64 {
+/// Seconds since the Unix epoch from the precise realtime clock (what `Date.now()` reads).
+pub(crate) fn precise_unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())

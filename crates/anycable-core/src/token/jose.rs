@@ -2,7 +2,7 @@
 //! the same token gets the same verdict and jose's error code here.
 
 use super::claims::ReceivedClaims;
-use super::clock::unix_now;
+use super::clock::precise_unix_now;
 use super::{Algorithm, Identificator, Invalid, TokenError, Ttl};
 
 /// The `jwtVerify` options serverless-js passes: `algorithms` and `maxTokenAge`.
@@ -75,7 +75,9 @@ impl Identificator {
         rules: JoseRules,
         buffer: String,
     ) -> Result<Option<String>, TokenError> {
-        self.verify_as_jose_at(token, rules, unix_now() as f64, buffer)
+        // The precise clock, as jose reads `Date.now()`: the coarse one lags by up to a scheduler
+        // tick, and a token issued in the second that just began would look issued in the future.
+        self.verify_as_jose_at(token, rules, precise_unix_now() as f64, buffer)
     }
 
     /// Verification by jose's rules as of `now` (whole seconds since the epoch, as jose's clock).
