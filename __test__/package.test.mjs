@@ -5,31 +5,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { targetOf } from '../lib/platform.js'
-import { stagePublish } from './support/prepublish.mjs'
+import { ENV, TARGET, npm, packLocalBuild } from './support/packed.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const TARGET = targetOf()
 const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version
-
-// PATH without cargo, rustc or rustup: what a serverless build machine has.
-const PATH_WITHOUT_RUST = process.env.PATH.split(path.delimiter)
-  .filter(dir => !/cargo|rustup/.test(dir))
-  .join(path.delimiter)
-const ENV = { ...process.env, PATH: PATH_WITHOUT_RUST, npm_config_audit: 'false', npm_config_fund: 'false' }
-
-function npm(args, cwd) {
-  return execFileSync('npm', args, { cwd, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-}
-
-function pack(dir, destination) {
-  const [{ filename }] = JSON.parse(npm(['pack', '--json', '--pack-destination', destination], dir))
-  return path.join(destination, filename)
-}
 
 /** An empty project with `tarballs` installed (`flags` added to npm install). */
 function project(scratch, name, tarballs, flags = []) {
@@ -48,12 +31,7 @@ test('packed packages install without Rust and work from CommonJS and ESM', { ti
   const scratch = mkdtempSync(path.join(tmpdir(), 'anycable-rs-package-'))
   t.after(() => rmSync(scratch, { recursive: true, force: true }))
 
-  // This platform's binary is the local build; the other platforms' are placeholders, never installed.
-  const published = path.join(scratch, 'published')
-  mkdirSync(published)
-  stagePublish(published, { [TARGET]: path.join(ROOT, `anycable-rs.${TARGET}.node`) })
-  const rootTarball = pack(published, scratch)
-  const platformTarball = pack(path.join(published, 'npm', TARGET), scratch)
+  const { rootTarball, platformTarball } = packLocalBuild(scratch)
   assert.equal(path.basename(platformTarball), `anycable-rs-${TARGET}-${version}.tgz`)
   // The root package ships no binary of its own, and names the platform package as optional.
   const listed = execFileSync('tar', ['-tzf', rootTarball], { encoding: 'utf8' })

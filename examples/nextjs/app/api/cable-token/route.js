@@ -1,10 +1,9 @@
-// A Next.js App Router route handler (app/api/cable-token/route.js) that gives the signed-in user
-// an AnyCable token and the signed name of the stream they may read. Tokens are made
-// synchronously in ~1 µs, so there is nothing to cache. ANYCABLE_SECRET is the server's secret.
-import { identificator, signStream } from 'anycable-rs'
-
-const secret = process.env.ANYCABLE_SECRET
-const tokens = identificator(secret, '15m')
+// GET /api/cable-token?user=42&room=lobby: an AnyCable token for the signed-in user and the signed
+// name of a stream they may read; the token is also this example's session cookie (see proxy.js).
+// Node runtime: tokens come from the native addon, synchronously in ~1 µs, so there is nothing to
+// cache.
+import { signStream } from 'anycable-rs'
+import { cableUrl, secret, tokens } from '@/lib/cable'
 
 export async function GET(request) {
   // Your session lookup goes here; this example takes the user from a query parameter.
@@ -12,8 +11,8 @@ export async function GET(request) {
   const userId = searchParams.get('user')
   const room = searchParams.get('room') ?? 'lobby'
   if (!userId) return Response.json({ error: 'sign in first' }, { status: 401 })
-  return Response.json({
-    token: tokens.generateTokenSync({ user_id: userId }),
-    stream: signStream(`chat/${room}`, secret),
-  })
+  const token = tokens.generateTokenSync({ user_id: userId })
+  const response = Response.json({ url: cableUrl, token, stream: signStream(`notices/${room}`, secret) })
+  response.headers.append('set-cookie', `cable_token=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=900`)
+  return response
 }
