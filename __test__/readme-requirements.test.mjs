@@ -27,17 +27,19 @@ function satisfies(node, range) {
 }
 
 test('the installed package needs the Node.js the README states, and nothing newer', () => {
-  const stated = /Needs Node\.js ≥ (\d+) and no Rust/.exec(README)?.[1]
-  assert.ok(stated, 'the Install section states a Node.js version')
+  const stated = /Needs Node\.js (\d+\.\d+)\+ or (\d+\.\d+)\+ and no Rust/.exec(README)?.slice(1)
+  assert.ok(stated, 'the Install section states the Node.js versions')
+  const [older, newer] = stated
   const pkg = readJson('package.json')
-  assert.equal(pkg.engines.node.replace(/\s/g, ''), `>=${stated}`)
-  // The one runtime dependency (@noble/hashes, for the Edge build) must accept it too.
+  const range = `^${older}.0||>=${newer}.0`
+  assert.equal(pkg.engines.node.replace(/\s/g, ''), range)
+  // The one runtime dependency (@noble/hashes, for the Edge build) must accept them too.
   for (const name of Object.keys(pkg.dependencies ?? {})) {
-    const range = readJson(`node_modules/${name}/package.json`).engines?.node
-    assert.ok(range === undefined || satisfies(stated, range), `${name} (${range}) refuses Node.js ${stated}`)
+    const accepted = readJson(`node_modules/${name}/package.json`).engines?.node
+    for (const node of stated) assert.ok(accepted === undefined || satisfies(node, accepted), `${name} (${accepted}) refuses Node.js ${node}`)
   }
   for (const platform of readdirSync(new URL('npm/', root))) {
-    assert.equal(readJson(`npm/${platform}/package.json`).engines.node.replace(/\s/g, ''), `>=${stated}`, platform)
+    assert.equal(readJson(`npm/${platform}/package.json`).engines.node.replace(/\s/g, ''), range, platform)
   }
 })
 
@@ -45,6 +47,9 @@ test('npm start and npm test need the Node.js the README states: every devDepend
   const stated = /Both need Node\.js (\d+\.\d+)\+ or (\d+\.\d+)\+/.exec(README)?.slice(1)
   assert.ok(stated, 'the checkout section states Node.js versions')
   const tooOld = [`${Number(stated[0].split('.')[0]) - 1}.99.0`, `${stated[0].split('.')[0]}.0.0`]
+  // The checkout runs the package itself, so it needs what the package needs too.
+  const own = readJson('package.json').engines.node
+  for (const node of stated) assert.ok(satisfies(node, own), `the package (${own}) refuses Node.js ${node}`)
   let needsStated = false
   for (const name of Object.keys(readJson('package.json').devDependencies)) {
     const range = readJson(`node_modules/${name}/package.json`).engines?.node

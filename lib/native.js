@@ -28,10 +28,4 @@ function nativeCall(call) {
   }
 }
 
-function isPlainObject(value) {
-  if (typeof value !== 'object' || value === null) return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
-
-module.exports = { native, nativeCall, argumentError, isPlainObject }
+module.exports = { native, nativeCall, argumentError }

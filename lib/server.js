@@ -2,7 +2,8 @@
 
 // createCableServer: option checks (TypeError for unknown names and wrong types), then the
 // native server does everything else.
-const { native, nativeCall, isPlainObject } = require('./native.js')
+const { native, nativeCall } = require('./native.js')
+const { isPlainObject } = require('./edge/arguments.mjs')
 const { isApplication, createDispatch } = require('./channels/rpc.js')
 const { SERVER_OPTIONS } = require('./options.js')
 

@@ -1,80 +1,20 @@
 'use strict'
 
-// Tokens and signed streams: argument checks that must throw TypeError, the Promise API, and
-// TokenError. Token and signing work happens in the native core.
-const { native, nativeCall, argumentError, isPlainObject } = require('./native.js')
-
-const TOKEN_ERROR_REASONS = new Set(['token_expired', 'unauthorized'])
-/** The codes jose 4 gives the tokens it refuses (see index.d.ts). */
-const TOKEN_ERROR_CODES = new Set([
-  'ERR_JWT_EXPIRED',
-  'ERR_JWT_CLAIM_VALIDATION_FAILED',
-  'ERR_JWT_INVALID',
-  'ERR_JWS_INVALID',
-  'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
-  'ERR_JOSE_ALG_NOT_ALLOWED',
-  'ERR_JOSE_NOT_SUPPORTED',
-])
-
-/**
- * Why a token was refused: `reason` is `'token_expired'` or `'unauthorized'`, as sent on the
- * wire; `code` is the code jose (and so `@anycable/serverless-js`) gives the same token, such as
- * `'ERR_JWT_EXPIRED'`.
- */
-class TokenError extends Error {
-  constructor(reason, message, code) {
-    super(message)
-    if (!TOKEN_ERROR_REASONS.has(reason)) throw new TypeError(`unknown TokenError reason ${reason}`)
-    if (!TOKEN_ERROR_CODES.has(code)) throw new TypeError(`TokenError code must be a jose error code such as ERR_JWT_EXPIRED, got ${code}`)
-    this.name = 'TokenError'
-    this.reason = reason
-    this.code = code
-  }
-}
-
-function requireSecret(secret) {
-  if (typeof secret !== 'string' || secret === '') {
-    throw new TypeError('secret must be a non-empty string')
-  }
-}
-
-function requireToken(token) {
-  if (typeof token !== 'string') {
-    throw new TypeError(`token must be a string, got ${token === null ? 'null' : typeof token}`)
-  }
-}
-
-/** The identifiers as the JSON text carried in the `ext` claim. */
-function encodeIdentifiers(identifiers) {
-  if (!isPlainObject(identifiers)) {
-    throw new TypeError('identifiers must be a plain object, such as { user_id: 42 }')
-  }
-  let json
-  try {
-    json = JSON.stringify(identifiers)
-  } catch (error) {
-    throw new TypeError(`identifiers must be JSON-serializable: ${error.message}`)
-  }
-  // A toJSON method can turn the object into anything, undefined included.
-  if (typeof json !== 'string' || json.charCodeAt(0) !== 0x7b) {
-    throw new TypeError(`identifiers must serialize to a JSON object, got ${json}`)
-  }
-  return json
-}
-
-const EXT_NOT_JSON = 'token ext claim is not JSON'
-// serverless-js lets JSON.parse's SyntaxError through (no code); an unusable claim is jose's
-// claim failure.
-const EXT_NOT_JSON_CODE = 'ERR_JWT_CLAIM_VALIDATION_FAILED'
-
-/** The identifiers in a valid token's ext text, or `undefined` when that text is not JSON. */
-function parseIdentifiers(ext) {
-  try {
-    return JSON.parse(ext)
-  } catch {
-    return undefined
-  }
-}
+// Tokens and signed streams through the native core. TokenError, the argument checks and the
+// reading of a verifier's answer are the Edge build's modules (lib/edge/), required as ES modules
+// (Node ^20.19 or >= 22.12), so both builds throw the same errors and one TokenError class.
+const { native, nativeCall, argumentError } = require('./native.js')
+const { TokenError } = require('./edge/token-error.mjs')
+const {
+  DEFAULT_TTL,
+  encodeIdentifiers,
+  expiresAtSeconds,
+  requireIdentificatorArguments,
+  requireSecret,
+  requireToken,
+  tokenOptions,
+} = require('./edge/arguments.mjs')
+const { acceptedOrThrow, identifiersOrThrow, parseIdentifiers } = require('./edge/verdicts.mjs')
 
 /** Native argument errors as TypeError, without a closure per call on the generate path. */
 function generateWith(core, ext, expiresAt) {
@@ -85,34 +25,9 @@ function generateWith(core, ext, expiresAt) {
   }
 }
 
-const ALGORITHMS = new Set(['HS256', 'HS384', 'HS512'])
-
-function checkIdentificatorArguments(secret, ttl, algorithm) {
-  requireSecret(secret)
-  if (typeof ttl !== 'number' && typeof ttl !== 'string') {
-    throw new TypeError('ttl must be a number of seconds or a span such as "1h"')
-  }
-  if (algorithm !== undefined && !ALGORITHMS.has(algorithm)) {
-    throw new TypeError(`algorithm must be "HS256", "HS384" or "HS512", got ${typeof algorithm === 'string' ? JSON.stringify(algorithm) : typeof algorithm}`)
-  }
-}
-
 function createNative(secret, ttl, algorithm) {
-  checkIdentificatorArguments(secret, ttl, algorithm)
+  requireIdentificatorArguments(secret, ttl, algorithm)
   return nativeCall(() => native.createIdentificator(secret, ttl, algorithm))
-}
-
-/** `result` (a native verify's answer: ext text, `null` or a refusal); throws TokenError for a refusal. */
-function acceptedOrThrow(result) {
-  if (result !== null && typeof result === 'object') throw new TokenError(result.reason, result.message, result.code)
-  return result
-}
-
-/** The identifiers in the ext text of a valid token; TokenError when it is not JSON. */
-function identifiersOrThrow(ext) {
-  const identifiers = parseIdentifiers(ext)
-  if (identifiers === undefined) throw new TokenError('unauthorized', EXT_NOT_JSON, EXT_NOT_JSON_CODE)
-  return identifiers
 }
 
 /** The identifiers of a valid token by AnyCable's rules (the server's); throws TokenError otherwise. */
@@ -156,36 +71,6 @@ function identificator(secret, ttl) {
   }
 }
 
-const DEFAULT_TTL = 3600
-
-function expiresAtSeconds(expiresAt) {
-  if (expiresAt === undefined) return undefined
-  if (expiresAt instanceof Date) {
-    const time = expiresAt.getTime()
-    if (Number.isNaN(time)) throw new TypeError('expiresAt must be a valid Date, got an Invalid Date')
-    return time / 1000
-  }
-  // The range (0 to now + the longest ttl, ~31 years; finite) is checked natively.
-  if (typeof expiresAt === 'number') return expiresAt
-  throw new TypeError('expiresAt must be seconds since the epoch or a Date')
-}
-
-/** The options of the one-off helpers; a null prototype, so `__proto__` is just an unknown name. */
-const TOKEN_OPTIONS = Object.assign(Object.create(null), { secret: true, ttl: true, expiresAt: true, algorithm: true })
-
-/** The options' own values; inherited properties are never read as options. */
-function tokenOptions(options) {
-  if (!isPlainObject(options)) throw new TypeError('options must be an object with a secret')
-  for (const name of Object.keys(options)) {
-    if (!TOKEN_OPTIONS[name]) {
-      throw new TypeError(`unknown token option "${name}" (expected secret, ttl, expiresAt, algorithm)`)
-    }
-  }
-  const own = name => (Object.hasOwn(options, name) ? options[name] : undefined)
-  const ttl = own('ttl')
-  return { secret: own('secret'), ttl: ttl === undefined ? DEFAULT_TTL : ttl, expiresAt: own('expiresAt'), algorithm: own('algorithm') }
-}
-
 /**
  * Native identificators the one-off helpers reuse, by (algorithm, ttl, secret). The first few
  * configurations a process uses stay (never more, so never more secrets); any other goes
@@ -197,7 +82,7 @@ const identificatorCache = new Map()
 
 /** The cached identificator for these options, or `undefined` when the cache is full. */
 function cachedIdentificator(secret, ttl, algorithm) {
-  checkIdentificatorArguments(secret, ttl, algorithm)
+  requireIdentificatorArguments(secret, ttl, algorithm)
   // Unambiguous: the algorithm and ttl type are from fixed sets, the ttl text is length-prefixed.
   const ttlText = String(ttl)
   const key = `${algorithm ?? 'HS256'} ${typeof ttl} ${ttlText.length} ${ttlText} ${secret}`

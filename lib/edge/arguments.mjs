@@ -1,4 +1,5 @@
-// The argument checks of the token API, with the native build's TypeError messages (lib/tokens.js).
+// The argument checks of the token API, for both builds: lib/tokens.js requires this module, so
+// the native and Edge builds throw the same TypeErrors.
 
 import { ALGORITHMS } from './header.mjs'
 
@@ -20,7 +21,12 @@ export function requireToken(token) {
   }
 }
 
-export function requireAlgorithm(algorithm) {
+/** The arguments an identificator is made of; the ttl's value is read where it is used. */
+export function requireIdentificatorArguments(secret, ttl, algorithm) {
+  requireSecret(secret)
+  if (typeof ttl !== 'number' && typeof ttl !== 'string') {
+    throw new TypeError('ttl must be a number of seconds or a span such as "1h"')
+  }
   if (algorithm !== undefined && !ALGORITHMS.includes(algorithm)) {
     throw new TypeError(`algorithm must be "HS256", "HS384" or "HS512", got ${typeof algorithm === 'string' ? JSON.stringify(algorithm) : typeof algorithm}`)
   }

@@ -1,6 +1,7 @@
-// HTTP broadcasting for Edge runtimes: lib/broadcaster.js as ESM, without its CommonJS require
-// of the native token helpers (signer lives in streams.mjs). Keep the two alike:
-// __test__/edge-broadcaster.test.mjs sends the same broadcasts through both.
+// HTTP broadcasting to an AnyCable server, as `@anycable/serverless-js`'s `broadcaster` does it,
+// plus an opt-in batch mode; for both builds (lib/broadcaster.js requires this module). Requests
+// go through the global `fetch`: Edge runtimes have it, and on Node its undici pool keeps
+// connections alive between broadcasts (the response body is always read so the socket is reused).
 
 /** `url` as given (serverless-js posts to it unchanged), once it is known to be absolute. */
 function requireUrl(url) {

@@ -1,13 +1,14 @@
 // Issuing and verifying AnyCable identification tokens without the native addon: the same
 // tokens, verdicts and errors as the native build's identificator (lib/tokens.js).
 
-import { encodeIdentifiers, requireAlgorithm, requireSecret, requireToken } from './arguments.mjs'
+import { encodeIdentifiers, requireIdentificatorArguments, requireToken } from './arguments.mjs'
 import { encodeBase64url } from './base64.mjs'
 import { HmacKeys } from './hmac.mjs'
 import { rustFloat } from './rust-format.mjs'
 import { utf8 } from './text.mjs'
-import { Refused, Refusal, tokenError } from './token-error.mjs'
+import { Refused } from './token-error.mjs'
 import { LONGEST_TTL, ttlSeconds } from './ttl.mjs'
+import { acceptedOrThrow, identifiersOrThrow, parseIdentifiers } from './verdicts.mjs'
 import { HMAC, HS256_ONLY, MAX_TOKEN_LEN, anyCableClaims, joseClaims, maxAgeRules, unixNow, verifyWith } from './verify.mjs'
 
 /**
@@ -16,11 +17,7 @@ import { HMAC, HS256_ONLY, MAX_TOKEN_LEN, anyCableClaims, joseClaims, maxAgeRule
  * verifiers give ext text (or `null`) or a refusal, as the native ones do.
  */
 export function createCore(secret, ttl, algorithm) {
-  requireSecret(secret)
-  if (typeof ttl !== 'number' && typeof ttl !== 'string') {
-    throw new TypeError('ttl must be a number of seconds or a span such as "1h"')
-  }
-  requireAlgorithm(algorithm)
+  requireIdentificatorArguments(secret, ttl, algorithm)
   const seconds = ttlSeconds(ttl)
   const alg = algorithm ?? 'HS256'
   const keys = new HmacKeys(secret)
@@ -84,28 +81,6 @@ async function outcome(verify) {
     if (error instanceof Refused) return error.refusal
     throw error
   }
-}
-
-/** A refusal (an object, as opposed to ext text or null) as the TokenError it is. */
-export function acceptedOrThrow(result) {
-  if (result !== null && typeof result === 'object') throw tokenError(result)
-  return result
-}
-
-/** The identifiers in a valid token's ext text, or `undefined` when that text is not JSON. */
-function parseIdentifiers(ext) {
-  try {
-    return JSON.parse(ext)
-  } catch {
-    return undefined
-  }
-}
-
-/** The identifiers in the ext text of a valid token; TokenError when it is not JSON. */
-export function identifiersOrThrow(ext) {
-  const identifiers = parseIdentifiers(ext)
-  if (identifiers === undefined) throw tokenError(Refusal.extNotJson)
-  return identifiers
 }
 
 /**

@@ -3,7 +3,8 @@
 // builds its core: a few µs beside the ~30 µs of the HMAC, so no cache of secrets is kept.
 
 import { DEFAULT_TTL, encodeIdentifiers, expiresAtSeconds, requireToken, tokenOptions } from './arguments.mjs'
-import { acceptedOrThrow, createCore, identifiersOrThrow } from './identificator.mjs'
+import { createCore } from './identificator.mjs'
+import { acceptedOrThrow, identifiersOrThrow } from './verdicts.mjs'
 
 /** A token for `identifiers`, signed with `options.secret`; expires after `ttl` (default 1h) or at `expiresAt`. */
 export function generateToken(identifiers, options) {
