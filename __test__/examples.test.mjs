@@ -1,25 +1,13 @@
-// The examples run as their README says.
+// The server example runs as its README says (examples/nextjs has __test__/nextjs.test.mjs).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { generateToken, verifyToken, verifyStream } from '../index.mjs'
+import { generateToken } from '../index.mjs'
 import { client, collect, until } from './support/cable.mjs'
 
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url))
 const SECRET = 'examples-secret'
-
-test('the Next.js route handler issues a token and a signed stream name', () => {
-  const output = execFileSync(
-    process.execPath,
-    ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON', `${EXAMPLES}nextjs/call-route.mjs`, '42', 'lobby'],
-    { env: { ...process.env, ANYCABLE_SECRET: SECRET }, encoding: 'utf8' },
-  )
-  const [status, body] = [output.slice(0, 3), JSON.parse(output.slice(4))]
-  assert.equal(status, '200')
-  assert.deepEqual(verifyToken(body.token, { secret: SECRET }), { user_id: '42' })
-  assert.equal(verifyStream(body.stream, SECRET), 'chat/lobby')
-})
 
 test('the server example streams the clock to a subscribed client', { timeout: 20_000 }, async t => {
   const child = spawn(process.execPath, [`${EXAMPLES}server.mjs`], {

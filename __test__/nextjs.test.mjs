@@ -1,7 +1,7 @@
 // examples/nextjs as a user deploys it: the packed package (root and this platform's binary, as
-// npm installs them from the registry) installed into a copy of the app with no Rust on PATH,
-// `next build`, `next start`, and an embedded cable server whose application channels are the
-// app's RPC route. Real clients: @anycable/core in this process and the page in Chromium.
+// npm installs them from the registry) installed into a copy of the app with no Rust on PATH
+// (scripts/nextjs-example.mjs), `next build`, `next start`, and an embedded cable server whose
+// application channels are the app's RPC route. Real clients: @anycable/core in this process and the page in Chromium.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import { Status, createCableServer, rpcKey, verifyStream, verifyToken } from '../index.mjs'
 import { client, collect, until } from './support/cable.mjs'
-import { ENV, TARGET, npm, packLocalBuild } from './support/packed.mjs'
+import { ENV, TARGET } from '../scripts/pack-local.mjs'
+import { installExample } from '../scripts/nextjs-example.mjs'
 import { signed } from './support/token-corpus.mjs'
 
 const EXAMPLE = fileURLToPath(new URL('../examples/nextjs/', import.meta.url))
@@ -21,16 +22,11 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SECRET = 'nextjs-example-secret'
 const BUILD_ENV = { ...ENV, ANYCABLE_SECRET: SECRET, NEXT_TELEMETRY_DISABLED: '1' }
 
-/** A copy of the example with the packed package as its `anycable-rs`, installed. */
-function installExample(scratch) {
-  const { rootTarball, platformTarball } = packLocalBuild(scratch)
+/** A copy of the example in `scratch`, installed as `npm run example:nextjs` installs it. */
+function copyOfExample(scratch) {
   const app = path.join(scratch, 'app')
-  cpSync(EXAMPLE, app, { recursive: true, filter: source => !/(^|\/)(node_modules|\.next)(\/|$)/.test(path.relative(EXAMPLE, source)) })
-  const manifest = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8'))
-  // npm would take the platform package from the registry as the root's optional dependency.
-  Object.assign(manifest.dependencies, { 'anycable-rs': `file:${rootTarball}`, [`anycable-rs-${TARGET}`]: `file:${platformTarball}` })
-  writeFileSync(path.join(app, 'package.json'), JSON.stringify(manifest, null, 2))
-  npm(['install', '--no-package-lock'], app)
+  cpSync(EXAMPLE, app, { recursive: true, filter: source => !/(^|\/)(node_modules|\.next|package-lock\.json)(\/|$)/.test(path.relative(EXAMPLE, source)) })
+  installExample(app)
   return app
 }
 
@@ -75,7 +71,7 @@ async function account(origin, token) {
 test('the Next.js example builds, starts, and serves tokens, channels and a page that real clients use', { timeout: 600_000 }, async t => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'anycable-rs-nextjs-'))
   t.after(() => rmSync(scratch, { recursive: true, force: true }))
-  const app = installExample(scratch)
+  const app = copyOfExample(scratch)
   nextCli(app, ['build'])
   const built = file => readFileSync(path.join(app, '.next', file), 'utf8')
 
@@ -194,7 +190,7 @@ test('the Next.js example builds, starts, and serves tokens, channels and a page
 test('without serverExternalPackages the build fails; the proxy\'s code as Edge middleware (Next 15\'s way) admits the same tokens', { timeout: 600_000 }, async t => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'anycable-rs-nextjs-edge-'))
   t.after(() => rmSync(scratch, { recursive: true, force: true }))
-  const app = installExample(scratch)
+  const app = copyOfExample(scratch)
 
   // The README's reason for serverExternalPackages: without it, Turbopack tries to bundle the addon.
   const config = path.join(app, 'next.config.mjs')

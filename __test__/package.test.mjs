@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ENV, TARGET, npm, packLocalBuild } from './support/packed.mjs'
+import { ENV, TARGET, npm, packLocalBuild } from '../scripts/pack-local.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version

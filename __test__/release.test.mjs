@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import yaml from 'js-yaml'
-import { publishCommands, stagePublish } from './support/prepublish.mjs'
+import { publishCommands, stagePublish } from '../scripts/stage-publish.mjs'
 
 const read = path => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8')
 const readJson = path => JSON.parse(read(path))

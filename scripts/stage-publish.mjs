@@ -8,7 +8,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import yaml from 'js-yaml'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const NAPI = createRequire(import.meta.url).resolve('@napi-rs/cli/package.json').replace(/package\.json$/, 'dist/cli.js')
 
 /** The publish job's shell lines, in order. */

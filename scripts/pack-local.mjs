@@ -5,10 +5,10 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { targetOf } from '../../lib/platform.js'
-import { stagePublish } from './prepublish.mjs'
+import { targetOf } from '../lib/platform.js'
+import { stagePublish } from './stage-publish.mjs'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export const TARGET = targetOf()
 
 const PATH_WITHOUT_RUST = process.env.PATH.split(path.delimiter)
