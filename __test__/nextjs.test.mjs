@@ -213,3 +213,13 @@ test('without serverExternalPackages the build fails; the proxy\'s code as Edge 
   assert.equal(admitted[0], 200)
   assert.match(admitted[1], /signed in as <!-- -->7/)
 })
+
+// The README shows the example's next.config and proxy; the test above runs the example's.
+test('the README\'s next.config.mjs and proxy.js are the example\'s', async () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+  const block = firstLine => readme.match(new RegExp(`\`\`\`js\\n(${firstLine}[^\\n]*\\n[\\s\\S]*?)\`\`\``))[1]
+  const code = text => text.split('\n').filter(line => line.trim() && !line.trim().startsWith('//')).join('\n')
+  const imported = async text => (await import(`data:text/javascript,${encodeURIComponent(text)}`)).default
+  assert.deepEqual(await imported(block('// next.config.mjs')), await imported(readFileSync(path.join(EXAMPLE, 'next.config.mjs'), 'utf8')))
+  assert.equal(code(block('// proxy.js')), code(readFileSync(path.join(EXAMPLE, 'proxy.js'), 'utf8')))
+})

@@ -3,7 +3,7 @@
 // valid cable token in the `cable_token` cookie that /api/cable-token sets.
 import { identificator } from 'anycable-rs'
 
-const jwt = identificator(process.env.ANYCABLE_SECRET, '15m')
+const jwt = identificator(process.env.ANYCABLE_SECRET, '1h')
 
 export async function proxy(request) {
   const identifiers = await jwt.verifyAndFetch(request.cookies.get('cable_token')?.value ?? '').catch(() => null)

@@ -9,7 +9,7 @@ export const cableUrl = process.env.CABLE_URL ?? 'ws://localhost:8080/cable'
 const broadcastUrl = process.env.CABLE_BROADCAST_URL ?? 'http://localhost:8080/_broadcast'
 
 /** Tokens for `?jid=`: the server identifies the connection from them, with no call back here. */
-export const tokens = identificator(secret, '15m')
+export const tokens = identificator(secret, '1h')
 
 const broadcast = broadcaster(broadcastUrl, broadcastKey(secret))
 

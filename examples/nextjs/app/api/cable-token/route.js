@@ -13,6 +13,6 @@ export async function GET(request) {
   if (!userId) return Response.json({ error: 'sign in first' }, { status: 401 })
   const token = tokens.generateTokenSync({ user_id: userId })
   const response = Response.json({ url: cableUrl, token, stream: signStream(`notices/${room}`, secret) })
-  response.headers.append('set-cookie', `cable_token=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=900`)
+  response.headers.append('set-cookie', `cable_token=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600`)
   return response
 }

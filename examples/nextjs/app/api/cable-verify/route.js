@@ -4,7 +4,7 @@ import { identificator } from 'anycable-rs'
 
 export const runtime = 'edge'
 
-const tokens = identificator(process.env.ANYCABLE_SECRET, '15m')
+const tokens = identificator(process.env.ANYCABLE_SECRET, '1h')
 
 export async function GET(request) {
   const token = request.headers.get('authorization')?.replace(/^Bearer /, '') ?? ''
