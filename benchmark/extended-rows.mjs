@@ -6,7 +6,7 @@
 // - the restore avalanche: every client drops and reconnects with ?sid=, against the fresh
 //   connect-and-subscribe avalanche of the same clients;
 // - history memory: many streams filled by broadcasts, server RSS before and after.
-import { loadgen, ms } from './server-harness.mjs'
+import { interleavedFanOut, loadgen, median, medianOf } from './server-harness.mjs'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const HISTORY_STREAMS = Number(process.env.BENCH_HISTORY_STREAMS ?? 10000)
@@ -28,31 +28,8 @@ const anycable = (name, protocol, broker) => ({
 const OFFSETS = anycable("broker 'memory', actioncable-v1-ext-json", 'cable-ext', 'memory')
 const PLAIN = anycable("broker 'none', actioncable-v1-json", 'cable', 'none')
 
-const median = values => {
-  const sorted = values.filter(v => typeof v === 'number').sort((a, b) => a - b)
-  if (sorted.length === 0) return null
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
-/** The median with every round's figure beside it: `12.3 (11.0, 12.3, 14.1)`. */
-const medianOf = (values, format = ms) => `${format(median(values))} (${values.map(format).join(', ')})`
 const kib = value => (value === null || value === undefined ? '—' : value.toFixed(1))
 const percent = (part, whole) => `${((100 * part) / Math.max(1, whole)).toFixed(1)}%`
-
-async function fanOutRounds({ large, small, messages }) {
-  const runs = new Map([OFFSETS, PLAIN].map(arm => [arm, { [small]: [], [large]: [] }]))
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const clients of [small, large]) {
-      // Alternating which arm goes first keeps drift on the machine out of the ratio.
-      const arms = round % 2 ? [PLAIN, OFFSETS] : [OFFSETS, PLAIN]
-      for (const arm of arms) {
-        const report = await loadgen(arm, [`--clients=${clients}`, `--messages=${messages}`, '--interval-ms=200'])
-        runs.get(arm)[clients].push(report)
-      }
-    }
-  }
-  return runs
-}
 
 function printFanOut(runs, { large, small }) {
   const p99s = (arm, clients) => runs.get(arm)[clients].map(r => r.broadcast_ms?.p99)
@@ -151,7 +128,7 @@ export async function extendedRows({ large, small, messages }) {
   console.log(
     `\nExtended protocol (anycable-rs): ${ROUNDS} rounds, N = ${large} and ${small}; history ${HISTORY_STREAMS} streams × ${HISTORY_MESSAGES} messages`,
   )
-  printFanOut(await fanOutRounds({ large, small, messages }), { large, small })
+  printFanOut(await interleavedFanOut([OFFSETS, PLAIN], [small, large], messages, ROUNDS), { large, small })
   if (ONLY_FAN_OUT) return
   await restoreRounds({ large })
   await historyMemory()

@@ -74,6 +74,34 @@ export async function loadgen(contender, args, { sources = 2 } = {}) {
 /** Milliseconds with one decimal, or a dash when there is no figure. */
 export const ms = value => (value === undefined || value === null ? '—' : value.toFixed(1))
 
+/** The median of the numbers among `values`, or null when there are none. */
+export const median = values => {
+  const sorted = values.filter(v => typeof v === 'number').sort((a, b) => a - b)
+  if (sorted.length === 0) return null
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+/** The median with every round's figure beside it: `12.3 (11.0, 12.3, 14.1)`. */
+export const medianOf = (values, format = ms) => `${format(median(values))} (${values.map(format).join(', ')})`
+
+/**
+ * Fan-out runs of two arms (contenders) at each of `clientCounts`, `rounds` times, the arms
+ * interleaved; returns Map(arm → { [clients]: [report per round] }).
+ */
+export async function interleavedFanOut([first, second], clientCounts, messages, rounds) {
+  const runs = new Map([first, second].map(arm => [arm, Object.fromEntries(clientCounts.map(clients => [clients, []]))]))
+  for (let round = 0; round < rounds; round++) {
+    for (const clients of clientCounts) {
+      // Alternating which arm goes first keeps drift on the machine out of the ratio.
+      for (const arm of round % 2 ? [second, first] : [first, second]) {
+        runs.get(arm)[clients].push(await loadgen(arm, [`--clients=${clients}`, `--messages=${messages}`, '--interval-ms=200']))
+      }
+    }
+  }
+  return runs
+}
+
 /** The machine the figures come from. */
 export const machine = () =>
   `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`
