@@ -13,9 +13,11 @@ export default function Chat({ room }) {
     const user = new URLSearchParams(location.search).get('user') ?? `guest-${Math.floor(Math.random() * 1e6)}`
     const add = message => setMessages(list => [...list, message])
     let cable
+    let unmounted = false
     fetch(`/api/cable-token?user=${encodeURIComponent(user)}&room=${encodeURIComponent(room)}`)
       .then(response => response.json())
       .then(({ url, token, stream }) => {
+        if (unmounted) return
         cable = createCable(`${url}?jid=${token}`)
         cable.streamFromSigned(stream).on('message', notice => add({ user: 'notice', body: notice.text }))
         channel.current = cable.subscribeTo('chat', { room })
@@ -23,7 +25,10 @@ export default function Chat({ room }) {
         channel.current.on('connect', () => setState(`joined ${room} as ${user}`))
       })
       .catch(error => setState(`failed: ${error.message}`))
-    return () => cable?.disconnect()
+    return () => {
+      unmounted = true
+      cable?.disconnect()
+    }
   }, [room])
 
   const send = event => {
