@@ -23,13 +23,22 @@ pub(super) fn snapshot(shared: &Shared) -> MetricsSnapshot {
         .redis_health
         .as_ref()
         .map_or(0, |health| health.stats().invalid);
-    let calls = shared.settings.session.rpc.as_ref().map(|rpc| &*rpc.metrics);
+    let calls = shared
+        .settings
+        .session
+        .rpc
+        .as_ref()
+        .map(|rpc| &*rpc.metrics);
     let call_count = |read: fn(&crate::metrics::CallMetrics) -> u64| calls.map_or(0, read);
     let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     let family = |name, help, value| Family { name, help, value };
     use FamilyValue::{Counter, Gauge, Histogram, LabeledCounter};
     let mut families = vec![
-        family("clients_num", "The number of active clients", Gauge(sessions.clients.get())),
+        family(
+            "clients_num",
+            "The number of active clients",
+            Gauge(sessions.clients.get()),
+        ),
         family(
             "clients_uniq_num",
             "The number of unique clients (with respect to connection identifiers)",
@@ -132,9 +141,8 @@ pub(super) fn snapshot(shared: &Shared) -> MetricsSnapshot {
 /// `GET <metricsPath>`: the Prometheus text.
 pub(super) fn response(shared: &Shared) -> HttpResponse {
     let mut response = owned_text(StatusCode::OK, snapshot(shared).to_prometheus_text());
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(PROMETHEUS_TEXT),
-    );
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(PROMETHEUS_TEXT));
     response
 }

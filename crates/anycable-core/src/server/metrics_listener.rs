@@ -30,7 +30,10 @@ pub(super) async fn bind(
     let bind_error = bind_error_for(host, *port);
     let listener = listen(host, *port).await.map_err(&bind_error)?;
     let address = listener.local_addr().map_err(bind_error)?;
-    Ok((Some(listener), Some(format!("http://{address}{}", endpoint.path))))
+    Ok((
+        Some(listener),
+        Some(format!("http://{address}{}", endpoint.path)),
+    ))
 }
 
 /// Answers scrapes until aborted with the server.

@@ -145,8 +145,7 @@ impl CableServer {
             .await
             .map_err(&bind_error)?;
         let local_addr = listener.local_addr().map_err(bind_error)?;
-        let (metrics_listener, metrics_url) =
-            metrics_listener::bind(&settings, local_addr).await?;
+        let (metrics_listener, metrics_url) = metrics_listener::bind(&settings, local_addr).await?;
         let hub = Arc::new(Hub::default());
         let redis_health = redis_health(&settings);
         let broker: Option<Arc<dyn Broker>> = match (settings.broker, &settings.redis_broker) {
