@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde_json::value::RawValue;
 
 use crate::broker::{PresenceChange, StreamPosition};
-use crate::metrics::FanoutMetrics;
+use crate::metrics::{FanoutMetrics, SessionMetrics};
 use crate::outbox::{Outbox, Queued, QueuedPosition};
 use crate::protocol::{
     broadcast_frame, presence, stored_broadcast_frame, PresenceEvent, StreamOffset,
@@ -35,6 +35,9 @@ pub(crate) struct Hub {
     streams: RwLock<HashMap<Arc<str>, Stream>>,
     /// Broadcasts fanned out here, and how long each took.
     pub(crate) fanout: FanoutMetrics,
+    /// What this server's sessions count. Kept here because every session already holds the
+    /// hub: one more pointer per session would cost 8 bytes on each idle connection.
+    pub(crate) sessions: SessionMetrics,
 }
 
 /// Counts for `stats()`.

@@ -90,6 +90,12 @@ impl SessionMetrics {
         self.unique.remove(identifiers);
     }
 
+    /// A frame of `bytes` was written to a client.
+    pub(crate) fn sent(&self, bytes: usize) {
+        self.server_msg.inc();
+        self.data_sent.add(bytes as u64);
+    }
+
     pub(crate) fn ended(&self, end: SessionEnd) {
         self.ends[end.index()].inc();
     }

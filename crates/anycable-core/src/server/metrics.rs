@@ -16,7 +16,7 @@ impl CableServer {
 }
 
 pub(super) fn snapshot(shared: &Shared) -> MetricsSnapshot {
-    let sessions = &shared.session_metrics;
+    let sessions = &shared.hub.sessions;
     let fanout = &shared.hub.fanout;
     let hub = shared.hub.stats();
     let redis_invalid = shared

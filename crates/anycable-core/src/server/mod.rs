@@ -35,7 +35,7 @@ use crate::broker::redis::RedisBroker;
 use crate::broker::Broker;
 use crate::config_error::ConfigError;
 use crate::hub::Hub;
-use crate::metrics::{Counter, SessionMetrics};
+use crate::metrics::Counter;
 use crate::redis_link::{Link, RedisHealth, RedisStats};
 use pending::{Pending, PendingConnections};
 pub use presence::{PresenceUnavailable, PresentId, StreamPresence};
@@ -61,8 +61,6 @@ struct Shared {
     next_session: AtomicU64,
     /// Connections that have not finished their request or upgrade yet.
     pending: Arc<PendingConnections>,
-    /// What the sessions count.
-    session_metrics: Arc<SessionMetrics>,
     /// HTTP broadcasts refused as invalid (`failed_broadcast_msg_total`).
     failed_broadcasts: Counter,
 }
@@ -205,7 +203,6 @@ impl CableServer {
             drained: Notify::new(),
             next_session: AtomicU64::new(1),
             pending,
-            session_metrics: Arc::default(),
             failed_broadcasts: Counter::default(),
         });
         let metrics_listener = metrics_listener

@@ -115,7 +115,6 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
             hub: Arc::clone(&shared.hub),
             broker: shared.broker.clone(),
             shutdown: shared.shutdown.subscribe(),
-            metrics: Arc::clone(&shared.session_metrics),
         };
         let id = shared.next_session.fetch_add(1, Ordering::Relaxed);
         session::run(

@@ -24,7 +24,6 @@ use tokio::sync::watch;
 use crate::broker::Broker;
 use crate::hub::{Hub, SessionId};
 use crate::identity::Verdict;
-use crate::metrics::SessionMetrics;
 use crate::protocol::{PingOverrides, Protocol};
 use crate::rpc::Env;
 
@@ -40,8 +39,6 @@ pub(crate) struct SessionContext {
     pub broker: Option<Arc<dyn Broker>>,
     /// Flips to true when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
-    /// What the server's sessions count.
-    pub metrics: Arc<SessionMetrics>,
 }
 
 /// Who connected: the session id for the welcome frame, the auth verdict, the negotiated

@@ -80,17 +80,16 @@ where
         ws,
         session,
         budget: CommandBudget::new(Instant::now()),
-        metrics: context.metrics,
     };
     let (verdict, shutdown) = (peer.verdict, context.shutdown);
     async move {
         let exit = match connection.open(verdict).await {
             Opened::Welcomed => {
-                connection.metrics.opened(&connection.session.identifiers);
+                connection.metrics().opened(&connection.session.identifiers);
                 let exit = connection
                     .read_loop(queued, shutdown, pace, deadlines)
                     .await;
-                connection.metrics.closed(&connection.session.identifiers);
+                connection.metrics().closed(&connection.session.identifiers);
                 exit
             }
             Opened::Gone => Exit::Gone,
@@ -122,7 +121,6 @@ struct Connection<S> {
     ws: WebSocketStream<S>,
     session: Session,
     budget: CommandBudget,
-    metrics: Arc<SessionMetrics>,
 }
 
 /// How opening the session went.
@@ -177,9 +175,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             frames.append(&mut opening.frames);
             if let Some(reason) = opening.disconnect {
                 if reason == DisconnectReason::Unauthorized {
-                    self.metrics.failed_auths.inc();
+                    self.metrics().failed_auths.inc();
                 }
-                self.metrics.ended(SessionEnd::Disconnect(reason));
+                self.metrics().ended(SessionEnd::Disconnect(reason));
                 self.end(reason).await;
                 return Opened::Refused;
             }
@@ -202,7 +200,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Keeps the session for a restore (unless the server ended it for good), leaves every
     /// stream, tells the application, and ends the connection as `exit` says.
     async fn finish(&mut self, exit: Exit) {
-        self.metrics.ended(match exit {
+        self.metrics().ended(match exit {
             Exit::Gone => SessionEnd::ClientClosed,
             Exit::Disconnect(reason) => SessionEnd::Disconnect(reason),
             Exit::Close(..) => SessionEnd::ProtocolError,
@@ -313,14 +311,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     }
                 }
                 incoming = self.next_incoming(rate), if pending.is_none() && throttle.is_none() => match heard(&mut deadlines.pong, incoming) {
-                    Some(Ok(Message::Text(text))) => {
-                        let parsed = Command::parse(&text);
-                        self.received(text.len(), !matches!(parsed, Ok(Command::Unknown) | Err(_)));
-                        match parsed {
-                            Ok(command) => Box::pin(self.take_command(command)).await,
-                            Err(_) => Next::Exit(Exit::Close(CloseCode::Invalid, "Malformed JSON")),
-                        }
-                    }
+                    Some(Ok(Message::Text(text))) => match self.parse(&text) {
+                        Some(command) => Box::pin(self.take_command(command)).await,
+                        None => Next::Exit(Exit::Close(CloseCode::Invalid, "Malformed JSON")),
+                    },
                     Some(Ok(Message::Binary(data))) => {
                         self.received(data.len(), false);
                         Next::Exit(Exit::Close(CloseCode::Unsupported, "Binary frames are not supported"))
@@ -354,10 +348,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         Box::pin(sleep(self.session.settings.presence_ttl / 2))
     }
 
+    /// Parses a command from the client (`None`: malformed), counting it.
+    fn parse(&self, text: &str) -> Option<Command> {
+        let parsed = Command::parse(text).ok();
+        self.received(text.len(), !matches!(parsed, Some(Command::Unknown) | None));
+        parsed
+    }
+
     /// Counts a message of `len` bytes from the client; `known`: it is a command the server acts
     /// on (`failed_client_msg_total` counts the rest).
     fn received(&self, len: usize, known: bool) {
-        let metrics = &self.metrics;
+        let metrics = self.metrics();
         metrics.client_msg.inc();
         metrics.data_rcvd.add(len as u64);
         if !known {
@@ -416,16 +417,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     async fn write_batch(&mut self, first: Queued, queued: &mut OutboxReceiver) -> Next {
         let session = &mut self.session;
         let ws = &mut self.ws;
-        // Counted here and added once per batch, not per frame.
-        let (mut depth, mut frames, mut bytes) = (0u64, 0u64, 0u64);
+        // Counted into the (per-thread) counters frame by frame: totals kept across the writes
+        // would be state every idle session carries.
         let feed = async {
             let mut next = Some(first);
+            let mut depth = 0u32;
             while let Some(entry) = next {
                 depth += 1;
                 match session.admit(entry) {
                     Admit::Write(frame) => {
-                        frames += 1;
-                        bytes += frame.len() as u64;
+                        session.hub.sessions.sent(frame.len());
                         ws.feed(Message::Text(frame)).await?
                     }
                     Admit::Skip => {}
@@ -433,31 +434,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 }
                 next = queued.try_recv();
             }
+            session.hub.sessions.queue_depth.observe(u64::from(depth));
             ws.flush().await.map(|()| true)
         };
-        let written = timeout(WRITE_TIMEOUT, feed).await;
-        let metrics = &self.metrics;
-        metrics.queue_depth.observe(depth);
-        metrics.server_msg.add(frames);
-        metrics.data_sent.add(bytes);
-        match written {
+        match timeout(WRITE_TIMEOUT, feed).await {
             Ok(Ok(true)) => Next::Read,
             Ok(Ok(false)) => Next::Exit(Exit::Disconnect(DisconnectReason::TooSlow)),
             _ => Next::Exit(Exit::Gone),
         }
     }
 
-    async fn write(&mut self, frame: Frame) -> bool {
-        let bytes = frame.len() as u64;
-        let sent = matches!(
-            timeout(WRITE_TIMEOUT, self.ws.send(Message::Text(frame))).await,
-            Ok(Ok(()))
-        );
-        if sent {
-            self.metrics.server_msg.inc();
-            self.metrics.data_sent.add(bytes);
+    /// Writes one frame. Counted when the write starts, outside the future: anything the future
+    /// kept would be state every idle session carries (a failed write ends the session anyway).
+    fn write(&mut self, frame: Frame) -> impl Future<Output = bool> + '_ {
+        self.metrics().sent(frame.len());
+        async move {
+            matches!(
+                timeout(WRITE_TIMEOUT, self.ws.send(Message::Text(frame))).await,
+                Ok(Ok(()))
+            )
         }
-        sent
+    }
+
+    /// What this server's sessions count.
+    fn metrics(&self) -> &SessionMetrics {
+        &self.session.hub.sessions
     }
 
     /// Sends the disconnect frame, then closes.
