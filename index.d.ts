@@ -602,7 +602,7 @@ export interface CableServerMetrics {
   failed_client_msg_total: number
   /** Broadcasts that found subscribers on this node. */
   broadcast_msg_total: number
-  /** Broadcasts refused as invalid: HTTP bodies answered 422, and invalid Redis / `redisx` entries. */
+  /** Broadcasts refused as invalid: HTTP bodies answered 422, and invalid `redisx` entries. */
   failed_broadcast_msg_total: number
   /** Streams with at least one subscriber here. */
   broadcast_streams_num: number

@@ -61,7 +61,7 @@ pub(super) fn snapshot(shared: &Shared) -> MetricsSnapshot {
         ),
         family(
             "failed_broadcast_msg_total",
-            "The total number of invalid broadcasts (HTTP and Redis)",
+            "The total number of invalid broadcasts (HTTP and redisx)",
             Counter(shared.failed_broadcasts.get() + redis_invalid),
         ),
         family(
