@@ -30,6 +30,8 @@ export declare class NativeCableServer {
   /** Who is present on `stream`; rejects while not listening or without a broker. */
   presence(stream: string): Promise<NativePresence>
   stats(): ServerStats
+  /** The server's metrics as JSON text (parsed by `lib/server.js`); `None` while not listening. */
+  metrics(): string | null
   /**
    * Graceful shutdown: `server_restart` and Close 1001 to every client. Idempotent. Waits for
    * a `listen()` called before it, and closes what that opened.
@@ -74,6 +76,8 @@ export interface ListenInfo {
   url: string
   host: string
   port: number
+  /** `http://host:port/path` of the Prometheus metrics, when they are served. */
+  metricsUrl?: string
 }
 
 /** Who is present on a stream. */
@@ -198,6 +202,12 @@ export interface ServerOptions {
   streamsPresence?: boolean
   /** End a session with `token_expired` when its token expires. */
   disconnectOnTokenExpiry?: boolean
+  /** Serve Prometheus metrics at this path (off when absent). */
+  metricsPath?: string
+  /** Serve the metrics on their own listener, on this port. */
+  metricsPort?: number
+  /** The metrics listener's host; default `host`. */
+  metricsHost?: string
 }
 
 export interface ServerStats {

@@ -327,6 +327,19 @@ export interface CableServerOptions {
    * `false`.
    */
   disconnectOnTokenExpiry?: boolean
+  /**
+   * Serve Prometheus metrics here (e.g. `/metrics`); on the main port they need the broadcast key,
+   * as `broadcastPath` does; the README's "Metrics" lists them; `server.metrics()` returns the same
+   * figures; default off (`/metrics` with `metricsPort`).
+   */
+  metricsPath?: string
+  /**
+   * Serve the metrics on a listener of their own, on this port, without authentication (keep it
+   * private); `listen()` resolves `metricsUrl`; 0 to 65535, 0 = any free port; default `port`.
+   */
+  metricsPort?: number
+  /** Address the metrics listener (`metricsPort`) binds; default `host`. */
+  metricsHost?: string
   // </options>
 }
 
@@ -563,6 +576,73 @@ export interface ListenInfo {
   url: string
   host: string
   port: number
+  /** `http://host:port/path` of the Prometheus metrics, when `metricsPath` or `metricsPort` serves them. */
+  metricsUrl?: string
+}
+
+/** A Prometheus histogram: cumulative counts per upper bound (`+Inf` is `count`). */
+export interface MetricsHistogram {
+  buckets: Array<{ le: number; count: number }>
+  sum: number
+  count: number
+}
+
+/**
+ * `server.metrics()`: what `GET <metricsPath>` serves, keyed by name without the `anycable_go_`
+ * prefix. The names and meanings are the AnyCable server's where it has the same figure.
+ */
+export interface CableServerMetrics {
+  /** Sessions welcomed (authenticated) and still open. */
+  clients_num: number
+  /** Distinct connection identifiers among them (anonymous sessions share one). */
+  clients_uniq_num: number
+  /** Messages received from clients. */
+  client_msg_total: number
+  /** Of those, the ones that were not a command the server acts on (unknown, malformed, binary). */
+  failed_client_msg_total: number
+  /** Broadcasts that found subscribers on this node. */
+  broadcast_msg_total: number
+  /** Broadcasts refused as invalid: HTTP bodies answered 422, and invalid `redisx` entries. */
+  failed_broadcast_msg_total: number
+  /** Streams with at least one subscriber here. */
+  broadcast_streams_num: number
+  /** Application calls (`connect`, `command`, `disconnect`), in process or over `rpcHost`. */
+  rpc_call_total: number
+  /** Of those, the ones that failed: threw, timed out, answered badly or could not be reached. */
+  rpc_error_total: number
+  /** Of those, the ones that took longer than `rpcTimeout`. */
+  rpc_timeouts_total: number
+  /** Calls waiting for one of the `rpcConcurrency` slots. */
+  rpc_pending_num: number
+  /** Connections refused as `unauthorized`. */
+  failed_auths_total: number
+  /** Frames sent to clients. */
+  server_msg_total: number
+  /** Bytes of those frames. */
+  data_sent_total: number
+  /** Bytes of the messages received from clients. */
+  data_rcvd_total: number
+  /**
+   * Sessions ended, by reason: the disconnect frame's `reason`, `client_closed` (the client closed
+   * or went away) or `protocol_error` (malformed JSON, binary or oversized frames).
+   */
+  disconnect_total: Record<
+    | 'unauthorized'
+    | 'token_expired'
+    | 'server_restart'
+    | 'too_slow'
+    | 'no_pong'
+    | 'remote'
+    | 'client_closed'
+    | 'protocol_error',
+    number
+  >
+  /** Seconds a broadcast takes to reach every local subscriber's queue. */
+  broadcast_fanout_seconds: MetricsHistogram
+  /** Frames waiting in a client's queue each time it is written to (how far clients lag). */
+  outbox_depth: MetricsHistogram
+  /** Seconds an application call takes, its wait for a slot included (with an application). */
+  rpc_duration_seconds?: MetricsHistogram
 }
 
 export interface CableServerStats {
@@ -640,6 +720,12 @@ export declare class CableServer {
    */
   presence(stream: string): Promise<StreamPresence>
   stats(): CableServerStats
+  /**
+   * The Prometheus metrics as a plain object (see `CableServerMetrics`), for exporting through an
+   * application's own registry; `null` while not listening. Counted whether or not `metricsPath`
+   * serves them.
+   */
+  metrics(): CableServerMetrics | null
   /** Which features the options turn on (never the secrets). */
   features(): CableServerFeatures
   /** Graceful shutdown: every client gets `server_restart` (reconnect) and Close 1001. */

@@ -31,7 +31,7 @@ test('every option is declared once, with a doc line and its snake_case flag', (
   assert.equal(new Set(flags).size, flags.length, 'flags are unique')
   for (const option of SERVER_OPTIONS) {
     assert.match(option.doc, /\S/, `${option.name} has a doc line`)
-    if (option.flag) assert.equal(option.flag.replace(/_(\w)/g, (_, c) => c.toUpperCase()), option.name, 'flag = snake_case name')
+    if (option.flag && !option.flagDiffers) assert.equal(option.flag.replace(/_(\w)/g, (_, c) => c.toUpperCase()), option.name, 'flag = snake_case name')
   }
 })
 

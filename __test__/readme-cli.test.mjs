@@ -112,6 +112,9 @@ test('every documented flag is accepted, as a flag and as ANYCABLE_<FLAG>', asyn
     pong_timeout: '0',
     streams_presence: 'true',
     disconnect_on_token_expiry: 'false',
+    metrics_http: '/metrics',
+    metrics_port: '0',
+    metrics_host: '127.0.0.1',
   }
   const flags = documentedFlags()
   assert.deepEqual(flags.filter(flag => !(flag in values)), [], 'a test value for every documented flag')
@@ -203,6 +206,27 @@ describe('each flag and variable maps to its option', () => {
         })
       assert.equal((await publish('/pub')).status, 201)
       assert.equal((await publish('/_broadcast')).status, 404)
+    }
+  })
+
+  test('--metrics_http / ANYCABLE_METRICS_HTTP on the main port, --metrics_port and --metrics_host on their own', async t => {
+    for (const [args, env] of [[['--metrics_http=/stats'], {}], [[], { ANYCABLE_METRICS_HTTP: '/stats' }]]) {
+      const cli = run(t, ['--port=0', ...args], { ANYCABLE_SECRET: SECRET, ...env })
+      const { port } = new URL(await cli.listening)
+      const stats = await fetch(`http://127.0.0.1:${port}/stats`, { headers: { authorization: `Bearer ${broadcastKey(SECRET)}` } })
+      assert.equal(stats.status, 200)
+      assert.match(await stats.text(), /^anycable_go_clients_num 0$/m)
+    }
+    const metricsPort = await freePort()
+    for (const [args, env] of [
+      [[`--metrics_port=${metricsPort}`, '--metrics_host=127.0.0.1'], {}],
+      [[], { ANYCABLE_METRICS_PORT: String(metricsPort), ANYCABLE_METRICS_HOST: '127.0.0.1' }],
+    ]) {
+      const cli = run(t, ['--port=0', ...args], { ANYCABLE_SECRET: SECRET, ...env })
+      await cli.listening
+      assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status, 200)
+      cli.child.kill('SIGKILL')
+      await cli.exited
     }
   })
 

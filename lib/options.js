@@ -9,7 +9,8 @@
 // index.d.ts and the README's options table and flag list from it.
 //
 // Fields: `name` (JS), `flag` (CLI, AnyCable's; null = JS only; the environment variable is
-// ANYCABLE_ + the flag upper-cased, plus `env`), `type` (see `TYPES` in lib/server.js), `min` /
+// ANYCABLE_ + the flag upper-cased, plus `env`; `flagDiffers` says why a flag is not the name in
+// snake_case), `type` (see `TYPES` in lib/server.js), `min` /
 // `max` for numbers (`unit` names what they count, `zero` what 0 means), `values` for enums,
 // `expected` when the generic wording would say less, `default` (what the Rust
 // `Config::default()` holds; undefined = none or derived), `defaultText` when the default needs
@@ -302,6 +303,27 @@ const SERVER_OPTIONS = [
     default: false,
     doc: 'end a session with `token_expired` (`reconnect: false`) when its token\'s `exp` passes',
   },
+  {
+    name: 'metricsPath',
+    flag: 'metrics_http',
+    flagDiffers: 'the AnyCable server\'s flag name',
+    type: 'string',
+    defaultText: 'off (`/metrics` with `metricsPort`)',
+    doc: 'serve Prometheus metrics here (e.g. `/metrics`); on the main port they need the broadcast key, as `broadcastPath` does',
+    details: 'the README\'s "Metrics" lists them; `server.metrics()` returns the same figures',
+  },
+  {
+    name: 'metricsPort',
+    flag: 'metrics_port',
+    type: 'integer',
+    min: 0,
+    max: 65535,
+    zero: 'any free port',
+    defaultText: '`port`',
+    doc: 'serve the metrics on a listener of their own, on this port, without authentication (keep it private)',
+    details: '`listen()` resolves `metricsUrl`',
+  },
+  { name: 'metricsHost', flag: 'metrics_host', type: 'string', defaultText: '`host`', doc: 'address the metrics listener (`metricsPort`) binds' },
 ]
 
 module.exports = { SERVER_OPTIONS }

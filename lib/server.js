@@ -135,6 +135,16 @@ class CableServer {
     return this.#native.stats()
   }
 
+  /**
+   * The figures the Prometheus endpoint serves, as a plain object keyed by metric name without the
+   * `anycable_go_` prefix (histograms as `{ buckets: [{ le, count }], sum, count }`); `null` while
+   * not listening. Available whether or not `metricsPath` serves them.
+   */
+  metrics() {
+    const json = this.#native.metrics()
+    return json == null ? null : JSON.parse(json)
+  }
+
   /** Which features the options turn on (for logs; never includes secrets). */
   features() {
     return this.#native.features()

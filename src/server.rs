@@ -87,16 +87,29 @@ pub struct ServerOptions {
     pub streams_presence: Option<bool>,
     /// End a session with `token_expired` when its token expires.
     pub disconnect_on_token_expiry: Option<bool>,
+    /// Serve Prometheus metrics at this path (off when absent).
+    pub metrics_path: Option<String>,
+    /// Serve the metrics on their own listener, on this port.
+    pub metrics_port: Option<u32>,
+    /// The metrics listener's host; default `host`.
+    pub metrics_host: Option<String>,
 }
 
 impl ServerOptions {
     fn into_config(self) -> Result<Config> {
         let defaults = Config::default();
+        let port_of = |name: &str, port: u32| {
+            u16::try_from(port)
+                .map_err(|_| invalid_arg(format!("{name} must be 0-65535, got {port}")))
+        };
         let port = match self.port {
-            Some(port) => u16::try_from(port)
-                .map_err(|_| invalid_arg(format!("port must be 0-65535, got {port}")))?,
+            Some(port) => port_of("port", port)?,
             None => defaults.port,
         };
+        let metrics_port = self
+            .metrics_port
+            .map(|port| port_of("metricsPort", port))
+            .transpose()?;
         // Through the option's range, so no number of seconds can panic as a Duration.
         let seconds = |range: Seconds, value: Option<f64>, default: Duration| match value {
             Some(seconds) => range.duration(seconds).map_err(invalid_arg),
@@ -193,6 +206,9 @@ impl ServerOptions {
             disconnect_on_token_expiry: self
                 .disconnect_on_token_expiry
                 .unwrap_or(defaults.disconnect_on_token_expiry),
+            metrics_path: self.metrics_path,
+            metrics_port,
+            metrics_host: self.metrics_host,
         })
     }
 }
@@ -248,6 +264,9 @@ pub fn server_defaults() -> ServerOptions {
         pong_timeout: Some(defaults.pong_timeout.as_secs_f64()),
         streams_presence: Some(defaults.streams_presence),
         disconnect_on_token_expiry: Some(defaults.disconnect_on_token_expiry),
+        metrics_path: defaults.metrics_path,
+        metrics_port: defaults.metrics_port.map(u32::from),
+        metrics_host: defaults.metrics_host,
     }
 }
 
@@ -268,6 +287,8 @@ pub struct ListenInfo {
     pub url: String,
     pub host: String,
     pub port: u32,
+    /// `http://host:port/path` of the Prometheus metrics, when they are served.
+    pub metrics_url: Option<String>,
 }
 
 #[napi(object)]
@@ -426,6 +447,7 @@ impl NativeCableServer {
                 url: server.url(),
                 host: address.ip().to_string(),
                 port: u32::from(address.port()),
+                metrics_url: server.metrics_url().map(str::to_owned),
             };
             *running.lock().expect("server lock") = Some(Arc::new(server));
             Ok(info)
@@ -496,6 +518,12 @@ impl NativeCableServer {
             redis_reclaimed: stats.and_then(|s| s.redis).map(|r| r.reclaimed as f64),
             redis_invalid: stats.and_then(|s| s.redis).map(|r| r.invalid as f64),
         }
+    }
+
+    /// The server's metrics as JSON text (parsed by `lib/server.js`); `None` while not listening.
+    #[napi(catch_unwind)]
+    pub fn metrics(&self) -> Option<String> {
+        self.current().map(|server| server.metrics().to_json())
     }
 
     /// Graceful shutdown: `server_restart` and Close 1001 to every client. Idempotent. Waits for

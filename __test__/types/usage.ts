@@ -17,6 +17,7 @@ import anycable, {
   verifyToken,
   type CableServerFeatures,
   type CableServerStats,
+  type CableServerMetrics,
   type Identificator,
   type ListenInfo,
   type ServerlessApplication,
@@ -102,6 +103,9 @@ async function server(application: ServerlessApplication): Promise<void> {
     redisUrl: 'redis://localhost:6379',
     broadcastAdapter: 'redis',
     pubsub: 'redis',
+    metricsPath: '/metrics',
+    metricsPort: 9394,
+    metricsHost: '127.0.0.1',
   })
   const info: ListenInfo = await cable.listen()
   cable.broadcast('chat/1', { text: 'hi', url: info.url })
@@ -112,6 +116,12 @@ async function server(application: ServerlessApplication): Promise<void> {
   const stats: CableServerStats = cable.stats()
   const features: CableServerFeatures = cable.features()
   const redisHealthy: boolean = (stats.redisConnected ?? false) && (stats.redisDropped ?? 0) === 0
+  const metrics: CableServerMetrics | null = cable.metrics()
+  if (metrics) {
+    const slow: number = metrics.disconnect_total.too_slow
+    const p99Bucket = metrics.broadcast_fanout_seconds.buckets.find(bucket => bucket.count >= 0.99 * metrics.broadcast_fanout_seconds.count)
+    console.log(metrics.clients_num, slow, p99Bucket?.le, metrics.rpc_duration_seconds?.sum, info.metricsUrl)
+  }
   console.log(redisHealthy)
   await cable.close()
   console.log(stats.connections, features.httpBroadcast, anycable.createCableServer === createCableServer)

@@ -17,7 +17,7 @@ use crate::keys::{broadcast_key, rpc_key};
 use crate::option_range::{Count, Seconds};
 use crate::origin::AllowedOrigins;
 use crate::rpc::{HttpTransport, Rpc, Transport};
-use crate::server::{BroadcastAuth, ServerSettings};
+use crate::server::{BroadcastAuth, MetricsEndpoint, ServerSettings};
 use crate::session::SessionSettings;
 use crate::streams::StreamSigner;
 use crate::token::{Algorithm, Identificator, Ttl};
@@ -110,6 +110,12 @@ pub struct Config {
     pub streams_presence: bool,
     /// End a session with `token_expired` when its token's `exp` passes.
     pub disconnect_on_token_expiry: bool,
+    /// Serve Prometheus metrics at this path (AnyCable's `--metrics_http`); `None` = off.
+    pub metrics_path: Option<String>,
+    /// Serve the metrics on a listener of their own, on this port (unauthenticated there).
+    pub metrics_port: Option<u16>,
+    /// The metrics listener's host; default `host`.
+    pub metrics_host: Option<String>,
 }
 
 impl Default for Config {
@@ -160,6 +166,9 @@ impl Default for Config {
             pong_timeout: Duration::ZERO,
             streams_presence: true,
             disconnect_on_token_expiry: false,
+            metrics_path: None,
+            metrics_port: None,
+            metrics_host: None,
         }
     }
 }
@@ -215,6 +224,7 @@ impl Config {
         let identity = self.identity(rpc.is_some())?;
         let allowed_origins = AllowedOrigins::parse(&self.allowed_origins)?;
         let broadcast_auth = self.broadcast_auth();
+        let metrics = self.metrics()?;
         let broker = self.broker(broker_kind)?;
         let redis_broker = (broker_kind == BrokerKind::Redis).then(|| RedisBrokerSettings {
             url: self.redis_url_or_default().to_owned(),
@@ -250,6 +260,7 @@ impl Config {
             health_path: self.health_path,
             broadcast_path: self.broadcast_path,
             broadcast_auth,
+            metrics,
             handshake_timeout: self.handshake_timeout,
             max_pending_connections: self.max_pending_connections,
             max_connections: self.max_connections,
@@ -290,6 +301,40 @@ impl Config {
             noauth: self.noauth || self.public,
             application,
         })
+    }
+
+    /// Where metrics are served: `metricsPath` (`/metrics` when only `metricsPort` is given), on
+    /// the main port unless `metricsPort` names another (the reference's rule).
+    fn metrics(&self) -> Result<Option<MetricsEndpoint>, ConfigError> {
+        let path = match (&self.metrics_path, self.metrics_port) {
+            (Some(path), _) => path.clone(),
+            (None, Some(_)) => "/metrics".to_owned(),
+            (None, None) if self.metrics_host.is_some() => {
+                return Err(ConfigError(
+                    "metricsHost needs metricsPath or metricsPort".into(),
+                ))
+            }
+            (None, None) => return Ok(None),
+        };
+        check_path("metricsPath", &path)?;
+        let host = self.metrics_host.as_ref().unwrap_or(&self.host);
+        let listener = self
+            .metrics_port
+            .filter(|&port| port == 0 || port != self.port || *host != self.host)
+            .map(|port| (host.clone(), port));
+        if listener.is_none() {
+            let taken = [
+                ("path", &self.path),
+                ("broadcastPath", &self.broadcast_path),
+                ("healthPath", &self.health_path),
+            ];
+            if let Some((name, _)) = taken.iter().find(|(_, other)| **other == path) {
+                return Err(ConfigError(format!(
+                    "metricsPath must differ from {name} ({path:?}) on the same port"
+                )));
+            }
+        }
+        Ok(Some(MetricsEndpoint { path, listener }))
     }
 
     /// The broadcast key (or one derived from the common secret) wins over public mode.
@@ -435,6 +480,82 @@ mod tests {
 
     fn stream_signer(settings: &ServerSettings) -> Option<&StreamSigner> {
         settings.session.channels.stream_signer.as_ref()
+    }
+
+    fn metrics_of(config: Config) -> Result<Option<MetricsEndpoint>, ConfigError> {
+        config.resolve().map(|settings| settings.metrics)
+    }
+
+    #[test]
+    fn metrics_are_off_by_default_and_on_the_main_port_with_a_path() {
+        assert_eq!(metrics_of(Config::default()), Ok(None));
+        let on_main = |path: &str, port| Config {
+            metrics_path: Some(path.into()),
+            metrics_port: port,
+            ..Config::default()
+        };
+        let endpoint = |path: &str, listener| {
+            Ok(Some(MetricsEndpoint {
+                path: path.into(),
+                listener,
+            }))
+        };
+        assert_eq!(
+            metrics_of(on_main("/metrics", None)),
+            endpoint("/metrics", None)
+        );
+        // The main port named again is the main port, as in the reference.
+        assert_eq!(metrics_of(on_main("/m", Some(8080))), endpoint("/m", None));
+    }
+
+    #[test]
+    fn a_metrics_port_gets_its_own_listener_on_the_main_host_unless_told() {
+        let config = Config {
+            metrics_port: Some(9090),
+            ..Config::default()
+        };
+        assert_eq!(
+            metrics_of(config.clone()).unwrap().unwrap(),
+            MetricsEndpoint {
+                path: "/metrics".into(),
+                listener: Some(("127.0.0.1".into(), 9090)),
+            }
+        );
+        let elsewhere = Config {
+            metrics_host: Some("0.0.0.0".into()),
+            metrics_path: Some("/stats".into()),
+            ..config
+        };
+        assert_eq!(
+            metrics_of(elsewhere).unwrap().unwrap().listener,
+            Some(("0.0.0.0".into(), 9090))
+        );
+    }
+
+    #[test]
+    fn metrics_paths_are_checked() {
+        let with_path = |path: &str| Config {
+            metrics_path: Some(path.into()),
+            ..Config::default()
+        };
+        let error = metrics_of(with_path("metrics")).unwrap_err();
+        assert!(
+            error.0.contains("metricsPath must start with '/'"),
+            "{error}"
+        );
+        let error = metrics_of(with_path("/health")).unwrap_err();
+        assert!(error.0.contains("healthPath"), "{error}");
+        // On a port of their own the metrics may use any path.
+        let own_port = Config {
+            metrics_port: Some(9090),
+            ..with_path("/health")
+        };
+        assert!(metrics_of(own_port).is_ok());
+        let host_alone = Config {
+            metrics_host: Some("0.0.0.0".into()),
+            ..Config::default()
+        };
+        assert!(metrics_of(host_alone).is_err());
     }
 
     #[test]

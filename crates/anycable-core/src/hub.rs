@@ -3,10 +3,12 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::Instant;
 
 use serde_json::value::RawValue;
 
 use crate::broker::{PresenceChange, StreamPosition};
+use crate::metrics::{FanoutMetrics, SessionMetrics};
 use crate::outbox::{Outbox, Queued, QueuedPosition};
 use crate::protocol::{
     broadcast_frame, presence, stored_broadcast_frame, PresenceEvent, StreamOffset,
@@ -31,6 +33,11 @@ struct Stream {
 #[derive(Default)]
 pub(crate) struct Hub {
     streams: RwLock<HashMap<Arc<str>, Stream>>,
+    /// Broadcasts fanned out here, and how long each took.
+    pub(crate) fanout: FanoutMetrics,
+    /// What this server's sessions count. Kept here because every session already holds the
+    /// hub: one more pointer per session would cost 8 bytes on each idle connection.
+    pub(crate) sessions: SessionMetrics,
 }
 
 /// Counts for `stats()`.
@@ -86,11 +93,18 @@ impl Hub {
         exclude_sid: Option<&str>,
         position: Option<&StreamPosition>,
     ) -> usize {
-        self.fan_out(
+        let started = Instant::now();
+        let delivered = self.fan_out(
             stream,
             |stream, identifier| queued_frame(stream, identifier, message, position),
             |_, subscriber| Some(&*subscriber.sid) != exclude_sid,
-        )
+        );
+        // Like the reference, only broadcasts that found subscribers here count.
+        if delivered > 0 {
+            self.fanout.broadcasts.inc();
+            self.fanout.seconds.observe_duration(started.elapsed());
+        }
+        delivered
     }
 
     /// Relays a whisper to the other subscribers of `stream`, never back to `sender`.

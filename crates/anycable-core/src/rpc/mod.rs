@@ -10,12 +10,13 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
+use crate::metrics::CallMetrics;
 pub(crate) use http::HttpTransport;
 pub use http::MAX_RPC_RESPONSE_BYTES;
 pub(crate) use messages::{
@@ -66,6 +67,8 @@ pub struct Rpc {
     transport: Arc<dyn Transport>,
     in_flight: Arc<Semaphore>,
     timeout: Duration,
+    /// This server's calls, errors, timeouts, waits and durations.
+    pub(crate) metrics: Arc<CallMetrics>,
 }
 
 impl Rpc {
@@ -74,6 +77,7 @@ impl Rpc {
             transport,
             in_flight: Arc::new(Semaphore::new(concurrency)),
             timeout,
+            metrics: Arc::default(),
         }
     }
 
@@ -107,18 +111,38 @@ impl Rpc {
         sid: &str,
         request: &Req,
     ) -> Result<Resp, RpcError> {
+        let metrics = &self.metrics;
+        let started = Instant::now();
+        metrics.calls.inc();
+        let outcome = self.timed_call(method, sid, request).await;
+        metrics.duration.observe_duration(started.elapsed());
+        if outcome.is_err() {
+            metrics.errors.inc();
+        }
+        outcome
+    }
+
+    async fn timed_call<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        method: Method,
+        sid: &str,
+        request: &Req,
+    ) -> Result<Resp, RpcError> {
         let body = serde_json::to_string(request).expect("RPC requests always serialise");
         let call = async {
-            let _permit = self
-                .in_flight
-                .acquire()
-                .await
-                .map_err(|_| RpcError("RPC is shut down".into()))?;
+            let _permit = {
+                let _waiting = Waiting::start(&self.metrics);
+                self.in_flight
+                    .acquire()
+                    .await
+                    .map_err(|_| RpcError("RPC is shut down".into()))?
+            };
             self.transport.call(method, sid, body).await
         };
         let text = tokio::time::timeout(self.timeout, call)
             .await
             .map_err(|_| {
+                self.metrics.timeouts.inc();
                 RpcError(format!(
                     "{} timed out after {:?}",
                     method.as_str(),
@@ -131,5 +155,21 @@ impl Rpc {
                 method.as_str()
             ))
         })
+    }
+}
+
+/// Counts a call as pending while it waits for a slot, however the wait ends (a timeout drops it).
+struct Waiting<'a>(&'a CallMetrics);
+
+impl<'a> Waiting<'a> {
+    fn start(metrics: &'a CallMetrics) -> Waiting<'a> {
+        metrics.pending.inc();
+        Waiting(metrics)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.pending.dec();
     }
 }

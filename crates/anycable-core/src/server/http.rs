@@ -7,7 +7,7 @@ use hyper::header::{HeaderValue, AUTHORIZATION, CONNECTION};
 use hyper::{Method, Request, StatusCode};
 
 use super::response::{owned_text, text, HttpResponse};
-use super::{websocket, BroadcastAuth, Shared};
+use super::{metrics, websocket, BroadcastAuth, Shared};
 use crate::broadcast::Publication;
 use crate::keys::secrets_match;
 
@@ -28,6 +28,12 @@ pub(super) async fn route(
         text(StatusCode::OK, "OK")
     } else if path == settings.broadcast_path {
         broadcast(request, &shared).await
+    } else if settings
+        .metrics
+        .as_ref()
+        .is_some_and(|metrics| metrics.listener.is_none() && metrics.path == path)
+    {
+        metrics_on_main_port(&request, &shared)
     } else {
         text(StatusCode::NOT_FOUND, "Not found")
     })
@@ -42,26 +48,8 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
             "Broadcasts must be POST requests",
         );
     }
-    match &settings.broadcast_auth {
-        BroadcastAuth::Key(key) => {
-            let presented = request
-                .headers()
-                .get(AUTHORIZATION)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.strip_prefix("Bearer "))
-                .unwrap_or("");
-            if !secrets_match(presented.as_bytes(), key.as_bytes()) {
-                return text(StatusCode::UNAUTHORIZED, "Unauthorized");
-            }
-        }
-        BroadcastAuth::Open => {}
-        // Refuse to run an unauthenticated broadcast endpoint unless public mode says so.
-        BroadcastAuth::Disabled => {
-            return text(
-                StatusCode::UNAUTHORIZED,
-                "HTTP broadcasts need a secret or broadcast key",
-            )
-        }
+    if let Some(refused) = refuse_without_key(&request, shared, "HTTP broadcasts") {
+        return refused;
     }
     // hyper's header timeout ends with the headers; a declared body that stalls needs its own.
     let body = Limited::new(request.into_body(), MAX_BROADCAST_BODY).collect();
@@ -93,6 +81,45 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
                 }
             }
         }
-        Err(error) => owned_text(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+        Err(error) => {
+            shared.failed_broadcasts.inc();
+            owned_text(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
+        }
+    }
+}
+
+/// `GET <metricsPath>` on the public port: behind the broadcast key, like `/_broadcast`.
+fn metrics_on_main_port(request: &Request<Incoming>, shared: &Shared) -> HttpResponse {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "Metrics are read with GET");
+    }
+    refuse_without_key(request, shared, "Metrics on the public port")
+        .unwrap_or_else(|| metrics::response(shared))
+}
+
+/// The 401 for a request that does not present the broadcast key (`Authorization: Bearer
+/// <key>`), or `None` when it may go on. Without a key only public mode lets requests in.
+fn refuse_without_key(
+    request: &Request<Incoming>,
+    shared: &Shared,
+    what: &str,
+) -> Option<HttpResponse> {
+    match &shared.settings.broadcast_auth {
+        BroadcastAuth::Key(key) => {
+            let presented = request
+                .headers()
+                .get(AUTHORIZATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .unwrap_or("");
+            (!secrets_match(presented.as_bytes(), key.as_bytes()))
+                .then(|| text(StatusCode::UNAUTHORIZED, "Unauthorized"))
+        }
+        BroadcastAuth::Open => None,
+        // Refuse to run an unauthenticated endpoint unless public mode says so.
+        BroadcastAuth::Disabled => Some(owned_text(
+            StatusCode::UNAUTHORIZED,
+            format!("{what} need a secret or broadcast key"),
+        )),
     }
 }

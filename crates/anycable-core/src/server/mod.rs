@@ -1,8 +1,11 @@
-//! The listener: one port serving the WebSocket endpoint, `/health` and `/_broadcast`, with a
-//! graceful shutdown that tells every client to reconnect.
+//! The listener: one port serving the WebSocket endpoint, `/health`, `/_broadcast` and the
+//! metrics (unless they have a port of their own), with a graceful shutdown that tells every
+//! client to reconnect.
 
 mod accept;
 mod http;
+mod metrics;
+mod metrics_listener;
 mod pending;
 mod presence;
 mod response;
@@ -32,11 +35,12 @@ use crate::broker::redis::RedisBroker;
 use crate::broker::Broker;
 use crate::config_error::ConfigError;
 use crate::hub::Hub;
+use crate::metrics::Counter;
 use crate::redis_link::{Link, RedisHealth, RedisStats};
 use pending::{Pending, PendingConnections};
 pub use presence::{PresenceUnavailable, PresentId, StreamPresence};
 pub use settings::BroadcastAuth;
-pub(crate) use settings::ServerSettings;
+pub(crate) use settings::{MetricsEndpoint, ServerSettings};
 
 /// How long `shutdown` waits for sessions to say goodbye before returning anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -57,6 +61,8 @@ struct Shared {
     next_session: AtomicU64,
     /// Connections that have not finished their request or upgrade yet.
     pending: Arc<PendingConnections>,
+    /// HTTP broadcasts refused as invalid (`failed_broadcast_msg_total`).
+    failed_broadcasts: Counter,
 }
 
 /// A running cable server.
@@ -73,6 +79,10 @@ pub struct CableServer {
     fanout: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// Frees the broker's expired history every second; stopped with the server.
     sweeper: Option<JoinHandle<()>>,
+    /// The metrics' own listener, with `metricsPort`; stopped with the server.
+    metrics_listener: std::sync::Mutex<Option<JoinHandle<()>>>,
+    /// The metrics URL, when they are served.
+    metrics_url: Option<String>,
 }
 
 /// Counts for monitoring and tests.
@@ -128,15 +138,12 @@ impl CableServer {
     /// Binds and starts serving on the current tokio runtime (`config` resolves the options into
     /// `settings`; see [`CableServer::start`]).
     pub(crate) async fn serve(settings: ServerSettings) -> Result<CableServer, ServerError> {
-        let address = format!("{}:{}", settings.host, settings.port);
-        let bind_error = |source| ServerError::Bind {
-            address: address.clone(),
-            source,
-        };
+        let bind_error = bind_error_for(&settings.host, settings.port);
         let listener = listen(&settings.host, settings.port)
             .await
-            .map_err(bind_error)?;
+            .map_err(&bind_error)?;
         let local_addr = listener.local_addr().map_err(bind_error)?;
+        let (metrics_listener, metrics_url) = metrics_listener::bind(&settings, local_addr).await?;
         let hub = Arc::new(Hub::default());
         let redis_health = redis_health(&settings);
         let broker: Option<Arc<dyn Broker>> = match (settings.broker, &settings.redis_broker) {
@@ -196,7 +203,10 @@ impl CableServer {
             drained: Notify::new(),
             next_session: AtomicU64::new(1),
             pending,
+            failed_broadcasts: Counter::default(),
         });
+        let metrics_listener = metrics_listener
+            .map(|listener| tokio::spawn(metrics_listener::serve(listener, Arc::clone(&shared))));
         let accept_loop = tokio::spawn(accept::accept(listener, Arc::clone(&shared)));
         Ok(CableServer {
             shared,
@@ -206,7 +216,14 @@ impl CableServer {
             redisx: std::sync::Mutex::new(redisx),
             fanout: std::sync::Mutex::new(fanout),
             sweeper,
+            metrics_listener: std::sync::Mutex::new(metrics_listener),
+            metrics_url,
         })
+    }
+
+    /// Where the Prometheus metrics are served (`http://host:port/path`), when they are.
+    pub fn metrics_url(&self) -> Option<&str> {
+        self.metrics_url.as_deref()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -254,6 +271,11 @@ impl CableServer {
     /// Stops accepting, sends `server_restart` and Close 1001 to every client, and waits (a
     /// bounded time) for the sessions to finish.
     pub async fn shutdown(&self) {
+        let metrics = self.metrics_listener.lock().expect("metrics lock").take();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+            let _ = metrics.await;
+        }
         let accept_loop = self.accept_loop.lock().expect("accept lock").take();
         if let Some(accept_loop) = accept_loop {
             accept_loop.abort();
@@ -288,6 +310,9 @@ impl Drop for CableServer {
         if let Some(sweeper) = &self.sweeper {
             sweeper.abort();
         }
+        if let Some(metrics) = self.metrics_listener.lock().expect("metrics lock").take() {
+            metrics.abort();
+        }
         if let Some(fanout) = self.fanout.lock().expect("fan-out lock").take() {
             fanout.abort();
         }
@@ -317,6 +342,15 @@ fn redis_health(settings: &ServerSettings) -> Option<Arc<RedisHealth>> {
 /// avalanche while the runtime is busy with handshakes, and overflowed clients wait for a SYN
 /// retransmit (1 s): measured with bench:server, p99 connect time at N = 1,000 fell from ~1 s.
 const LISTEN_BACKLOG: u32 = 4096;
+
+/// How a failure to listen on `host:port` is reported.
+fn bind_error_for(host: &str, port: u16) -> impl Fn(std::io::Error) -> ServerError {
+    let address = format!("{host}:{port}");
+    move |source| ServerError::Bind {
+        address: address.clone(),
+        source,
+    }
+}
 
 async fn listen(host: &str, port: u16) -> std::io::Result<TcpListener> {
     let address = tokio::net::lookup_host((host, port))

@@ -23,6 +23,15 @@ pub enum BroadcastAuth {
     Disabled,
 }
 
+/// Where the Prometheus metrics are served, when they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsEndpoint {
+    pub path: String,
+    /// `Some((host, port))`: on a listener of their own, unauthenticated (like the reference);
+    /// `None`: on the main port, behind the broadcast key.
+    pub listener: Option<(String, u16)>,
+}
+
 /// The server's settings, resolved from the options by `config`.
 pub struct ServerSettings {
     pub host: String,
@@ -32,6 +41,8 @@ pub struct ServerSettings {
     pub health_path: String,
     pub broadcast_path: String,
     pub broadcast_auth: BroadcastAuth,
+    /// `None`: metrics are not served (`server.metrics()` still reads them).
+    pub metrics: Option<MetricsEndpoint>,
     /// How long a connection may take to finish its request or upgrade (and a broadcast body).
     pub handshake_timeout: Duration,
     /// Connections still in their request / upgrade at once; at the cap the oldest is closed.

@@ -27,6 +27,7 @@ use super::pong_deadline::PongDeadline;
 use super::token_expiry::expiry_timer;
 use super::{Peer, SessionContext};
 use crate::identity::Verdict;
+use crate::metrics::{SessionEnd, SessionMetrics};
 use crate::outbox::{Outbox, OutboxReceiver, Queued, Received};
 use crate::protocol::{self, Command, DisconnectReason, Frame, Protocol, TimestampPrecision};
 
@@ -84,9 +85,12 @@ where
     async move {
         let exit = match connection.open(verdict).await {
             Opened::Welcomed => {
-                connection
+                connection.metrics().opened(&connection.session.identifiers);
+                let exit = connection
                     .read_loop(queued, shutdown, pace, deadlines)
-                    .await
+                    .await;
+                connection.metrics().closed(&connection.session.identifiers);
+                exit
             }
             Opened::Gone => Exit::Gone,
             Opened::Refused => return,
@@ -170,6 +174,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         loop {
             frames.append(&mut opening.frames);
             if let Some(reason) = opening.disconnect {
+                if reason == DisconnectReason::Unauthorized {
+                    self.metrics().failed_auths.inc();
+                }
+                self.metrics().ended(SessionEnd::Disconnect(reason));
                 self.end(reason).await;
                 return Opened::Refused;
             }
@@ -192,6 +200,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Keeps the session for a restore (unless the server ended it for good), leaves every
     /// stream, tells the application, and ends the connection as `exit` says.
     async fn finish(&mut self, exit: Exit) {
+        self.metrics().ended(match exit {
+            Exit::Gone => SessionEnd::ClientClosed,
+            Exit::Disconnect(reason) => SessionEnd::Disconnect(reason),
+            Exit::Close(..) => SessionEnd::ProtocolError,
+        });
         // Presence outlives the connection by `presenceTtl` from now, unless the id comes back.
         if let Some(touch) = self.session.keep_presence() {
             touch.send().await;
@@ -298,11 +311,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     }
                 }
                 incoming = self.next_incoming(rate), if pending.is_none() && throttle.is_none() => match heard(&mut deadlines.pong, incoming) {
-                    Some(Ok(Message::Text(text))) => match Command::parse(&text) {
-                        Ok(command) => Box::pin(self.take_command(command)).await,
-                        Err(_) => Next::Exit(Exit::Close(CloseCode::Invalid, "Malformed JSON")),
+                    Some(Ok(Message::Text(text))) => match self.parse(&text) {
+                        Some(command) => Box::pin(self.take_command(command)).await,
+                        None => Next::Exit(Exit::Close(CloseCode::Invalid, "Malformed JSON")),
                     },
-                    Some(Ok(Message::Binary(_))) => Next::Exit(Exit::Close(CloseCode::Unsupported, "Binary frames are not supported")),
+                    Some(Ok(Message::Binary(data))) => {
+                        self.received(data.len(), false);
+                        Next::Exit(Exit::Close(CloseCode::Unsupported, "Binary frames are not supported"))
+                    }
                     Some(Ok(Message::Close(_))) | None => Next::Exit(Exit::Gone),
                     Some(Ok(_)) => Next::Read,
                     Some(Err(WsError::Capacity(_))) => Next::Exit(Exit::Close(CloseCode::Size, "Message too big")),
@@ -330,6 +346,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// read loop: every idle session would carry it.)
     fn presence_keepalive(&self) -> Pin<Box<Sleep>> {
         Box::pin(sleep(self.session.settings.presence_ttl / 2))
+    }
+
+    /// Parses a command from the client (`None`: malformed), counting it.
+    fn parse(&self, text: &str) -> Option<Command> {
+        let parsed = Command::parse(text).ok();
+        self.received(text.len(), !matches!(parsed, Some(Command::Unknown) | None));
+        parsed
+    }
+
+    /// Counts a message of `len` bytes from the client; `known`: it is a command the server acts
+    /// on (`failed_client_msg_total` counts the rest).
+    fn received(&self, len: usize, known: bool) {
+        let metrics = self.metrics();
+        metrics.client_msg.inc();
+        metrics.data_rcvd.add(len as u64);
+        if !known {
+            metrics.failed_client_msg.inc();
+        }
     }
 
     /// The next message from the client, counted against its command budget.
@@ -383,16 +417,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     async fn write_batch(&mut self, first: Queued, queued: &mut OutboxReceiver) -> Next {
         let session = &mut self.session;
         let ws = &mut self.ws;
+        // Counted into the (per-thread) counters frame by frame: totals kept across the writes
+        // would be state every idle session carries.
         let feed = async {
             let mut next = Some(first);
+            let mut depth = 0u32;
             while let Some(entry) = next {
+                depth += 1;
                 match session.admit(entry) {
-                    Admit::Write(frame) => ws.feed(Message::Text(frame)).await?,
+                    Admit::Write(frame) => {
+                        session.hub.sessions.sent(frame.len());
+                        ws.feed(Message::Text(frame)).await?
+                    }
                     Admit::Skip => {}
                     Admit::TooSlow => return Ok(false),
                 }
                 next = queued.try_recv();
             }
+            session.hub.sessions.queue_depth.observe(u64::from(depth));
             ws.flush().await.map(|()| true)
         };
         match timeout(WRITE_TIMEOUT, feed).await {
@@ -402,11 +444,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
-    async fn write(&mut self, frame: Frame) -> bool {
-        matches!(
-            timeout(WRITE_TIMEOUT, self.ws.send(Message::Text(frame))).await,
-            Ok(Ok(()))
-        )
+    /// Writes one frame. Counted when the write starts, outside the future: anything the future
+    /// kept would be state every idle session carries (a failed write ends the session anyway).
+    fn write(&mut self, frame: Frame) -> impl Future<Output = bool> + '_ {
+        self.metrics().sent(frame.len());
+        async move {
+            matches!(
+                timeout(WRITE_TIMEOUT, self.ws.send(Message::Text(frame))).await,
+                Ok(Ok(()))
+            )
+        }
+    }
+
+    /// What this server's sessions count.
+    fn metrics(&self) -> &SessionMetrics {
+        &self.session.hub.sessions
     }
 
     /// Sends the disconnect frame, then closes.
