@@ -20,6 +20,7 @@ mod hub;
 mod identity;
 mod json_object;
 mod keys;
+mod log;
 mod option_range;
 mod origin;
 mod outbox;
@@ -43,6 +44,8 @@ pub use config::Config;
 pub use config_error::ConfigError;
 /// Key derivation from the application secret, and constant-time secret comparison.
 pub use keys::{broadcast_key, rpc_key, secrets_match};
+/// Logging: levels, the stderr formats and an embedder's sink.
+pub use log::{Level, LogFormat, LogSink, Logger, Record};
 /// The accepted range of a seconds-valued option (for converting and checking JS numbers).
 pub use option_range::Seconds;
 /// Redis's counters (in `ServerStats`).

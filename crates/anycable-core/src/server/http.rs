@@ -7,9 +7,10 @@ use hyper::header::{HeaderValue, AUTHORIZATION, CONNECTION};
 use hyper::{Method, Request, StatusCode};
 
 use super::response::{owned_text, text, HttpResponse};
-use super::{websocket, BroadcastAuth, Shared};
+use super::{websocket, BroadcastAuth, ServerSettings, Shared};
 use crate::broadcast::Publication;
 use crate::keys::secrets_match;
+use crate::log::log;
 
 /// Largest broadcast request body accepted.
 const MAX_BROADCAST_BODY: usize = 16 * 1024 * 1024;
@@ -51,13 +52,14 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
                 .and_then(|value| value.strip_prefix("Bearer "))
                 .unwrap_or("");
             if !secrets_match(presented.as_bytes(), key.as_bytes()) {
-                return text(StatusCode::UNAUTHORIZED, "Unauthorized");
+                return refused(settings, StatusCode::UNAUTHORIZED, "Unauthorized");
             }
         }
         BroadcastAuth::Open => {}
         // Refuse to run an unauthenticated broadcast endpoint unless public mode says so.
         BroadcastAuth::Disabled => {
-            return text(
+            return refused(
+                settings,
                 StatusCode::UNAUTHORIZED,
                 "HTTP broadcasts need a secret or broadcast key",
             )
@@ -67,9 +69,19 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
     let body = Limited::new(request.into_body(), MAX_BROADCAST_BODY).collect();
     let body = match tokio::time::timeout(settings.handshake_timeout, body).await {
         Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(_)) => return text(StatusCode::PAYLOAD_TOO_LARGE, "Broadcast body is too large"),
+        Ok(Err(_)) => {
+            return refused(
+                settings,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Broadcast body is too large",
+            )
+        }
         Err(_) => {
-            let mut response = text(StatusCode::REQUEST_TIMEOUT, "Broadcast body timed out");
+            let mut response = refused(
+                settings,
+                StatusCode::REQUEST_TIMEOUT,
+                "Broadcast body timed out",
+            );
             // The rest of the body may still come; the connection cannot be reused.
             response
                 .headers_mut()
@@ -86,6 +98,12 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
                     if let Some(health) = &shared.redis_health {
                         health.count_refused(count);
                     }
+                    log!(
+                        settings.log,
+                        Error,
+                        "an HTTP broadcast was refused: Redis could not register it",
+                        publications = count,
+                    );
                     text(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "Redis is unavailable: the broadcast was not registered",
@@ -93,6 +111,29 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
                 }
             }
         }
-        Err(error) => owned_text(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+        Err(error) => {
+            let why = error.to_string();
+            log!(
+                settings.log,
+                Warn,
+                "an HTTP broadcast was refused",
+                status = StatusCode::UNPROCESSABLE_ENTITY.as_u16(),
+                why = why,
+            );
+            owned_text(StatusCode::UNPROCESSABLE_ENTITY, why)
+        }
     }
+}
+
+/// A broadcast request refused before its body was read: the answer, and a line at `warn`
+/// (without what the request presented as its key).
+fn refused(settings: &ServerSettings, status: StatusCode, why: &'static str) -> HttpResponse {
+    log!(
+        settings.log,
+        Warn,
+        "an HTTP broadcast was refused",
+        status = status.as_u16(),
+        why = why,
+    );
+    text(status, why)
 }

@@ -27,6 +27,7 @@ use super::pong_deadline::PongDeadline;
 use super::token_expiry::expiry_timer;
 use super::{Peer, SessionContext};
 use crate::identity::Verdict;
+use crate::log::log;
 use crate::outbox::{Outbox, OutboxReceiver, Queued, Received};
 use crate::protocol::{self, Command, DisconnectReason, Frame, Protocol, TimestampPrecision};
 
@@ -192,6 +193,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Keeps the session for a restore (unless the server ended it for good), leaves every
     /// stream, tells the application, and ends the connection as `exit` says.
     async fn finish(&mut self, exit: Exit) {
+        log!(
+            self.session.settings.log,
+            Debug,
+            "session closed",
+            sid = self.session.sid,
+            reason = match exit {
+                Exit::Gone => "closed_by_client",
+                Exit::Disconnect(reason) => reason.as_str(),
+                Exit::Close(_, why) => why,
+            },
+        );
         // Presence outlives the connection by `presenceTtl` from now, unless the id comes back.
         if let Some(touch) = self.session.keep_presence() {
             touch.send().await;
