@@ -80,7 +80,11 @@ fn json_lines_are_one_object_with_time_level_msg_and_fields() {
         fields: &[("sid", "s1".into()), ("reason", "line\nbreak".into())],
     };
     let line = json::line("2026-01-02T03:04:05.006Z", &record);
-    assert!(line.ends_with('\n') && !line.trim_end().contains('\n'));
+    assert_eq!(
+        line,
+        "{\"time\":\"2026-01-02T03:04:05.006Z\",\"level\":\"debug\",\"msg\":\"session closed\",\
+         \"fields\":{\"sid\":\"s1\",\"reason\":\"line\\nbreak\"}}\n"
+    );
     let value: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(
         value,
