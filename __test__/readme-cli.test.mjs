@@ -112,6 +112,8 @@ test('every documented flag is accepted, as a flag and as ANYCABLE_<FLAG>', asyn
     pong_timeout: '0',
     streams_presence: 'true',
     disconnect_on_token_expiry: 'false',
+    log_level: 'warn',
+    log_format: 'json',
   }
   const flags = documentedFlags()
   assert.deepEqual(flags.filter(flag => !(flag in values)), [], 'a test value for every documented flag')
