@@ -54,7 +54,7 @@ test('the logger gets the start at info, and a session\'s end with its sid and r
   assert.deepEqual(closed.fields, { sid, reason: 'closed_by_client' })
 })
 
-test('a refused token is logged at debug with the sid and why, never the token', async t => {
+test('a refused connection is logged at debug with the sid, reason and why, never the token', async t => {
   const log = fakeLogger()
   const { url } = await startServer(t, { logger: log.logger, logLevel: 'debug', enforceJwt: true })
   const forged = generateToken({ user_id: 'mallory' }, { secret: 'not-the-secret', ttl: 300 })
@@ -71,6 +71,19 @@ test('a refused token is logged at debug with the sid and why, never the token',
   await logged(log, 'debug', 'connection refused', call => call.fields.reason === 'token_expired' && call.fields.why === 'the token expired')
   rawClient(t, url, null)
   await logged(log, 'debug', 'connection refused', call => call.fields.why === 'no token')
+
+  class Refusing extends Application {
+    async connect(handle) {
+      handle.reject()
+    }
+  }
+  const byApp = fakeLogger()
+  const app = await startServer(t, { logger: byApp.logger, logLevel: 'debug', application: new Refusing() })
+  const tokenless = rawClient(t, app.url, null)
+  assert.equal((await tokenless.frame(frame => frame.type === 'disconnect')).reason, 'unauthorized')
+  const refusedByApp = await logged(byApp, 'debug', 'connection refused')
+  assert.equal(refusedByApp.fields.reason, 'unauthorized')
+  assert.equal(refusedByApp.fields.why, "the application's connect refused it")
 
   const everything = JSON.stringify(log.calls)
   assert.ok(!everything.includes(forged) && !everything.includes(expired), everything)

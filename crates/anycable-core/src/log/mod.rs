@@ -91,6 +91,7 @@ impl FromStr for LogFormat {
 #[derive(Debug)]
 pub struct Record<'a> {
     pub level: Level,
+    /// What happened, in a few words (`session closed`, `application subscribe failed`).
     pub message: &'a str,
     /// Field names and values, in the order the event gives them.
     pub fields: &'a [(&'static str, String)],
@@ -98,6 +99,7 @@ pub struct Record<'a> {
 
 /// Where events go. Called on the thread that logs (a tokio worker): it must not block long.
 pub trait LogSink: Send + Sync {
+    /// Writes (or queues) one event; never fails: a sink that cannot write drops it.
     fn write(&self, record: &Record<'_>);
 }
 

@@ -202,15 +202,7 @@ impl Session {
                         &self.settings.log,
                         &self.sid,
                         "connect",
-                        response.error_msg.unwrap_or_default(),
-                    );
-                } else {
-                    log!(
-                        self.settings.log,
-                        Debug,
-                        "connection refused",
-                        sid = self.sid,
-                        why = "the application's connect refused it",
+                        response.error_msg.as_deref().unwrap_or_default(),
                     );
                 }
                 // The frame is sent by the session with `reconnect:false`, whatever the app wrote.
@@ -219,11 +211,20 @@ impl Session {
                     .iter()
                     .flatten()
                     .any(|t| t.contains("token_expired"));
-                Effects::end(if expired {
+                let reason = if expired {
                     DisconnectReason::TokenExpired
                 } else {
                     DisconnectReason::Unauthorized
-                })
+                };
+                log!(
+                    self.settings.log,
+                    Debug,
+                    "connection refused",
+                    sid = self.sid,
+                    reason = reason.as_str(),
+                    why = "the application's connect refused it",
+                );
+                Effects::end(reason)
             }
             Err(error) => {
                 report(&self.settings.log, &self.sid, "connect", error);
