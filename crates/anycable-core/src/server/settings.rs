@@ -54,5 +54,6 @@ pub struct ServerSettings {
     pub broker: Option<BrokerSettings>,
     /// Where the broker keeps it, with `broker: "redis"`; `None` keeps it in memory.
     pub redis_broker: Option<RedisBrokerSettings>,
+    /// Where this server's events go, and from which level.
     pub(crate) log: Log,
 }

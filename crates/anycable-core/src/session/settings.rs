@@ -29,5 +29,6 @@ pub struct SessionSettings {
     pub channels: ChannelSettings,
     /// Application channels and `connect` for tokenless clients; `None` without an application.
     pub rpc: Option<Rpc>,
+    /// The server's log (sessions' ends, refusals, failed application calls).
     pub(crate) log: Log,
 }
