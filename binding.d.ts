@@ -13,9 +13,10 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeCableServer {
   /**
    * Validates the options; nothing listens until `listen()`. `dispatch` runs application
-   * channels in this process (see `lib/application.js`).
+   * channels in this process (see `lib/application.js`); `emit` takes the server's log events
+   * instead of stderr (see `lib/server.js`).
    */
-  constructor(options: ServerOptions, dispatch?: (method: string, sid: string, request: string) => Promise<string>)
+  constructor(options: ServerOptions, dispatch?: (method: string, sid: string, request: string) => Promise<string>, emit?: (level: string, message: string, fields: string[]) => void)
   features(): ServerFeatures
   /**
    * Binds and starts serving once earlier `listen()` / `close()` calls have finished; rejects
@@ -208,6 +209,10 @@ export interface ServerOptions {
   metricsPort?: number
   /** The metrics listener's host; default `host`. */
   metricsHost?: string
+  /** `"debug"`, `"info"` (default), `"warn"` or `"error"`. */
+  logLevel?: string
+  /** `"text"` (default) or `"json"`: stderr lines, when there is no `logger`. */
+  logFormat?: string
 }
 
 export interface ServerStats {

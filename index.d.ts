@@ -235,6 +235,22 @@ export interface CableServerOptions {
   /** Answers 200; default `/health`. */
   healthPath?: string
   /**
+   * The least severe events logged: `debug` adds every connection's end (reason, sid) and every
+   * refusal; the README's "Logs" says what each level logs; default `info`.
+   */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error'
+  /**
+   * Stderr lines: `text` (`time LEVEL anycable-rs: message key=value …`) or `json` (one object per
+   * line); ignored with `logger`; default `text`.
+   */
+  logFormat?: 'text' | 'json'
+  /**
+   * Log through this object instead of stderr: any object with `debug`, `info`, `warn` and `error`
+   * methods (pino, `console`); called as `logger[level](fields, message)`, pino's order; a logger
+   * that throws is skipped, and that is said once on stderr.
+   */
+  logger?: CableLogger
+  /**
    * An `Application` (this package's or `@anycable/serverless-js`'s) that answers every channel but
    * `$pubsub` / Turbo streams, in this process; duck-typed: `buildHandle`, `handleOpen`,
    * `handleCommand`, `handleClose`, `encodeIdentifiers`, `decodeIdentifiers`; tokenless clients go
@@ -341,6 +357,19 @@ export interface CableServerOptions {
   /** Address the metrics listener (`metricsPort`) binds; default `host`. */
   metricsHost?: string
   // </options>
+}
+
+/**
+ * What the `logger` option takes: pino, `console`, or any object with these four methods. Each is
+ * called as `logger[level](fields, message)` (pino's argument order): `fields` holds the event's
+ * values as strings (`sid`, `reason`, `error`, …), never a token, a secret, a key or a Redis
+ * password.
+ */
+export interface CableLogger {
+  debug(fields: Record<string, string>, message: string): unknown
+  info(fields: Record<string, string>, message: string): unknown
+  warn(fields: Record<string, string>, message: string): unknown
+  error(fields: Record<string, string>, message: string): unknown
 }
 
 /** The part of an `Application` (this package's or serverless-js's) the server and the handlers use. */

@@ -230,7 +230,7 @@ test('a failing call gets the client a reject and a line on stderr, without the 
   const client = rawClient(t, cli.url, jwt)
   await client.welcomed()
   assert.equal((await client.subscribe(probe({ room: 'x' }))).type, 'reject_subscription')
-  await until(() => cli.stderr().includes('\n'), 5000, 'a line on stderr')
+  await until(() => cli.stderr().includes('subscribe failed'), 5000, 'a line on stderr')
   assert.match(cli.stderr(), /subscribe failed/)
   assert.ok(!cli.stderr().includes(jwt) && !cli.stderr().includes(SECRET), cli.stderr())
 })

@@ -115,6 +115,8 @@ test('every documented flag is accepted, as a flag and as ANYCABLE_<FLAG>', asyn
     metrics_http: '/metrics',
     metrics_port: '0',
     metrics_host: '127.0.0.1',
+    log_level: 'warn',
+    log_format: 'json',
   }
   const flags = documentedFlags()
   assert.deepEqual(flags.filter(flag => !(flag in values)), [], 'a test value for every documented flag')

@@ -18,6 +18,9 @@ const isStringList = value => Array.isArray(value) && value.every(isString)
 const prefixesOf = value => (isString(value) ? value.split(',').map(prefix => prefix.trim()) : value)
 const isPrefixList = value =>
   (isString(value) || isStringList(value)) && prefixesOf(value).length > 0 && prefixesOf(value).every(Boolean)
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error']
+const isLogger = value =>
+  value !== null && (typeof value === 'object' || typeof value === 'function') && LOG_LEVELS.every(level => typeof value[level] === 'function')
 const listOf = value => (isString(value) ? value.split(',').map(item => item.trim()).filter(Boolean) : value)
 
 /** A declared type -> [check, what a value must be, the value the native layer gets]. */
@@ -32,6 +35,7 @@ const TYPES = {
   enum: ({ values }) => [value => values.includes(value), values.map(value => JSON.stringify(value)).join(' or ')],
   list: () => [value => isStringList(value) || isString(value), 'an array of strings or a comma-separated string', listOf],
   prefixes: () => [isPrefixList, 'a non-empty stream name prefix, or an array or comma-separated string of them', prefixesOf],
+  logger: () => [isLogger, 'an object with debug, info, warn and error methods (pino, console)'],
   application: () => [
     isApplication,
     'an Application (buildHandle, handleOpen, handleCommand, handleClose, encodeIdentifiers, decodeIdentifiers)',
@@ -61,6 +65,26 @@ function nativeOptions(options) {
   return checked
 }
 
+/**
+ * The native server's log events -> `logger[level](fields, message)` (pino's order; console prints
+ * both). `fields` comes as [name, value, name, value, …]. A logger that throws must not take the
+ * server's events down with it: the event is dropped, and stderr says so once.
+ */
+function createEmit(logger) {
+  let saidItThrew = false
+  return (level, message, flatFields) => {
+    const fields = {}
+    for (let index = 0; index < flatFields.length; index += 2) fields[flatFields[index]] = flatFields[index + 1]
+    try {
+      logger[level](fields, message)
+    } catch (error) {
+      if (saidItThrew) return
+      saidItThrew = true
+      process.stderr.write(`anycable-rs: the logger's ${level} method threw (${error?.message ?? error}); its events are skipped when it throws\n`)
+    }
+  }
+}
+
 /** `broadcast` option name -> [check, what it must be]. */
 const BROADCAST_OPTIONS = {
   transient: [isBoolean, 'a boolean'],
@@ -87,9 +111,10 @@ class CableServer {
   #keepAlive
 
   constructor(options) {
-    const { application, ...rest } = nativeOptions(options)
+    const { application, logger, ...rest } = nativeOptions(options)
     const dispatch = application && createDispatch(application)
-    this.#native = nativeCall(() => new native.NativeCableServer(rest, dispatch))
+    const emit = logger && createEmit(logger)
+    this.#native = nativeCall(() => new native.NativeCableServer(rest, dispatch, emit))
   }
 
   /** Starts listening; resolves `{ url, host, port }`. Rejects when the port is in use. */

@@ -27,6 +27,7 @@ const TS_TYPES = {
   list: () => 'string[] | string',
   prefixes: () => 'string | string[]',
   application: () => 'ServerlessApplication',
+  logger: () => 'CableLogger',
 }
 
 /** The default in Markdown, or null when the declaration has none to show. */

@@ -12,6 +12,7 @@ mod errors;
 mod js_string;
 mod keys;
 mod lifecycle;
+mod logger;
 mod one_off;
 mod server;
 mod streams;

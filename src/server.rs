@@ -11,6 +11,7 @@ use napi_derive::napi;
 use crate::application::{Dispatch, JsTransport};
 use crate::errors::invalid_arg;
 use crate::lifecycle::Lifecycle;
+use crate::logger::{js_logger, Emit};
 
 /// `createCableServer` options (validated for type and name in `index.js`).
 #[napi(object)]
@@ -93,6 +94,10 @@ pub struct ServerOptions {
     pub metrics_port: Option<u32>,
     /// The metrics listener's host; default `host`.
     pub metrics_host: Option<String>,
+    /// `"debug"`, `"info"` (default), `"warn"` or `"error"`.
+    pub log_level: Option<String>,
+    /// `"text"` (default) or `"json"`: stderr lines, when there is no `logger`.
+    pub log_format: Option<String>,
 }
 
 impl ServerOptions {
@@ -209,6 +214,9 @@ impl ServerOptions {
             metrics_path: self.metrics_path,
             metrics_port,
             metrics_host: self.metrics_host,
+            log_level: self.log_level.unwrap_or(defaults.log_level),
+            log_format: self.log_format.unwrap_or(defaults.log_format),
+            logger: None,
         })
     }
 }
@@ -267,6 +275,8 @@ pub fn server_defaults() -> ServerOptions {
         metrics_path: defaults.metrics_path,
         metrics_port: defaults.metrics_port.map(u32::from),
         metrics_host: defaults.metrics_host,
+        log_level: Some(defaults.log_level),
+        log_format: Some(defaults.log_format),
     }
 }
 
@@ -359,14 +369,20 @@ pub struct NativeCableServer {
 #[napi]
 impl NativeCableServer {
     /// Validates the options; nothing listens until `listen()`. `dispatch` runs application
-    /// channels in this process (see `lib/application.js`).
+    /// channels in this process (see `lib/application.js`); `emit` takes the server's log events
+    /// instead of stderr (see `lib/server.js`).
     #[napi(
         constructor,
         catch_unwind,
-        ts_args_type = "options: ServerOptions, dispatch?: (method: string, sid: string, request: string) => Promise<string>"
+        ts_args_type = "options: ServerOptions, dispatch?: (method: string, sid: string, request: string) => Promise<string>, emit?: (level: string, message: string, fields: string[]) => void"
     )]
-    pub fn new(options: ServerOptions, dispatch: Option<Dispatch>) -> Result<Self> {
-        let config = options.into_config()?;
+    pub fn new(
+        options: ServerOptions,
+        dispatch: Option<Dispatch>,
+        emit: Option<Emit>,
+    ) -> Result<Self> {
+        let mut config = options.into_config()?;
+        config.logger = emit.as_ref().map(js_logger).transpose()?;
         let application = match dispatch {
             Some(dispatch) => Some(Arc::new(JsTransport::new(&dispatch)?) as Arc<dyn Transport>),
             None => None,

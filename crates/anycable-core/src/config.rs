@@ -14,6 +14,7 @@ use crate::channels::ChannelSettings;
 use crate::config_error::ConfigError;
 use crate::identity::IdentitySettings;
 use crate::keys::{broadcast_key, rpc_key};
+use crate::log::{Level, Log, LogFormat, LogSink, Logger, StderrSink};
 use crate::option_range::{Count, Seconds};
 use crate::origin::AllowedOrigins;
 use crate::rpc::{HttpTransport, Rpc, Transport};
@@ -116,6 +117,12 @@ pub struct Config {
     pub metrics_port: Option<u16>,
     /// The metrics listener's host; default `host`.
     pub metrics_host: Option<String>,
+    /// `debug`, `info`, `warn` or `error`: the least severe events logged.
+    pub log_level: String,
+    /// `text` or `json`: how events are written to stderr when there is no `logger`.
+    pub log_format: String,
+    /// Where events go instead of stderr (the Node `logger` option).
+    pub logger: Option<Logger>,
 }
 
 impl Default for Config {
@@ -169,6 +176,9 @@ impl Default for Config {
             metrics_path: None,
             metrics_port: None,
             metrics_host: None,
+            log_level: "info".into(),
+            log_format: "text".into(),
+            logger: None,
         }
     }
 }
@@ -213,6 +223,7 @@ impl Config {
             ));
         }
         self.check_bounds()?;
+        let log = self.log()?;
         let rpc = self.rpc(application)?;
         let broker_kind = BrokerKind::parse(&self.broker)?;
         let redis = self.redis(broker_kind)?;
@@ -253,7 +264,9 @@ impl Config {
                 disconnect_on_token_expiry: self.disconnect_on_token_expiry,
                 channels,
                 rpc,
+                log: log.clone(),
             }),
+            log,
             host: self.host,
             port: self.port,
             path: self.path,
@@ -272,6 +285,17 @@ impl Config {
             broker,
             redis_broker,
         })
+    }
+
+    /// The server's log: `logger` when given, else stderr in `log_format`; at `log_level`.
+    fn log(&self) -> Result<Log, ConfigError> {
+        let level: Level = self.log_level.parse()?;
+        let format: LogFormat = self.log_format.parse()?;
+        let sink: Arc<dyn LogSink> = match &self.logger {
+            Some(Logger(sink)) => Arc::clone(sink),
+            None => Arc::new(StderrSink::new(format)),
+        };
+        Ok(Log::new(level, sink))
     }
 
     /// Token verification with the JWT secret (or the common one); `application` says whether

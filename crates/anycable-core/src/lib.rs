@@ -21,6 +21,7 @@ mod identity;
 mod json_object;
 mod keys;
 mod metrics;
+mod log;
 mod option_range;
 mod origin;
 mod outbox;
@@ -49,6 +50,8 @@ pub use metrics::{
     Family, FamilyValue, HistogramSnapshot, MetricsSnapshot, CONTENT_TYPE as METRICS_CONTENT_TYPE,
     PREFIX as METRICS_PREFIX,
 };
+/// Logging: levels, the stderr formats and an embedder's sink.
+pub use log::{Level, LogFormat, LogSink, Logger, Record};
 /// The accepted range of a seconds-valued option (for converting and checking JS numbers).
 pub use option_range::Seconds;
 /// Redis's counters (in `ServerStats`).

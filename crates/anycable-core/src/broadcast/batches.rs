@@ -138,12 +138,18 @@ mod tests {
     use super::*;
     use crate::broadcast::testing::{publication, subscribed, FakeFanout};
     use crate::broadcast::LocalDelivery;
+    use crate::log::Log;
     use crate::redis_link::Link;
 
     fn fanning_out(fake: &Arc<FakeFanout>, hub: &Arc<Hub>) -> (LocalDelivery, Arc<RedisHealth>) {
-        let health = Arc::new(RedisHealth::new(&[Link::BrokerCommands]));
+        let health = Arc::new(RedisHealth::new(&[Link::BrokerCommands], Log::stderr()));
         let broker: Arc<dyn Broker> = Arc::clone(fake) as Arc<dyn Broker>;
-        let local = LocalDelivery::new(Arc::clone(hub), Some(broker), Some(Arc::clone(&health)));
+        let local = LocalDelivery::new(
+            Arc::clone(hub),
+            Some(broker),
+            Some(Arc::clone(&health)),
+            Log::stderr(),
+        );
         (local, health)
     }
 

@@ -24,6 +24,7 @@ use crate::broker::redis::record::{records, Record};
 use crate::broker::redis::FANOUT_CHANNEL;
 use crate::broker::{Broker, PresenceChange, StreamPosition};
 use crate::hub::Hub;
+use crate::log::{log, Log};
 use crate::redis_link::{redact, Link, RedisHealth};
 
 /// A gap wider than this is not repaired (the history holds far less anyway).
@@ -49,20 +50,22 @@ pub(crate) async fn start(
         channels,
         link: Link::BrokerFanout,
         name: "broker fan-out",
-        health,
         handler: Fanout {
+            log: health.log().clone(),
             hub,
             broker,
             epoch: None,
             last: HashMap::new(),
             pruned: Instant::now(),
         },
+        health,
     };
     Ok(tokio::spawn(subscription.run(first)))
 }
 
 /// Delivers fan-out records to this node's subscribers.
 struct Fanout {
+    log: Log,
     hub: Arc<Hub>,
     broker: Arc<dyn Broker>,
     /// The latest epoch seen, shared by the positions of its records.
@@ -78,7 +81,12 @@ impl Handler for Fanout {
             match record {
                 Ok(record) => self.deliver(record).await,
                 Err(error) => {
-                    eprintln!("anycable-rs: ignored the rest of a Redis broker message: {error}");
+                    log!(
+                        self.log,
+                        Warn,
+                        "ignored the rest of a Redis broker message",
+                        error = error
+                    );
                     break;
                 }
             }
@@ -247,6 +255,7 @@ mod tests {
         };
         hub.subscribe("s", &Arc::from("id"), 1, subscriber);
         let fanout = Fanout {
+            log: Log::stderr(),
             hub,
             broker,
             epoch: None,

@@ -111,6 +111,7 @@ mod tests {
     use crate::broker::memory::MemoryBroker;
     use crate::broker::{Broker, BrokerSettings};
     use crate::hub::{Hub, Subscriber};
+    use crate::log::Log;
     use crate::outbox::Outbox;
 
     fn entry() -> EntryAck {
@@ -129,7 +130,7 @@ mod tests {
     async fn a_fanning_out_broker_registers_and_acks_an_entry_in_one_step_once() {
         let fake = Arc::new(FakeFanout::default());
         let broker: Arc<dyn Broker> = Arc::clone(&fake) as Arc<dyn Broker>;
-        let local = LocalDelivery::new(Arc::new(Hub::default()), Some(broker), None);
+        let local = LocalDelivery::new(Arc::new(Hub::default()), Some(broker), None, Log::stderr());
         let dispatcher = Dispatcher::new(local, None);
         assert_eq!(
             dispatcher.publish_entry(batch(), entry()).await,
@@ -159,7 +160,10 @@ mod tests {
         };
         hub.subscribe("s", &Arc::from("id"), 1, subscriber);
         let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
-        let dispatcher = Dispatcher::new(LocalDelivery::new(hub, Some(broker), None), None);
+        let dispatcher = Dispatcher::new(
+            LocalDelivery::new(hub, Some(broker), None, Log::stderr()),
+            None,
+        );
         assert_eq!(
             dispatcher.publish_entry(batch(), entry()).await,
             Ok(EntryOutcome::AckYourself)

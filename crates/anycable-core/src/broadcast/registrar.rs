@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{batches, Publication};
 use crate::broker::{Broker, BrokerError, EntryAck, Registered, StreamPosition};
 use crate::hub::Hub;
+use crate::log::{log, Log};
 use crate::redis_link::RedisHealth;
 
 /// Publications waiting for their position. Bounded so that a stalled broker (a Redis one) costs
@@ -64,6 +65,7 @@ impl LocalDelivery {
         hub: Arc<Hub>,
         broker: Option<Arc<dyn Broker>>,
         health: Option<Arc<RedisHealth>>,
+        log: Log,
     ) -> LocalDelivery {
         let fans_out = broker.as_ref().is_some_and(|broker| broker.fans_out());
         let registrar = broker.map(|broker| {
@@ -72,7 +74,7 @@ impl LocalDelivery {
             if fans_out {
                 tokio::spawn(batches::register_in_batches(queued, hub, broker, health));
             } else {
-                tokio::spawn(register_in_order(queued, hub, broker));
+                tokio::spawn(register_in_order(queued, hub, broker, log));
             }
             sender
         });
@@ -164,11 +166,12 @@ async fn register_in_order(
     mut queued: mpsc::Receiver<Job>,
     hub: Arc<Hub>,
     broker: Arc<dyn Broker>,
+    log: Log,
 ) {
     while let Some(job) = queued.recv().await {
         match job {
             Job::Publish(publication) => {
-                register_and_deliver(&hub, &*broker, &publication).await;
+                register_and_deliver(&hub, &*broker, &publication, &log).await;
             }
             Job::Batch { batch, done, .. } => {
                 let mut positions = Vec::with_capacity(batch.len());
@@ -177,7 +180,7 @@ async fn register_in_order(
                         deliver(&hub, publication, None);
                         None
                     } else {
-                        register_and_deliver(&hub, &*broker, publication).await
+                        register_and_deliver(&hub, &*broker, publication, &log).await
                     });
                 }
                 let _ = done.send(Ok(Registered::Positions(positions)));
@@ -190,15 +193,19 @@ async fn register_and_deliver(
     hub: &Hub,
     broker: &dyn Broker,
     publication: &Publication,
+    log: &Log,
 ) -> Option<StreamPosition> {
     let data: Arc<str> = Arc::from(publication.message.get());
     let position = match broker.register(&publication.stream, data).await {
         Ok(position) => Some(position),
         // Only a remote broker fails; the message still goes out live, without a position.
         Err(error) => {
-            eprintln!(
-                "anycable-rs: a broadcast to {:?} was not kept in history: {error}",
-                publication.stream
+            log!(
+                log,
+                Warn,
+                "a broadcast was not kept in history",
+                stream = publication.stream,
+                error = error,
             );
             None
         }
@@ -219,7 +226,7 @@ mod tests {
         let hub = Arc::new(Hub::default());
         let mut receiver = subscribed(&hub, "s");
         let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
-        let local = LocalDelivery::new(Arc::clone(&hub), Some(broker), None);
+        let local = LocalDelivery::new(Arc::clone(&hub), Some(broker), None, Log::stderr());
         let publishers: Vec<_> = (0..4)
             .map(|_| {
                 let local = local.clone();
@@ -252,12 +259,12 @@ mod tests {
         let hub = Arc::new(Hub::default());
         let mut receiver = subscribed(&hub, "s");
         let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
-        let with_broker = LocalDelivery::new(Arc::clone(&hub), Some(broker), None);
+        let with_broker = LocalDelivery::new(Arc::clone(&hub), Some(broker), None, Log::stderr());
         with_broker.deliver(publication("s", 1, true)).unwrap();
         let queued = receiver.try_recv().expect("delivered before returning");
         assert!(queued.position.is_none());
         assert_eq!(queued.frame.as_str(), r#"{"identifier":"id","message":1}"#);
-        let without = LocalDelivery::new(Arc::clone(&hub), None, None);
+        let without = LocalDelivery::new(Arc::clone(&hub), None, None, Log::stderr());
         without.deliver(publication("s", 2, false)).unwrap();
         assert!(receiver.try_recv().unwrap().position.is_none());
     }
@@ -268,7 +275,7 @@ mod tests {
     async fn a_full_registration_queue_refuses_instead_of_queueing_more() {
         let hub = Arc::new(Hub::default());
         let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
-        let local = LocalDelivery::new(Arc::clone(&hub), Some(broker), None);
+        let local = LocalDelivery::new(Arc::clone(&hub), Some(broker), None, Log::stderr());
         for n in 0..REGISTRATION_QUEUE {
             local.deliver(publication("s", n, false)).unwrap();
         }

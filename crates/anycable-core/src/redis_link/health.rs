@@ -2,6 +2,8 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use crate::log::{log, Log};
+
 /// One connection a server keeps to Redis; each is up or down on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Link {
@@ -29,6 +31,8 @@ pub(crate) struct RedisHealth {
     refused: AtomicU64,
     reclaimed: AtomicU64,
     invalid: AtomicU64,
+    /// The server's log, for every Redis part (they all hold this health).
+    log: Log,
 }
 
 /// A snapshot for `stats()`.
@@ -50,7 +54,7 @@ pub struct RedisStats {
 
 impl RedisHealth {
     /// Health for the `links` a server uses, all up: the server starts only once they are.
-    pub(crate) fn new(links: &[Link]) -> RedisHealth {
+    pub(crate) fn new(links: &[Link], log: Log) -> RedisHealth {
         let up = std::array::from_fn(|index| {
             links
                 .iter()
@@ -63,7 +67,12 @@ impl RedisHealth {
             refused: AtomicU64::new(0),
             reclaimed: AtomicU64::new(0),
             invalid: AtomicU64::new(0),
+            log,
         }
+    }
+
+    pub(crate) fn log(&self) -> &Log {
+        &self.log
     }
 
     pub(crate) fn stats(&self) -> RedisStats {
@@ -118,13 +127,15 @@ impl RedisHealth {
 pub(crate) struct Outage {
     connection: &'static str,
     ongoing: bool,
+    log: Log,
 }
 
 impl Outage {
-    pub(crate) fn new(connection: &'static str) -> Outage {
+    pub(crate) fn new(connection: &'static str, health: &RedisHealth) -> Outage {
         Outage {
             connection,
             ongoing: false,
+            log: health.log.clone(),
         }
     }
 
@@ -132,9 +143,15 @@ impl Outage {
     pub(crate) fn begin(&mut self, why: &str) {
         if !self.ongoing {
             self.ongoing = true;
-            eprintln!(
-                "anycable-rs: Redis {} connection lost ({why}); reconnecting (local delivery continues)",
-                self.connection
+            log!(
+                self.log,
+                Error,
+                format!(
+                    "Redis {} connection lost ({why}); reconnecting (local delivery continues)",
+                    self.connection
+                ),
+                connection = self.connection,
+                reason = why,
             );
         }
     }
@@ -142,7 +159,12 @@ impl Outage {
     pub(crate) fn end(&mut self) {
         if self.ongoing {
             self.ongoing = false;
-            eprintln!("anycable-rs: Redis {} connection restored", self.connection);
+            log!(
+                self.log,
+                Info,
+                format!("Redis {} connection restored", self.connection),
+                connection = self.connection,
+            );
         }
     }
 }
@@ -153,7 +175,7 @@ mod tests {
 
     #[test]
     fn connected_means_every_used_link_is_up() {
-        let health = RedisHealth::new(&[Link::BrokerCommands, Link::BrokerFanout]);
+        let health = RedisHealth::new(&[Link::BrokerCommands, Link::BrokerFanout], Log::stderr());
         assert!(health.stats().connected);
         health.set_up(Link::BrokerFanout, false);
         assert!(!health.stats().connected);
@@ -165,7 +187,7 @@ mod tests {
 
     #[test]
     fn counters_add_up() {
-        let health = RedisHealth::new(&[]);
+        let health = RedisHealth::new(&[], Log::stderr());
         health.count_dropped(2);
         health.count_refused(3);
         health.count_reclaimed(4);

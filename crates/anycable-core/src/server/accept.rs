@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use tokio::time::Instant;
 
 use super::{serve_connection, Shared};
+use crate::log::log;
 
 /// Pause after a failure that closed an unfinished connection: just long enough for its task
 /// to drop the socket and free the descriptor.
@@ -40,8 +41,11 @@ pub(super) async fn accept(listener: TcpListener, shared: Arc<Shared>) {
         }
         let now = Instant::now();
         if last_failure.is_none_or(|last| now - last > BURST_GAP) {
-            eprintln!(
-                "anycable-rs: cannot accept connections ({error}); closing the oldest unfinished ones to make room"
+            log!(
+                shared.settings.log,
+                Error,
+                "cannot accept connections; closing the oldest unfinished ones to make room",
+                error = error,
             );
         }
         last_failure = Some(now);

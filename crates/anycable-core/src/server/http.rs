@@ -7,9 +7,10 @@ use hyper::header::{HeaderValue, AUTHORIZATION, CONNECTION};
 use hyper::{Method, Request, StatusCode};
 
 use super::response::{owned_text, text, HttpResponse};
-use super::{metrics, websocket, BroadcastAuth, Shared};
+use super::{metrics, websocket, BroadcastAuth, ServerSettings, Shared};
 use crate::broadcast::Publication;
 use crate::keys::secrets_match;
+use crate::log::log;
 
 /// Largest broadcast request body accepted.
 const MAX_BROADCAST_BODY: usize = 16 * 1024 * 1024;
@@ -48,16 +49,30 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
             "Broadcasts must be POST requests",
         );
     }
-    if let Some(refused) = refuse_without_key(&request, shared, "HTTP broadcasts") {
-        return refused;
+    if let Some((status, why)) = refusal_without_key(
+        &request,
+        settings,
+        "HTTP broadcasts need a secret or broadcast key",
+    ) {
+        return refused(settings, status, why);
     }
     // hyper's header timeout ends with the headers; a declared body that stalls needs its own.
     let body = Limited::new(request.into_body(), MAX_BROADCAST_BODY).collect();
     let body = match tokio::time::timeout(settings.handshake_timeout, body).await {
         Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(_)) => return text(StatusCode::PAYLOAD_TOO_LARGE, "Broadcast body is too large"),
+        Ok(Err(_)) => {
+            return refused(
+                settings,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Broadcast body is too large",
+            )
+        }
         Err(_) => {
-            let mut response = text(StatusCode::REQUEST_TIMEOUT, "Broadcast body timed out");
+            let mut response = refused(
+                settings,
+                StatusCode::REQUEST_TIMEOUT,
+                "Broadcast body timed out",
+            );
             // The rest of the body may still come; the connection cannot be reused.
             response
                 .headers_mut()
@@ -74,6 +89,12 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
                     if let Some(health) = &shared.redis_health {
                         health.count_refused(count);
                     }
+                    log!(
+                        settings.log,
+                        Error,
+                        "an HTTP broadcast was refused: Redis could not register it",
+                        publications = count,
+                    );
                     text(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "Redis is unavailable: the broadcast was not registered",
@@ -83,7 +104,15 @@ async fn broadcast(request: Request<Incoming>, shared: &Shared) -> HttpResponse 
         }
         Err(error) => {
             shared.failed_broadcasts.inc();
-            owned_text(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
+            let why = error.to_string();
+            log!(
+                settings.log,
+                Warn,
+                "an HTTP broadcast was refused",
+                status = StatusCode::UNPROCESSABLE_ENTITY.as_u16(),
+                why = why,
+            );
+            owned_text(StatusCode::UNPROCESSABLE_ENTITY, why)
         }
     }
 }
@@ -93,18 +122,25 @@ fn metrics_on_main_port(request: &Request<Incoming>, shared: &Shared) -> HttpRes
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return text(StatusCode::METHOD_NOT_ALLOWED, "Metrics are read with GET");
     }
-    refuse_without_key(request, shared, "Metrics on the public port")
-        .unwrap_or_else(|| metrics::response(shared))
+    match refusal_without_key(
+        request,
+        &shared.settings,
+        "Metrics on the public port need a secret or broadcast key",
+    ) {
+        Some((status, why)) => text(status, why),
+        None => metrics::response(shared),
+    }
 }
 
-/// The 401 for a request that does not present the broadcast key (`Authorization: Bearer
-/// <key>`), or `None` when it may go on. Without a key only public mode lets requests in.
-fn refuse_without_key(
+/// Why a request that does not present the broadcast key (`Authorization: Bearer <key>`) is
+/// refused, or `None` when it may go on. Without a key only public mode lets it in; otherwise
+/// it is refused as `unkeyed` says.
+fn refusal_without_key(
     request: &Request<Incoming>,
-    shared: &Shared,
-    what: &str,
-) -> Option<HttpResponse> {
-    match &shared.settings.broadcast_auth {
+    settings: &ServerSettings,
+    unkeyed: &'static str,
+) -> Option<(StatusCode, &'static str)> {
+    match &settings.broadcast_auth {
         BroadcastAuth::Key(key) => {
             let presented = request
                 .headers()
@@ -113,13 +149,23 @@ fn refuse_without_key(
                 .and_then(|value| value.strip_prefix("Bearer "))
                 .unwrap_or("");
             (!secrets_match(presented.as_bytes(), key.as_bytes()))
-                .then(|| text(StatusCode::UNAUTHORIZED, "Unauthorized"))
+                .then_some((StatusCode::UNAUTHORIZED, "Unauthorized"))
         }
         BroadcastAuth::Open => None,
         // Refuse to run an unauthenticated endpoint unless public mode says so.
-        BroadcastAuth::Disabled => Some(owned_text(
-            StatusCode::UNAUTHORIZED,
-            format!("{what} need a secret or broadcast key"),
-        )),
+        BroadcastAuth::Disabled => Some((StatusCode::UNAUTHORIZED, unkeyed)),
     }
+}
+
+/// A broadcast request refused before its body was read: the answer, and a line at `warn`
+/// (without what the request presented as its key).
+fn refused(settings: &ServerSettings, status: StatusCode, why: &'static str) -> HttpResponse {
+    log!(
+        settings.log,
+        Warn,
+        "an HTTP broadcast was refused",
+        status = status.as_u16(),
+        why = why,
+    );
+    text(status, why)
 }

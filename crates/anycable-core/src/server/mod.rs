@@ -35,8 +35,9 @@ use crate::broker::redis::RedisBroker;
 use crate::broker::Broker;
 use crate::config_error::ConfigError;
 use crate::hub::Hub;
+use crate::log::log;
 use crate::metrics::Counter;
-use crate::redis_link::{Link, RedisHealth, RedisStats};
+use crate::redis_link::{redact, Link, RedisHealth, RedisStats};
 use pending::{Pending, PendingConnections};
 pub use presence::{PresenceUnavailable, PresentId, StreamPresence};
 pub use settings::BroadcastAuth;
@@ -157,7 +158,12 @@ impl CableServer {
             (Some(kept), None) => Some(Arc::new(MemoryBroker::new(kept))),
             (None, _) => None,
         };
-        let local = LocalDelivery::new(Arc::clone(&hub), broker.clone(), redis_health.clone());
+        let local = LocalDelivery::new(
+            Arc::clone(&hub),
+            broker.clone(),
+            redis_health.clone(),
+            settings.log.clone(),
+        );
         let fanout = match (&broker, &settings.redis_broker) {
             (Some(broker), Some(redis)) if broker.fans_out() => {
                 let health = redis_health.clone().expect("the broker uses Redis");
@@ -188,9 +194,10 @@ impl CableServer {
             ),
             _ => None,
         };
-        let sweeper = broker
-            .clone()
-            .map(|broker| tokio::spawn(sweeper::sweep(broker, Arc::clone(&hub))));
+        let sweeper = broker.clone().map(|broker| {
+            let log = settings.log.clone();
+            tokio::spawn(sweeper::sweep(broker, Arc::clone(&hub), log))
+        });
         let pending = Arc::new(PendingConnections::new(settings.max_pending_connections));
         let shared = Arc::new(Shared {
             settings,
@@ -207,6 +214,7 @@ impl CableServer {
         });
         let metrics_listener = metrics_listener
             .map(|listener| tokio::spawn(metrics_listener::serve(listener, Arc::clone(&shared))));
+        log_start(&shared.settings, local_addr);
         let accept_loop = tokio::spawn(accept::accept(listener, Arc::clone(&shared)));
         Ok(CableServer {
             shared,
@@ -244,7 +252,12 @@ impl CableServer {
     /// for a full queue.
     pub fn publish(&self, publication: Publication) {
         if let Err(overloaded) = self.try_publish(publication) {
-            eprintln!("anycable-rs: a broadcast was dropped: {overloaded}");
+            log!(
+                self.shared.settings.log,
+                Error,
+                "a broadcast was dropped",
+                reason = overloaded,
+            );
         }
     }
 
@@ -323,6 +336,28 @@ impl Drop for CableServer {
     }
 }
 
+/// Where the server listens and what it uses, at `info`; a Redis URL without its password.
+fn log_start(settings: &ServerSettings, local_addr: SocketAddr) {
+    let redis = (settings.redis.as_ref().map(|redis| redis.url.as_str()))
+        .or(settings.redisx.as_ref().map(|redisx| redisx.url.as_str()))
+        .or(settings
+            .redis_broker
+            .as_ref()
+            .map(|broker| broker.url.as_str()));
+    log!(
+        settings.log,
+        Info,
+        "server started",
+        url = format!("ws://{local_addr}{}", settings.path),
+        broker = match (&settings.broker, &settings.redis_broker) {
+            (None, _) => "none",
+            (Some(_), None) => "memory",
+            (Some(_), Some(_)) => "redis",
+        },
+        redis = redis.map_or_else(|| "none".to_owned(), redact),
+    );
+}
+
 /// One health for every Redis connection the settings use; `None` without Redis.
 fn redis_health(settings: &ServerSettings) -> Option<Arc<RedisHealth>> {
     let mut links = Vec::new();
@@ -335,7 +370,7 @@ fn redis_health(settings: &ServerSettings) -> Option<Arc<RedisHealth>> {
     if settings.redisx.is_some() {
         links.push(Link::Redisx);
     }
-    (!links.is_empty()).then(|| Arc::new(RedisHealth::new(&links)))
+    (!links.is_empty()).then(|| Arc::new(RedisHealth::new(&links, settings.log.clone())))
 }
 
 /// Pending connections the kernel may queue. tokio's default (1024) overflows in a connect

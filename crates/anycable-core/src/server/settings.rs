@@ -9,6 +9,7 @@ use crate::broadcast::redisx::RedisxSettings;
 use crate::broker::redis::RedisBrokerSettings;
 use crate::broker::BrokerSettings;
 use crate::identity::IdentitySettings;
+use crate::log::Log;
 use crate::origin::AllowedOrigins;
 use crate::session::SessionSettings;
 
@@ -64,4 +65,6 @@ pub struct ServerSettings {
     pub broker: Option<BrokerSettings>,
     /// Where the broker keeps it, with `broker: "redis"`; `None` keeps it in memory.
     pub redis_broker: Option<RedisBrokerSettings>,
+    /// Where this server's events go, and from which level.
+    pub(crate) log: Log,
 }

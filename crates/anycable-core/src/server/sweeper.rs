@@ -8,12 +8,13 @@ use tokio::time::{interval, MissedTickBehavior};
 
 use crate::broker::{Broker, PresenceChange, PresenceLapse};
 use crate::hub::Hub;
+use crate::log::{log, Log};
 
 /// How often the broker is swept: history ttls are whole seconds.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// Sweeps `broker` until the task is aborted; lapsed presence is told to `hub`'s subscribers.
-pub(super) async fn sweep(broker: Arc<dyn Broker>, hub: Arc<Hub>) {
+pub(super) async fn sweep(broker: Arc<dyn Broker>, hub: Arc<Hub>, log: Log) {
     let mut ticks = interval(SWEEP_EVERY);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -22,7 +23,7 @@ pub(super) async fn sweep(broker: Arc<dyn Broker>, hub: Arc<Hub>) {
             // A broker that fans out told every node's subscribers already.
             Ok(_) if broker.fans_out() => {}
             Ok(lapses) => presence_lapsed(&hub, lapses),
-            Err(error) => eprintln!("anycable-rs: sweeping the broker failed: {error}"),
+            Err(error) => log!(log, Warn, "sweeping the broker failed", error = error),
         }
     }
 }

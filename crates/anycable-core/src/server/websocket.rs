@@ -16,8 +16,9 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::response::{text, HttpResponse};
 use super::{ConnectionGuard, Shared};
-use crate::identity::{authenticate, find_token, select_protocol};
-use crate::protocol::{PingOverrides, Protocol};
+use crate::identity::{authenticate, find_token, select_protocol, Verdict};
+use crate::log::log;
+use crate::protocol::{DisconnectReason, PingOverrides, Protocol};
 use crate::rpc::Env;
 use crate::session::{self, Peer, SessionContext};
 
@@ -72,9 +73,24 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
     };
     let origin = headers.get(ORIGIN).map(HeaderValue::as_bytes);
     if !settings.allowed_origins.allow(origin) {
+        log!(
+            settings.log,
+            Debug,
+            "connection refused",
+            status = 403,
+            why = "origin not allowed",
+            origin = String::from_utf8_lossy(origin.unwrap_or_default()),
+        );
         return text(StatusCode::FORBIDDEN, "Origin not allowed");
     }
     let Some(guard) = ConnectionGuard::try_new(Arc::clone(shared)) else {
+        log!(
+            settings.log,
+            Debug,
+            "connection refused",
+            status = 503,
+            why = "maxConnections reached",
+        );
         return text(StatusCode::SERVICE_UNAVAILABLE, "Too many connections");
     };
     let accept = derive_accept_key(key.as_bytes());
@@ -86,6 +102,20 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
     // Never from the request (a client could pick another's id): rand's thread RNG is a CSPRNG
     // (ChaCha, seeded and reseeded from the OS).
     let sid = Alphanumeric.sample_string(&mut rand::rng(), 21);
+    if let Verdict::Refused(reason) = verdict {
+        log!(
+            settings.log,
+            Debug,
+            "connection refused",
+            sid = sid,
+            reason = reason.as_str(),
+            why = match (reason, &token) {
+                (DisconnectReason::TokenExpired, _) => "the token expired",
+                (_, Some(_)) => "the token is invalid",
+                (_, None) => "no token",
+            },
+        );
+    }
     // Only an application reads the request; without one, the session does not carry it.
     let env = settings.application_headers.as_ref().map(|names| {
         Box::new(Env {

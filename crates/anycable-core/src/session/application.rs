@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::core::{Effects, Session, Subscription};
 use super::history::HistoryAsk;
 use super::presence::Presence;
+use crate::log::{log, Log};
 use crate::protocol::{self, DisconnectReason};
 use crate::rpc::{
     CommandRequest, CommandResponse, ConnectRequest, ConnectResponse, DisconnectRequest, Env,
@@ -67,6 +68,7 @@ impl AppCall {
 /// The application's `disconnect` call at the end of a session; its answer changes nothing.
 pub(super) struct Goodbye {
     rpc: Rpc,
+    log: Log,
     sid: Arc<str>,
     pub(super) request: DisconnectRequest,
 }
@@ -76,18 +78,26 @@ impl Goodbye {
         match self.rpc.disconnect(&self.sid, &self.request).await {
             Ok(response) if response.status == Status::Success => {}
             Ok(response) => report(
+                &self.log,
                 &self.sid,
                 "disconnect",
                 response.error_msg.unwrap_or_default(),
             ),
-            Err(error) => report(&self.sid, "disconnect", error),
+            Err(error) => report(&self.log, &self.sid, "disconnect", error),
         }
     }
 }
 
-/// Application failures are the application's bugs: say so on stderr, never with a token.
-fn report(sid: &str, what: &str, error: impl std::fmt::Display) {
-    eprintln!("anycable-rs: application {what} failed (session {sid}): {error}");
+/// Application failures are the application's bugs: say so at `warn`, never with a token.
+fn report(log: &Log, sid: &str, what: &str, error: impl std::fmt::Display) {
+    log!(
+        log,
+        Warn,
+        format!("application {what} failed"),
+        sid = sid,
+        call = what,
+        error = error,
+    );
 }
 
 impl Session {
@@ -141,6 +151,7 @@ impl Session {
         }
         Some(Goodbye {
             rpc,
+            log: self.settings.log.clone(),
             sid: Arc::clone(&self.sid),
             request: DisconnectRequest {
                 identifiers: self.identifiers.clone(),
@@ -187,7 +198,12 @@ impl Session {
             }
             Ok(response) => {
                 if response.status == Status::Error {
-                    report(&self.sid, "connect", response.error_msg.unwrap_or_default());
+                    report(
+                        &self.settings.log,
+                        &self.sid,
+                        "connect",
+                        response.error_msg.as_deref().unwrap_or_default(),
+                    );
                 }
                 // The frame is sent by the session with `reconnect:false`, whatever the app wrote.
                 let expired = response
@@ -195,14 +211,23 @@ impl Session {
                     .iter()
                     .flatten()
                     .any(|t| t.contains("token_expired"));
-                Effects::end(if expired {
+                let reason = if expired {
                     DisconnectReason::TokenExpired
                 } else {
                     DisconnectReason::Unauthorized
-                })
+                };
+                log!(
+                    self.settings.log,
+                    Debug,
+                    "connection refused",
+                    sid = self.sid,
+                    reason = reason.as_str(),
+                    why = "the application's connect refused it",
+                );
+                Effects::end(reason)
             }
             Err(error) => {
-                report(&self.sid, "connect", error);
+                report(&self.settings.log, &self.sid, "connect", error);
                 Effects::end(DisconnectReason::Unauthorized)
             }
         }
@@ -220,12 +245,13 @@ impl Session {
         let response = match result {
             Ok(response) => response,
             Err(error) => {
-                report(&self.sid, command, error);
+                report(&self.settings.log, &self.sid, command, error);
                 return reject_if(subscribing, &identifier);
             }
         };
         if response.status == Status::Error {
             report(
+                &self.settings.log,
                 &self.sid,
                 command,
                 response.error_msg.as_deref().unwrap_or("status ERROR"),

@@ -16,6 +16,7 @@ use serde_json::value::RawValue;
 use super::broker_call::{BrokerCall, BrokerReply};
 use super::core::{Effects, Session, Subscription};
 use crate::broker::{Broker, BrokerError, PresenceChange, PresenceInfo};
+use crate::log::log;
 use crate::protocol::{self, PresenceEvent, PresenceJoin, PresenceRecord};
 
 /// A subscription's presence: whether it may join its stream's, and whether it did.
@@ -178,9 +179,16 @@ impl Session {
         }
         let broker = self.broker.clone()?;
         let sid = Arc::clone(&self.sid);
+        let settings = Arc::clone(&self.settings);
         Some(BrokerCall::new(async move {
             if let Err(error) = broker.touch_presence(&sid).await {
-                eprintln!("anycable-rs: keeping presence alive failed: {error}");
+                log!(
+                    settings.log,
+                    Warn,
+                    "keeping presence alive failed",
+                    sid = sid,
+                    error = error,
+                );
             }
             BrokerReply::Presence(PresenceReply::Touched)
         }))

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::channels::ChannelSettings;
+use crate::log::Log;
 use crate::rpc::Rpc;
 
 /// A session's settings, resolved from the options by `config` and shared by every session.
@@ -28,4 +29,6 @@ pub struct SessionSettings {
     pub channels: ChannelSettings,
     /// Application channels and `connect` for tokenless clients; `None` without an application.
     pub rpc: Option<Rpc>,
+    /// The server's log (sessions' ends, refusals, failed application calls).
+    pub(crate) log: Log,
 }

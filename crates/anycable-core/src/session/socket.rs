@@ -28,6 +28,7 @@ use super::token_expiry::expiry_timer;
 use super::{Peer, SessionContext};
 use crate::identity::Verdict;
 use crate::metrics::{SessionEnd, SessionMetrics};
+use crate::log::log;
 use crate::outbox::{Outbox, OutboxReceiver, Queued, Received};
 use crate::protocol::{self, Command, DisconnectReason, Frame, Protocol, TimestampPrecision};
 
@@ -205,6 +206,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             Exit::Disconnect(reason) => SessionEnd::Disconnect(reason),
             Exit::Close(..) => SessionEnd::ProtocolError,
         });
+        log!(
+            self.session.settings.log,
+            Debug,
+            "session closed",
+            sid = self.session.sid,
+            reason = match exit {
+                Exit::Gone => "closed_by_client",
+                Exit::Disconnect(reason) => reason.as_str(),
+                Exit::Close(_, why) => why,
+            },
+        );
         // Presence outlives the connection by `presenceTtl` from now, unless the id comes back.
         if let Some(touch) = self.session.keep_presence() {
             touch.send().await;

@@ -17,6 +17,7 @@ use crate::broker::{Broker, BrokerSettings};
 use crate::channels::ChannelSettings;
 use crate::hub::{Hub, SessionId};
 use crate::identity::Verdict;
+use crate::log::Log;
 use crate::outbox::{Outbox, OutboxReceiver};
 use crate::protocol::{self, Frame};
 use crate::rpc::{CallFuture, CommandRequest, Method, Rpc, RpcError, Transport};
@@ -45,6 +46,7 @@ pub(super) fn options() -> SessionSettings {
             streams_presence: true,
         },
         rpc: None,
+        log: Log::stderr(),
     }
 }
 

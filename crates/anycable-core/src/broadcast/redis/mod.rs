@@ -84,8 +84,12 @@ pub(crate) async fn start(
         channels,
         link: Link::Subscription,
         name: "subscription",
+        handler: NodeListener {
+            node,
+            local,
+            log: health.log().clone(),
+        },
         health,
-        handler: NodeListener { node, local },
     };
     let listener = tokio::spawn(listener.run(subscription));
     Ok((publisher, RedisTasks { listener, sender }))

@@ -72,7 +72,7 @@ pub(super) async fn forward(
     health: Arc<RedisHealth>,
 ) {
     let mut connection = Some(first);
-    let mut outage = Outage::new("publishing");
+    let mut outage = Outage::new("publishing", &health);
     let mut backoff = Backoff::default();
     loop {
         let mut live = match connection.take() {
@@ -165,10 +165,14 @@ async fn drop_until(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log::Log;
 
     #[test]
     fn a_full_queue_drops_and_counts_instead_of_waiting() {
-        let health = Arc::new(RedisHealth::new(&[Link::Subscription, Link::Publishing]));
+        let health = Arc::new(RedisHealth::new(
+            &[Link::Subscription, Link::Publishing],
+            Log::stderr(),
+        ));
         let (publisher, _queued) = RedisPublisher::new(3, Arc::clone(&health));
         for n in 0..10 {
             publisher.publish(Publication::new("s", n.to_string()).unwrap());
@@ -178,7 +182,10 @@ mod tests {
 
     #[tokio::test]
     async fn while_redis_is_unreachable_the_queue_is_emptied_and_counted() {
-        let health = Arc::new(RedisHealth::new(&[Link::Subscription, Link::Publishing]));
+        let health = Arc::new(RedisHealth::new(
+            &[Link::Subscription, Link::Publishing],
+            Log::stderr(),
+        ));
         let (publisher, mut queued) = RedisPublisher::new(100, Arc::clone(&health));
         for n in 0..5 {
             publisher.publish(Publication::new("s", n.to_string()).unwrap());

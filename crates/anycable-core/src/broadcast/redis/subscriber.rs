@@ -10,6 +10,7 @@ use redis::aio::PubSub;
 use super::envelope::{self, NodeId};
 use super::PUBSUB_CHANNEL;
 use crate::broadcast::{LocalDelivery, Publication};
+use crate::log::{log, Log};
 use crate::redis_link::{
     within, Backoff, Failure, Link, Outage, RedisHealth, CONNECT_DEADLINE, PING_EVERY,
     REPLY_DEADLINE,
@@ -55,7 +56,7 @@ impl<H: Handler> Subscription<H> {
     /// Runs until aborted, starting with the subscription `first`.
     pub(crate) async fn run(mut self, first: PubSub) {
         let mut subscription = Some(first);
-        let mut outage = Outage::new(self.name);
+        let mut outage = Outage::new(self.name, &self.health);
         let mut backoff = Backoff::default();
         loop {
             let pubsub = match subscription.take() {
@@ -111,6 +112,7 @@ async fn receive(handler: &mut impl Handler, pubsub: PubSub) -> &'static str {
 pub(super) struct NodeListener {
     pub node: NodeId,
     pub local: LocalDelivery,
+    pub log: Log,
 }
 
 impl Handler for NodeListener {
@@ -126,7 +128,13 @@ impl Handler for NodeListener {
                     self.local.deliver_waiting(publication).await;
                 }
             }
-            Err(error) => eprintln!("anycable-rs: ignored a Redis message on {channel}: {error}"),
+            Err(error) => log!(
+                self.log,
+                Warn,
+                "ignored a Redis message holding no valid publication",
+                channel = channel,
+                error = error,
+            ),
         }
     }
 

@@ -16,6 +16,7 @@ use super::lease::{lease_key, Lease, RENEW_EVERY};
 use super::RedisxSettings;
 use crate::broadcast::{Dispatcher, EntryOutcome, Publication};
 use crate::broker::EntryAck;
+use crate::log::log;
 use crate::redis_link::{within, Backoff, Failure, Link, Outage, RedisHealth};
 use crate::redis_link::{CONNECT_DEADLINE, REPLY_DEADLINE};
 
@@ -118,7 +119,7 @@ impl Reader {
         mut stopping: watch::Receiver<bool>,
     ) {
         let mut connection = Some(first);
-        let mut outage = Outage::new("redisx");
+        let mut outage = Outage::new("redisx", &self.health);
         let mut backoff = Backoff::default();
         loop {
             let mut live = match connection.take() {
@@ -209,9 +210,15 @@ impl Reader {
     ) -> Result<bool, Interrupted> {
         if self.lease.renew(connection).await? {
             // Says which node reads, for operators (and tests) matching it to the lease key.
-            eprintln!(
-                "anycable-rs: redisx: reading {:?} as consumer {}",
-                self.stream, self.consumer
+            log!(
+                self.health.log(),
+                Info,
+                format!(
+                    "redisx: reading {:?} as consumer {}",
+                    self.stream, self.consumer
+                ),
+                stream = self.stream,
+                consumer = self.consumer,
             );
             return self.reclaim(connection, stopping).await;
         }
@@ -337,9 +344,13 @@ impl Reader {
             }
             Err(reason) => {
                 self.health.count_invalid(1);
-                eprintln!(
-                    "anycable-rs: dropped redisx entry {} of {:?}: {reason}",
-                    entry.id, self.stream
+                log!(
+                    self.health.log(),
+                    Warn,
+                    "dropped a redisx entry holding no valid publication",
+                    id = entry.id,
+                    stream = self.stream,
+                    reason = reason,
                 );
             }
         }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use redis::Value;
 
 use super::scripts::Script;
-use super::{keys, unexpected, RedisBroker, FANOUT_CHANNEL};
+use super::{keys, RedisBroker, FANOUT_CHANNEL};
 use crate::broker::epoch::new_epoch;
 use crate::broker::{
     BrokerError, EntryAck, History, KeptMessage, Registered, Registration, StreamPosition,
@@ -63,7 +63,7 @@ pub(super) async fn register_batch(
             args
         })
         .await?;
-    registered(reply, batch.len()).ok_or_else(|| unexpected("register"))
+    registered(reply, batch.len()).ok_or_else(|| broker.unexpected("register"))
 }
 
 /// `{ epoch, offset or 0 … }` or nil (the entry was taken already).
@@ -114,7 +114,7 @@ pub(super) async fn history_from(
         })
         .await?;
     let Value::Array(items) = reply else {
-        return Err(unexpected("history_from"));
+        return Err(broker.unexpected("history_from"));
     };
     let mut items = items.into_iter();
     match items.next().and_then(text).as_deref() {
@@ -135,9 +135,9 @@ pub(super) async fn history_from(
                             messages,
                         })
                     });
-            history.ok_or_else(|| unexpected("history_from"))
+            history.ok_or_else(|| broker.unexpected("history_from"))
         }
-        _ => Err(unexpected("history_from")),
+        _ => Err(broker.unexpected("history_from")),
     }
 }
 
@@ -175,7 +175,7 @@ pub(super) async fn history_since(
         }
         _ => None,
     };
-    history.ok_or_else(|| unexpected("history_since"))
+    history.ok_or_else(|| broker.unexpected("history_since"))
 }
 
 /// Stream entries (`[[id, ["d", data]], …]`, ids `<ms>-<offset>`) as kept messages, in the

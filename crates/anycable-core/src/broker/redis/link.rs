@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::scripts::Script;
 use crate::broker::BrokerError;
+use crate::log::log;
 use crate::redis_link::{
     within, Backoff, Failure, Link, Outage, RedisHealth, CONNECT_DEADLINE, PING_EVERY,
     REPLY_DEADLINE,
@@ -162,7 +163,12 @@ impl Shared {
             Err(Failure::Error(error))
                 if matches!(error.kind(), ErrorKind::Server(_) | ErrorKind::Extension) =>
             {
-                eprintln!("anycable-rs: a Redis broker command failed: {error}");
+                log!(
+                    self.health.log(),
+                    Warn,
+                    "a Redis broker command failed",
+                    error = error
+                );
                 Err(Attempt::Failed)
             }
             Err(failure) => {
@@ -234,7 +240,7 @@ fn run_id(info: &str) -> Option<&str> {
 /// Pings the live connection every second (a stall shows within 3 s) and, once it is lost,
 /// reconnects with backoff.
 async fn keep_up(shared: Arc<Shared>) {
-    let mut outage = Outage::new("broker command");
+    let mut outage = Outage::new("broker command", &shared.health);
     let mut backoff = Backoff::default();
     loop {
         let current = shared.state().live.clone();

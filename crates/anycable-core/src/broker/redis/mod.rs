@@ -22,6 +22,7 @@ use super::{
     Broker, BrokerError, BrokerFuture, BrokerSettings, EntryAck, History, PresenceChange,
     PresenceInfo, PresenceLapse, Registered, Registration, StreamPosition,
 };
+use crate::log::log;
 use crate::redis_link::{redact, RedisHealth};
 use link::CommandLink;
 
@@ -172,9 +173,16 @@ impl Broker for RedisBroker {
     }
 }
 
-/// A reply our scripts and commands cannot give (`what` names the call): logged, and the call
-/// fails as if Redis were unavailable.
-fn unexpected(what: &str) -> BrokerError {
-    eprintln!("anycable-rs: the Redis broker's {what} call gave an unexpected reply");
-    BrokerError::Unavailable
+impl RedisBroker {
+    /// A reply our scripts and commands cannot give (`what` names the call): logged, and the call
+    /// fails as if Redis were unavailable.
+    fn unexpected(&self, what: &str) -> BrokerError {
+        log!(
+            self.health.log(),
+            Error,
+            "the Redis broker got an unexpected reply",
+            call = what
+        );
+        BrokerError::Unavailable
+    }
 }

@@ -9,7 +9,7 @@ use redis::Value;
 
 use super::keys::{self, PREFIX};
 use super::scripts::Script;
-use super::{unexpected, RedisBroker, FANOUT_CHANNEL};
+use super::{RedisBroker, FANOUT_CHANNEL};
 use crate::broker::presence::check_presence;
 use crate::broker::{BrokerError, PresenceChange, PresenceInfo, PresenceLapse, PresenceRecord};
 
@@ -58,7 +58,7 @@ pub(super) async fn join(
             id: Arc::from(id),
             info: info.map(Arc::from),
         })),
-        _ => Err(unexpected("presence join")),
+        _ => Err(broker.unexpected("presence join")),
     }
 }
 
@@ -82,9 +82,9 @@ pub(super) async fn leave(
     match reply {
         Value::Nil => Ok(None),
         Value::BulkString(id) => Ok(Some(PresenceChange::Leave {
-            id: Arc::from(text(id).ok_or_else(|| unexpected("presence leave"))?),
+            id: Arc::from(text(id).ok_or_else(|| broker.unexpected("presence leave"))?),
         })),
-        _ => Err(unexpected("presence leave")),
+        _ => Err(broker.unexpected("presence leave")),
     }
 }
 
@@ -104,7 +104,7 @@ pub(super) async fn touch(broker: &RedisBroker, sid: &str) -> Result<(), BrokerE
 pub(super) async fn info(broker: &RedisBroker, stream: &str) -> Result<PresenceInfo, BrokerError> {
     let mut command = redis::cmd("HGETALL");
     command.arg(keys::presence_records(stream));
-    records(broker.link.query(command).await?).ok_or_else(|| unexpected("presence HGETALL"))
+    records(broker.link.query(command).await?).ok_or_else(|| broker.unexpected("presence HGETALL"))
 }
 
 /// Removes lapsed presence. Its leaves are published by the script, so none is returned.
@@ -123,7 +123,7 @@ pub(super) async fn sweep(broker: &RedisBroker) -> Result<Vec<PresenceLapse>, Br
         match removed {
             Value::Int(SWEEP_BATCH) => continue,
             Value::Int(_) => break,
-            _ => return Err(unexpected("presence sweep")),
+            _ => return Err(broker.unexpected("presence sweep")),
         }
     }
     Ok(Vec::new())

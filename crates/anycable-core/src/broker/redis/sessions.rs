@@ -6,6 +6,7 @@ use redis::Value;
 
 use super::{keys, RedisBroker};
 use crate::broker::BrokerError;
+use crate::log::log;
 use crate::redis_link::Link;
 
 /// Keeps `snapshot` under `key` for the sessions ttl, replacing any earlier one; with a ttl of 0
@@ -33,7 +34,13 @@ pub(super) async fn store(
     let kept = broker.link.query(command).await.map(drop);
     if let Err(error) = &kept {
         if broker.health.is_up(Link::BrokerCommands) {
-            eprintln!("anycable-rs: a session could not be kept in Redis: {error}");
+            log!(
+                broker.health.log(),
+                Warn,
+                "a session could not be kept in Redis",
+                sid = key,
+                error = error
+            );
         }
     }
     kept
