@@ -20,8 +20,8 @@ mod hub;
 mod identity;
 mod json_object;
 mod keys;
-mod metrics;
 mod log;
+mod metrics;
 mod option_range;
 mod origin;
 mod outbox;
@@ -45,13 +45,13 @@ pub use config::Config;
 pub use config_error::ConfigError;
 /// Key derivation from the application secret, and constant-time secret comparison.
 pub use keys::{broadcast_key, rpc_key, secrets_match};
+/// Logging: levels, the stderr formats and an embedder's sink.
+pub use log::{Level, LogFormat, LogSink, Logger, Record};
 /// A server's metrics at one moment (`CableServer::metrics`), its Prometheus text and JSON.
 pub use metrics::{
     Family, FamilyValue, HistogramSnapshot, MetricsSnapshot, CONTENT_TYPE as METRICS_CONTENT_TYPE,
     PREFIX as METRICS_PREFIX,
 };
-/// Logging: levels, the stderr formats and an embedder's sink.
-pub use log::{Level, LogFormat, LogSink, Logger, Record};
 /// The accepted range of a seconds-valued option (for converting and checking JS numbers).
 pub use option_range::Seconds;
 /// Redis's counters (in `ServerStats`).

@@ -27,8 +27,8 @@ use super::pong_deadline::PongDeadline;
 use super::token_expiry::expiry_timer;
 use super::{Peer, SessionContext};
 use crate::identity::Verdict;
-use crate::metrics::{SessionEnd, SessionMetrics};
 use crate::log::log;
+use crate::metrics::{SessionEnd, SessionMetrics};
 use crate::outbox::{Outbox, OutboxReceiver, Queued, Received};
 use crate::protocol::{self, Command, DisconnectReason, Frame, Protocol, TimestampPrecision};
 
