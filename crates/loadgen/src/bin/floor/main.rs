@@ -73,7 +73,7 @@ fn main() {
     let mut floor = Floor {
         signer,
         broadcast_key: broadcast_key(secret.as_bytes()),
-        subscribers: Subscribers::default(),
+        subscribers: Subscribers::new(),
         sessions: 0,
     };
     for socket in listener.incoming() {
