@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const LOADGEN = process.env.LOADGEN ?? `${ROOT}target/release/anycable-loadgen`
+/** The floor (crates/loadgen/src/bin/floor): the same sockets written to with nothing else running. */
+export const FLOOR = process.env.FLOOR ?? `${ROOT}target/release/anycable-floor`
 const SECRET = 'bench-server-secret'
 
 /** Clients in the avalanche, idle memory and large fan-out runs. */
@@ -25,9 +27,15 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   })
 }
 
-/** Starts `benchmark/peers/<script>` with `env` added; resolves with the process and its port. */
+/**
+ * Starts `benchmark/peers/<script>` under Node, or the executable `binary`, with `env` added;
+ * resolves with the process and its port.
+ */
 function startContender(contender) {
-  const child = spawn(process.execPath, [`${ROOT}benchmark/peers/${contender.script}`], {
+  const [command, args] = contender.binary
+    ? [contender.binary, []]
+    : [process.execPath, [`${ROOT}benchmark/peers/${contender.script}`]]
+  const child = spawn(command, args, {
     env: { ...process.env, ...contender.env, SECRET, PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -39,6 +47,7 @@ function startContender(contender) {
       if (port) resolve({ child, port })
     })
     child.once('exit', code => reject(new Error(`${contender.name} exited with ${code}`)))
+    child.once('error', error => reject(new Error(`${contender.name} did not start: ${error.message}`)))
   })
 }
 
@@ -70,6 +79,15 @@ export async function loadgen(contender, args, { sources = 2 } = {}) {
     child.kill('SIGKILL')
   }
 }
+
+/**
+ * The server's CPU time per frame it delivered (µs): CPU per broadcast over the frames each
+ * broadcast delivered; null without a CPU figure or deliveries.
+ */
+export const cpuPerFrameUs = report =>
+  report.server_cpu_ms_per_broadcast === null || report.delivered === 0
+    ? null
+    : (report.server_cpu_ms_per_broadcast * 1000 * report.broadcasts_sent) / report.delivered
 
 /** Milliseconds with one decimal, or a dash when there is no figure. */
 export const ms = value => (value === undefined || value === null ? '—' : value.toFixed(1))
