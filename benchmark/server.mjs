@@ -1,11 +1,12 @@
 // bench:server: anycable-rs (embedded in Node) against a `ws` server and a Socket.IO server doing
 // the same job, driven by the Rust load generator (crates/loadgen), in one run; then the extended
-// protocol's rows for anycable-rs (benchmark/extended-rows.mjs). Each contender runs in a fresh
-// process per scenario; every process started here is stopped before exit. The floor row is the
-// same fan-out from crates/loadgen's anycable-floor: one thread writing the same frames to the
-// same sockets, nothing else running; every contender's server CPU per delivered frame is shown
-// beside the floor's.
+// protocol's rows for anycable-rs (benchmark/extended-rows.mjs) and what metrics and logs cost it
+// (benchmark/observability-rows.mjs). Each contender runs in a fresh process per scenario; every
+// process started here is stopped before exit. The floor row is the same fan-out from
+// crates/loadgen's anycable-floor: one thread writing the same frames to the same sockets, nothing
+// else running; every contender's server CPU per delivered frame is shown beside the floor's.
 import { extendedRows } from './extended-rows.mjs'
+import { observabilityRows } from './observability-rows.mjs'
 import { FLOOR, LARGE, MESSAGES, SMALL, cpuPerFrameUs, loadgen, machine, ms, stopAll } from './server-harness.mjs'
 
 const CONTENDERS = [
@@ -58,6 +59,7 @@ try {
     )
   }
   await extendedRows({ large: LARGE, small: SMALL, messages: MESSAGES })
+  await observabilityRows({ large: LARGE, small: SMALL, messages: MESSAGES })
 } finally {
   stopAll()
 }
