@@ -2,6 +2,7 @@
 // load generator (crates/loadgen) run against them, and the formatting of their figures.
 import { spawn, execFileSync } from 'node:child_process'
 import os from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -28,13 +29,13 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 /**
- * Starts `benchmark/peers/<script>` under Node, or the executable `binary`, with `env` added;
- * resolves with the process and its port.
+ * Starts `benchmark/peers/<script>` (or `script`, when absolute) under Node, or the executable
+ * `binary`, with `env` added; resolves with the process and its port.
  */
 function startContender(contender) {
   const [command, args] = contender.binary
     ? [contender.binary, []]
-    : [process.execPath, [`${ROOT}benchmark/peers/${contender.script}`]]
+    : [process.execPath, [path.resolve(`${ROOT}benchmark/peers`, contender.script)]]
   const child = spawn(command, args, {
     env: { ...process.env, ...contender.env, SECRET, PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -104,15 +105,15 @@ export const median = values => {
 export const medianOf = (values, format = ms) => `${format(median(values))} (${values.map(format).join(', ')})`
 
 /**
- * Fan-out runs of two arms (contenders) at each of `clientCounts`, `rounds` times, the arms
+ * Fan-out runs of `arms` (contenders) at each of `clientCounts`, `rounds` times, the arms
  * interleaved; returns Map(arm → { [clients]: [report per round] }).
  */
-export async function interleavedFanOut([first, second], clientCounts, messages, rounds) {
-  const runs = new Map([first, second].map(arm => [arm, Object.fromEntries(clientCounts.map(clients => [clients, []]))]))
+export async function interleavedFanOut(arms, clientCounts, messages, rounds) {
+  const runs = new Map(arms.map(arm => [arm, Object.fromEntries(clientCounts.map(clients => [clients, []]))]))
   for (let round = 0; round < rounds; round++) {
     for (const clients of clientCounts) {
-      // Alternating which arm goes first keeps drift on the machine out of the ratio.
-      for (const arm of round % 2 ? [second, first] : [first, second]) {
+      // Rotating which arm goes first keeps drift on the machine out of the ratios.
+      for (const arm of [...arms.slice(round % arms.length), ...arms.slice(0, round % arms.length)]) {
         runs.get(arm)[clients].push(await loadgen(arm, [`--clients=${clients}`, `--messages=${messages}`, '--interval-ms=200']))
       }
     }

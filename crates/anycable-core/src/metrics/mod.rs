@@ -4,13 +4,14 @@
 //! sessions each keep theirs, and [`MetricsSnapshot`] gathers them for the Prometheus endpoint and
 //! `server.metrics()`.
 //!
-//! Hand-written rather than `prometheus-client`: on the fan-out path every session counts the
-//! frames and bytes it writes and its queue depth, from every worker thread at once. That crate's
-//! counters are one shared atomic each (its histograms take a lock per observation), so the
-//! threads would fight over the same cache lines on every broadcast. Here hot values are striped
-//! per thread ([`stripes`]) and read only at a scrape; the text format is a few lines
-//! ([`text`]). Everything is always counted (there is nothing to switch off: the endpoint only
-//! decides whether the figures are served).
+//! Hand-written rather than `prometheus-client` (0.25): `server.metrics()` hands the same figures
+//! to JS as values, histogram buckets included, and that crate's `Histogram` exposes only its sum
+//! and count (its buckets reach nothing but its own text encoder). Speed is not the reason: counting
+//! a frame (a counter and a histogram) from 2 threads at once measured 36 ns there against 20 ns
+//! for per-thread stripes of atomics as here ([`stripes`]), about 0.2% and 0.1% of the CPU a
+//! broadcast to 10,000 clients takes. Hot values are summed from their stripes at a scrape; the
+//! text format is a few lines ([`text`]). Everything is always counted (there is nothing to switch
+//! off: the endpoint only decides whether the figures are served).
 
 mod calls;
 mod counter;
