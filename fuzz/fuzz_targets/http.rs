@@ -1,5 +1,5 @@
 //! The HTTP and WebSocket path: fuzz input is what a client sends on one connection, served by
-//! the real server code (routes, upgrade, session, application calls) over an in-memory stream.
+//! the real server code (routes, upgrade, session, application calls) over a socket pair.
 //! The server must not panic, and must close within a bounded time once the client has said
 //! everything and closed its side.
 //!
@@ -22,7 +22,8 @@ use anycable_core::{CallFuture, Method, Transport};
 use anycable_core::{CableServer, Config};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
-use tokio::io::{AsyncWriteExt, DuplexStream};
+use tokio::io::AsyncWriteExt;
+use tokio::net::UnixStream;
 use tokio::runtime::Runtime;
 
 /// Virtual time the client waits for the server to go idle before closing its side; shorter
@@ -65,7 +66,8 @@ static SERVER: LazyLock<CableServer> = LazyLock::new(|| {
 fuzz_target!(|input: &[u8]| {
     let server = &*SERVER;
     RUNTIME.block_on(async {
-        let (client, server_end) = tokio::io::duplex(64 * 1024);
+        // A socket pair: the server writes sessions' frames straight to a socket.
+        let (client, server_end) = UnixStream::pair().expect("a socket pair");
         tokio::spawn(server.serve_stream(server_end));
         tokio::time::timeout(BOUND, converse(client, &client_bytes(input)))
             .await
@@ -75,7 +77,7 @@ fuzz_target!(|input: &[u8]| {
 
 /// Sends everything, lets the server answer, and closes the sending side, reading what the
 /// server says until it closes.
-async fn converse(client: DuplexStream, bytes: &[u8]) {
+async fn converse(client: UnixStream, bytes: &[u8]) {
     let (mut reader, mut writer) = tokio::io::split(client);
     let send = async {
         let _ = writer.write_all(bytes).await;

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 
 use crate::broker::{PresenceChange, StreamPosition};
 use crate::metrics::{FanoutMetrics, SessionMetrics};
-use crate::outbox::{Outbox, Queued, QueuedPosition};
+use crate::outbox::{Outbox, Pushed, Queued, QueuedPosition};
 use crate::protocol::{
     broadcast_frame, presence, stored_broadcast_frame, PresenceEvent, StreamOffset,
 };
@@ -136,7 +136,7 @@ impl Hub {
         )
     }
 
-    /// Queues the frame `make` builds for each identifier (once per identifier, on its first
+    /// Hands the frame `make` builds for each identifier (once per identifier, on its first
     /// wanted subscriber) to every `wanted` subscriber of `stream`.
     fn fan_out(
         &self,
@@ -144,22 +144,40 @@ impl Hub {
         make: impl Fn(&Arc<str>, &Arc<str>) -> Queued,
         wanted: impl Fn(SessionId, &Subscriber) -> bool,
     ) -> usize {
-        let streams = self.streams.read().expect("hub lock");
-        let Some((stream, entry)) = streams.get_key_value(stream) else {
-            return 0;
-        };
-        let mut delivered = 0;
-        for (identifier, sessions) in &entry.by_identifier {
-            // Made once per (stream, identifier), on the first subscriber that wants it.
-            let mut queued: Option<Queued> = None;
-            for (&session, subscriber) in sessions {
-                if !wanted(session, subscriber) {
-                    continue;
+        // Collected under the lock, handed over after it: a frame may be written to the socket
+        // right away (microseconds each), and 10,000 writes must not hold back subscribing.
+        let mut frames: Vec<Queued> = Vec::new();
+        let mut targets: Vec<(usize, Outbox)> = Vec::new();
+        {
+            let streams = self.streams.read().expect("hub lock");
+            let Some((stream, entry)) = streams.get_key_value(stream) else {
+                return 0;
+            };
+            targets.reserve(entry.by_identifier.values().map(HashMap::len).sum());
+            for (identifier, sessions) in &entry.by_identifier {
+                let mut made = None;
+                for (&session, subscriber) in sessions {
+                    if !wanted(session, subscriber) {
+                        continue;
+                    }
+                    let frame = *made.get_or_insert_with(|| {
+                        frames.push(make(stream, identifier));
+                        frames.len() - 1
+                    });
+                    targets.push((frame, subscriber.outbox.clone()));
                 }
-                let queued = queued.get_or_insert_with(|| make(stream, identifier));
-                if subscriber.outbox.push(queued.clone()) {
+            }
+        }
+        let mut delivered = 0;
+        for (frame, outbox) in targets {
+            let queued = &frames[frame];
+            match outbox.push(queued.clone()) {
+                Pushed::Written => {
+                    self.sessions.sent(queued.frame.len());
                     delivered += 1;
                 }
+                Pushed::Queued => delivered += 1,
+                Pushed::Refused => {}
             }
         }
         delivered

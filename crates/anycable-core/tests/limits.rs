@@ -101,21 +101,23 @@ async fn identifiers_over_4_kib_are_rejected_and_the_connection_stays() {
 async fn outgoing_bytes_over_max_outgoing_bytes_are_too_slow() {
     let server = start(Config {
         max_outgoing_bytes: 16 * 1024,
+        // Only the byte bound is under test: the flood is far below this many frames.
+        outgoing_queue: 1 << 20,
         ..config()
     })
     .await;
     let mut other = bystander(&server, "calm").await;
     let mut slow = bystander(&server, "firehose").await;
-    // 40 frames of ~1 KiB: far below the 1,024-frame bound, over the byte bound. The test runtime
-    // is single-threaded, so the session cannot drain while this loop runs.
+    // 8 MiB that the client does not read: once the kernel's buffers are full, frames queue
+    // until they hold 16 KiB.
     let kib = format!("\"{}\"", "x".repeat(1024));
-    for _ in 0..40 {
-        server.publish(Publication::new("firehose", kib.clone()).unwrap());
-    }
+    flood(&server, "firehose", &kib, 8 * 1024).await;
+    let (broadcasts, frame) = slow.skip_broadcasts().await;
     assert_eq!(
-        slow.next_json().await,
+        frame,
         json!({"type": "disconnect", "reason": "too_slow", "reconnect": true})
     );
+    assert!(broadcasts < 8 * 1024, "{broadcasts} broadcasts before it");
     assert_eq!(slow.expect_close().await.0, CloseCode::Normal);
     still_served(&server, &mut other, "calm").await;
 }

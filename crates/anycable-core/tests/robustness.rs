@@ -70,20 +70,24 @@ async fn frames_over_max_message_size_close_with_1009() {
 async fn a_client_that_cannot_keep_up_is_disconnected_as_too_slow() {
     let server = start(Config {
         outgoing_queue: 8,
+        // Only the frame bound is under test.
+        max_outgoing_bytes: 1 << 30,
         ..config()
     })
     .await;
     let mut other = bystander(&server, "calm").await;
     let mut slow = welcomed(&server).await;
     slow.subscribe(&signed_identifier("firehose")).await;
-    // The test runtime is single-threaded: the session cannot drain while this loop runs.
-    for n in 0..100 {
-        server.publish(Publication::new("firehose", n.to_string()).unwrap());
-    }
+    // 8 MiB that the client does not read: once the kernel's buffers are full, frames queue, and
+    // the ninth is one too many.
+    let kib = format!("\"{}\"", "x".repeat(1024));
+    flood(&server, "firehose", &kib, 8 * 1024).await;
+    let (broadcasts, frame) = slow.skip_broadcasts().await;
     assert_eq!(
-        slow.next_json().await,
+        frame,
         json!({"type": "disconnect", "reason": "too_slow", "reconnect": true})
     );
+    assert!(broadcasts < 8 * 1024, "{broadcasts} broadcasts before it");
     assert_eq!(slow.expect_close().await.0, CloseCode::Normal);
     still_served(&server, &mut other, "calm").await;
     until_subscriptions(&server, 1).await;

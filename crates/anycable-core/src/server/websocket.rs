@@ -2,22 +2,25 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::header::{
     HeaderMap, HeaderValue, CONNECTION, ORIGIN, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
     SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
+use hyper::upgrade::Upgraded;
 use hyper::{Method, Request, StatusCode, Version};
 use hyper_util::rt::TokioIo;
 use rand::distr::{Alphanumeric, SampleString};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::WebSocketStream;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::response::{text, HttpResponse};
 use super::{ConnectionGuard, Shared};
 use crate::identity::{authenticate, find_token, select_protocol, Verdict};
 use crate::log::log;
+use crate::outbox::RawSocket;
 use crate::protocol::{DisconnectReason, PingOverrides, Protocol};
 use crate::rpc::Env;
 use crate::session::{self, Peer, SessionContext};
@@ -132,14 +135,19 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
             return;
         };
         let _guard = guard;
+        let Some((socket, read_ahead)) = raw_socket(upgraded) else {
+            log!(
+                shared.settings.log,
+                Error,
+                "an upgraded connection is not a socket the server can write"
+            );
+            return;
+        };
         let config = WebSocketConfig::default()
             .read_buffer_size(SOCKET_BUFFER)
             .write_buffer_size(SOCKET_BUFFER)
             .max_message_size(Some(shared.settings.max_message_size))
             .max_frame_size(Some(shared.settings.max_message_size));
-        let ws =
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
-                .await;
         let context = SessionContext {
             settings: Arc::clone(&shared.settings.session),
             hub: Arc::clone(&shared.hub),
@@ -148,7 +156,9 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
         };
         let id = shared.next_session.fetch_add(1, Ordering::Relaxed);
         session::run(
-            ws,
+            socket,
+            read_ahead,
+            config,
             context,
             Peer {
                 id,
@@ -180,6 +190,20 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
         );
     }
     response
+}
+
+/// The socket under hyper's upgraded connection (freeing hyper's connection state), and the bytes
+/// hyper read past the request; `None` for a stream that is not a socket.
+fn raw_socket(upgraded: Upgraded) -> Option<(Box<dyn RawSocket>, Bytes)> {
+    let upgraded = match upgraded.downcast::<TokioIo<TcpStream>>() {
+        Ok(parts) => return Some((Box::new(parts.io.into_inner()), parts.read_buf)),
+        Err(upgraded) => upgraded,
+    };
+    #[cfg(unix)]
+    if let Ok(parts) = upgraded.downcast::<TokioIo<tokio::net::UnixStream>>() {
+        return Some((Box::new(parts.io.into_inner()), parts.read_buf));
+    }
+    None
 }
 
 fn asks_for_websocket(headers: &HeaderMap) -> bool {

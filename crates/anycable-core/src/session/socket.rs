@@ -7,14 +7,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use futures_util::{SinkExt, StreamExt};
+use bytes::Bytes;
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use rand::Rng;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 use tokio::time::{interval_at, sleep, sleep_until, timeout, Instant, MissedTickBehavior, Sleep};
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
@@ -29,25 +29,29 @@ use super::{Peer, SessionContext};
 use crate::identity::Verdict;
 use crate::log::log;
 use crate::metrics::{SessionEnd, SessionMetrics};
-use crate::outbox::{Outbox, OutboxReceiver, Queued, Received};
+use crate::outbox::{Outbox, OutboxReceiver, RawSocket, Received, Wire};
 use crate::protocol::{self, Command, DisconnectReason, Frame, Protocol, TimestampPrecision};
 
 /// How long one write may take before the client is considered gone (AnyCable's default).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Runs a connection to its end. Everything is set up before the future starts: an `async fn`
-/// would keep its arguments in the future beside what is built from them, for the session's
-/// whole life.
-pub(crate) fn run<S>(
-    ws: WebSocketStream<S>,
+/// Runs a connection to its end on `socket` (upgraded; `read_ahead`: what the client sent behind
+/// its upgrade request). Everything is set up before the future starts: an `async fn` would keep
+/// its arguments in the future beside what is built from them, for the session's whole life.
+pub(crate) fn run(
+    socket: Box<dyn RawSocket>,
+    read_ahead: Bytes,
+    config: WebSocketConfig,
     context: SessionContext,
     peer: Peer,
-) -> impl Future<Output = ()>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+) -> impl Future<Output = ()> {
     let settings = &context.settings;
-    let (outbox, queued) = Outbox::new(settings.outgoing_queue, settings.max_outgoing_bytes);
+    let (outbox, queued, wire) = Outbox::on_socket(
+        settings.outgoing_queue,
+        settings.max_outgoing_bytes,
+        socket,
+        read_ahead,
+    );
     let pace = Pace {
         ping_interval: peer.pings.interval.unwrap_or(settings.ping_interval),
         precision: peer.pings.precision.unwrap_or_default(),
@@ -78,7 +82,10 @@ where
     session.resumption.resumable = peer.protocol == Protocol::Extended;
     session.resumption.restore_sid = peer.restore_sid.map(String::into_boxed_str);
     let mut connection = Connection {
-        ws,
+        // No handshake to wait for: the future is ready at once.
+        ws: WebSocketStream::from_raw_socket(wire, Role::Server, Some(config))
+            .now_or_never()
+            .expect("a raw socket needs no handshake"),
         session,
         budget: CommandBudget::new(Instant::now()),
     };
@@ -118,8 +125,8 @@ struct Deadlines {
     expiry: Option<Pin<Box<Sleep>>>,
 }
 
-struct Connection<S> {
-    ws: WebSocketStream<S>,
+struct Connection {
+    ws: WebSocketStream<Wire>,
     session: Session,
     budget: CommandBudget,
 }
@@ -166,7 +173,7 @@ type PendingReply = Pin<Box<dyn Future<Output = Reply> + Send>>;
 /// What one read from the client gives: a message, an error, or `None` at the end.
 type Incoming = Option<Result<Message, WsError>>;
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+impl Connection {
     /// Authenticates (asking the application's `connect` if the verdict says so), restores the
     /// session asked for, and welcomes or refuses.
     async fn open(&mut self, verdict: Verdict) -> Opened {
@@ -273,6 +280,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     .wait_until(Instant::now(), rate)
                     .map(|ready| Box::pin(sleep_until(ready)));
             }
+            // While the session waits, broadcasts go straight to the socket (unless it examines
+            // each one); every branch that acts stops that first, so nothing overtakes its writes.
+            queued.wait_direct(self.session.replay.is_some());
             // Commands and replies are boxed: each is rare next to broadcasts, and inline their
             // state would enlarge every idle session (BENCHMARKS.md).
             let next = tokio::select! {
@@ -282,10 +292,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     Next::Exit(Exit::Disconnect(DisconnectReason::TokenExpired))
                 }
                 received = queued.recv() => match received {
-                    Received::Frame(frame) => self.write_batch(frame, &mut queued).await,
+                    Received::Write => self.write_batch(&mut queued).await,
                     Received::TooSlow => Next::Exit(Exit::Disconnect(DisconnectReason::TooSlow)),
                 },
                 reply = async { pending.as_mut().expect("guarded").await }, if pending.is_some() => {
+                    queued.stop_direct();
                     pending = None;
                     let next = Box::pin(self.take_reply(reply)).await;
                     // Only a broker reply makes a session join.
@@ -295,6 +306,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     next
                 }
                 _ = pings.tick() => {
+                    queued.stop_direct();
                     let released = self.session.release_restored();
                     if self.write_all(released).await && self.write(protocol::ping(unix_time(), pace.precision)).await {
                         if let Some(pong) = deadlines.pong.as_mut() {
@@ -323,10 +335,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     }
                 }
                 incoming = self.next_incoming(rate), if pending.is_none() && throttle.is_none() => match heard(&mut deadlines.pong, incoming) {
-                    Some(Ok(Message::Text(text))) => match self.parse(&text) {
-                        Some(command) => Box::pin(self.take_command(command)).await,
-                        None => Next::Exit(Exit::Close(CloseCode::Invalid, "Malformed JSON")),
-                    },
+                    Some(Ok(Message::Text(text))) => {
+                        queued.stop_direct();
+                        match self.parse(&text) {
+                            Some(command) => Box::pin(self.take_command(command)).await,
+                            None => Next::Exit(Exit::Close(CloseCode::Invalid, "Malformed JSON")),
+                        }
+                    }
                     Some(Ok(Message::Binary(data))) => {
                         self.received(data.len(), false);
                         Next::Exit(Exit::Close(CloseCode::Unsupported, "Binary frames are not supported"))
@@ -424,30 +439,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         true
     }
 
-    /// Writes `first` and whatever else is already queued, with one flush; the session decides
-    /// which of them go out (a history replay in flight holds some back, duplicates are dropped).
-    async fn write_batch(&mut self, first: Queued, queued: &mut OutboxReceiver) -> Next {
+    /// Writes whatever is queued, frame by frame, and what the socket has not taken yet; the
+    /// session decides which frames go out (a history replay in flight holds some back,
+    /// duplicates are dropped). While the socket is full no more frames are taken, so a slow
+    /// client's backlog stays in the bounded queue.
+    async fn write_batch(&mut self, queued: &mut OutboxReceiver) -> Next {
         let session = &mut self.session;
-        let ws = &mut self.ws;
+        let wire = self.ws.get_ref();
         // Counted into the (per-thread) counters frame by frame: totals kept across the writes
         // would be state every idle session carries.
         let feed = async {
-            let mut next = Some(first);
             let mut depth = 0u32;
-            while let Some(entry) = next {
+            while let Some(entry) = queued.try_recv() {
                 depth += 1;
                 match session.admit(entry) {
                     Admit::Write(frame) => {
                         session.hub.sessions.sent(frame.len());
-                        ws.feed(Message::Text(frame)).await?
+                        wire.write_frame(frame.as_str())?;
+                        wire.flush().await?;
                     }
                     Admit::Skip => {}
                     Admit::TooSlow => return Ok(false),
                 }
-                next = queued.try_recv();
             }
-            session.hub.sessions.queue_depth.observe(u64::from(depth));
-            ws.flush().await.map(|()| true)
+            if depth > 0 {
+                session.hub.sessions.queue_depth.observe(u64::from(depth));
+            }
+            wire.flush().await.map(|()| true)
         };
         match timeout(WRITE_TIMEOUT, feed).await {
             Ok(Ok(true)) => Next::Read,
@@ -456,15 +474,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
-    /// Writes one frame. Counted when the write starts, outside the future: anything the future
-    /// kept would be state every idle session carries (a failed write ends the session anyway).
+    /// Writes one frame. Counted and handed to the socket before the future starts: anything the
+    /// future kept would be state every idle session carries (a failed write ends the session
+    /// anyway).
     fn write(&mut self, frame: Frame) -> impl Future<Output = bool> + '_ {
         self.metrics().sent(frame.len());
+        let handed = self.ws.get_ref().write_frame(frame.as_str()).is_ok();
         async move {
-            matches!(
-                timeout(WRITE_TIMEOUT, self.ws.send(Message::Text(frame))).await,
-                Ok(Ok(()))
-            )
+            handed
+                && matches!(
+                    timeout(WRITE_TIMEOUT, self.ws.get_ref().flush()).await,
+                    Ok(Ok(()))
+                )
         }
     }
 

@@ -146,7 +146,30 @@ pub async fn ext_client(server: &CableServer) -> Client {
     client
 }
 
+/// Publishes `count` broadcasts of `message` (JSON) to `stream`, each delivered before the next
+/// is published. A subscriber that reads nothing takes them into the kernel's socket buffers
+/// first (the server writes straight to the socket), so flooding it means more than those hold.
+pub async fn flood(server: &CableServer, stream: &str, message: &str, count: usize) {
+    for _ in 0..count {
+        server.publish(anycable_core::Publication::new(stream, message.to_owned()).unwrap());
+        tokio::task::yield_now().await;
+    }
+}
+
 impl Client {
+    /// Reads past broadcasts (and pings) to the first other frame: how many broadcasts came
+    /// first, and that frame.
+    pub async fn skip_broadcasts(&mut self) -> (usize, Value) {
+        let mut broadcasts = 0;
+        loop {
+            let frame = self.next_json().await;
+            if frame.get("message").is_none() {
+                return (broadcasts, frame);
+            }
+            broadcasts += 1;
+        }
+    }
+
     pub async fn send_json(&mut self, value: Value) {
         self.ws
             .send(Message::text(value.to_string()))
