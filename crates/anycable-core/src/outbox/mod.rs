@@ -6,6 +6,7 @@
 
 mod socket;
 mod wire;
+mod wire_frame;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -13,17 +14,18 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
 use crate::protocol::Frame;
-use socket::{write_or_keep, TextHeader};
+use socket::write_or_keep;
 
 pub(crate) use socket::RawSocket;
 pub(crate) use wire::Wire;
+pub(crate) use wire_frame::WireFrame;
 
 /// A frame waiting in an outbox. A broadcast kept in history also says where it sits, so that the
 /// session can hold it back while a history replay of its subscription is in flight and never
 /// deliver an offset twice (16 bytes more per queued frame; an idle queue holds none).
 #[derive(Clone)]
 pub(crate) struct Queued {
-    pub(crate) frame: Frame,
+    pub(crate) frame: WireFrame,
     /// `None` for transient frames (whispers, transient publications, no broker).
     pub(crate) position: Option<Arc<QueuedPosition>>,
 }
@@ -43,7 +45,7 @@ pub(crate) struct QueuedPosition {
 impl From<Frame> for Queued {
     fn from(frame: Frame) -> Queued {
         Queued {
-            frame,
+            frame: WireFrame::from(frame),
             position: None,
         }
     }
@@ -185,11 +187,8 @@ impl Outbox {
             if let Some(socket) = self.shared.socket.as_deref().filter(|_| {
                 queue.direct && queue.frames.is_empty() && queue.unsent.is_empty()
             }) {
-                let payload = frame.frame.as_bytes();
-                let header = TextHeader::new(payload.len());
                 // A failed socket is the session's to find: the frame queues for it.
-                if write_or_keep(socket, &mut queue.unsent, &[header.as_bytes(), payload]).is_ok()
-                {
+                if write_or_keep(socket, &mut queue.unsent, frame.frame.as_bytes()).is_ok() {
                     let partly = !queue.unsent.is_empty();
                     drop(queue);
                     if partly {
@@ -388,9 +387,7 @@ mod tests {
     }
 
     fn text_frame(payload: &str) -> Vec<u8> {
-        let mut bytes = TextHeader::new(payload.len()).as_bytes().to_vec();
-        bytes.extend_from_slice(payload.as_bytes());
-        bytes
+        WireFrame::new(payload).as_bytes().to_vec()
     }
 
     #[tokio::test]
@@ -417,10 +414,10 @@ mod tests {
         assert!(matches!(receiver.recv().await, Received::Write));
         receiver.wait_direct(false);
         receiver.stop_direct();
-        wire.write_frame("reply").unwrap();
+        wire.write_frame(&WireFrame::new("reply")).unwrap();
         assert_eq!(outbox.push(frame("after")), Pushed::Queued, "the session acts");
         for queued in std::iter::from_fn(|| receiver.try_recv()) {
-            wire.write_frame(queued.frame.as_str()).unwrap();
+            wire.write_frame(&queued.frame).unwrap();
         }
         let expected = ["reply", "held", "late", "after"].map(text_frame).concat();
         assert_eq!(read_exactly(&mut client, expected.len()).await, expected);
@@ -449,7 +446,7 @@ mod tests {
         let reader = tokio::spawn(async move { read_exactly(&mut client, expected.len()).await == expected });
         wire.flush().await.unwrap();
         let next = receiver.try_recv().unwrap();
-        wire.write_frame(next.frame.as_str()).unwrap();
+        wire.write_frame(&next.frame).unwrap();
         wire.flush().await.unwrap();
         assert!(reader.await.unwrap(), "every frame whole and in order");
     }
@@ -459,7 +456,7 @@ mod tests {
         // The position costs one pointer: `Option<Arc<_>>` uses the pointer's niche.
         assert_eq!(
             std::mem::size_of::<Queued>(),
-            std::mem::size_of::<Frame>() + std::mem::size_of::<usize>()
+            std::mem::size_of::<WireFrame>() + std::mem::size_of::<usize>()
         );
     }
 

@@ -3,7 +3,7 @@
 //! socket does not take stay behind in order, always completing whole frames, so that frames
 //! written from different threads never interleave.
 
-use std::io::{self, IoSlice};
+use std::io;
 use std::task::{ready, Context, Poll};
 
 /// A connected, non-blocking stream socket registered with the runtime.
@@ -11,7 +11,7 @@ pub(crate) trait RawSocket: Send + Sync + 'static {
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
-    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
 }
 
 macro_rules! raw_socket {
@@ -26,8 +26,8 @@ macro_rules! raw_socket {
             fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
                 <$socket>::poll_write_ready(self, cx)
             }
-            fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-                <$socket>::try_write_vectored(self, bufs)
+            fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+                <$socket>::try_write(self, buf)
             }
         }
     };
@@ -38,59 +38,16 @@ raw_socket!(tokio::net::TcpStream);
 #[cfg(unix)]
 raw_socket!(tokio::net::UnixStream);
 
-/// The header of an unmasked, unfragmented text frame (RFC 6455 5.2): what a server sends.
-pub(crate) struct TextHeader {
-    bytes: [u8; 10],
-    len: u8,
-}
-
-impl TextHeader {
-    /// The header of a text frame with a payload of `len` bytes.
-    pub(crate) fn new(len: usize) -> TextHeader {
-        // FIN and opcode 1 (text); the server never masks.
-        let mut bytes = [0x81, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        let header_len = match len {
-            0..=125 => {
-                bytes[1] = len as u8;
-                2
-            }
-            126..=0xFFFF => {
-                bytes[1] = 126;
-                bytes[2..4].copy_from_slice(&(len as u16).to_be_bytes());
-                4
-            }
-            _ => {
-                bytes[1] = 127;
-                bytes[2..10].copy_from_slice(&(len as u64).to_be_bytes());
-                10
-            }
-        };
-        TextHeader {
-            bytes,
-            len: header_len,
-        }
-    }
-
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
-    }
-}
-
-/// Writes `parts` (together, whole frames) as far as the socket takes them now, keeping the rest
-/// in `unsent` for [`poll_drain`]. When `unsent` already holds bytes, `parts` go behind them
-/// without a write. Fails only when the socket does (not when it is full).
+/// Writes `bytes` (whole frames) as far as the socket takes them now, keeping the rest in
+/// `unsent` for [`poll_drain`]. When `unsent` already holds bytes, these go behind them without
+/// a write. Fails only when the socket does (not when it is full).
 pub(crate) fn write_or_keep(
     socket: &dyn RawSocket,
     unsent: &mut Vec<u8>,
-    parts: &[&[u8]],
+    bytes: &[u8],
 ) -> io::Result<()> {
     let written = if unsent.is_empty() {
-        let slices: [IoSlice<'_>; 2] = match parts {
-            [one] => [IoSlice::new(one), IoSlice::new(&[])],
-            [first, second] => [IoSlice::new(first), IoSlice::new(second)],
-            _ => unreachable!("a frame is written as one or two parts"),
-        };
-        match socket.try_write_vectored(&slices) {
+        match socket.try_write(bytes) {
             Ok(written) => written,
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => 0,
             Err(error) => return Err(error),
@@ -98,15 +55,7 @@ pub(crate) fn write_or_keep(
     } else {
         0
     };
-    let mut skip = written;
-    for part in parts {
-        if skip >= part.len() {
-            skip -= part.len();
-        } else {
-            unsent.extend_from_slice(&part[skip..]);
-            skip = 0;
-        }
-    }
+    unsent.extend_from_slice(&bytes[written..]);
     Ok(())
 }
 
@@ -118,7 +67,7 @@ pub(crate) fn poll_drain(
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<()>> {
     while !unsent.is_empty() {
-        match socket.try_write_vectored(&[IoSlice::new(unsent)]) {
+        match socket.try_write(unsent) {
             Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
             Ok(written) => {
                 unsent.drain(..written);
@@ -138,29 +87,6 @@ pub(crate) fn poll_drain(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
-
-    /// tungstenite's encoding of the same frame, as an independent check.
-    fn tungstenite_header(len: usize) -> Vec<u8> {
-        let frame = Frame::message(vec![b'x'; len], OpCode::Data(Data::Text), true);
-        let mut bytes = Vec::new();
-        frame.format(&mut bytes).unwrap();
-        bytes.truncate(bytes.len() - len);
-        bytes
-    }
-
-    #[test]
-    fn headers_match_tungstenite_at_every_length_boundary() {
-        for len in [0, 1, 125, 126, 127, 380, 65_535, 65_536, 1 << 20] {
-            assert_eq!(
-                TextHeader::new(len).as_bytes(),
-                tungstenite_header(len),
-                "{len}"
-            );
-        }
-    }
-
     #[tokio::test]
     async fn what_a_full_socket_does_not_take_is_kept_whole_and_drained_in_order() {
         let (ours, theirs) = tokio::net::UnixStream::pair().unwrap();
@@ -169,10 +95,10 @@ mod tests {
         // Fill the socket until it keeps something back.
         let mut sent = 0usize;
         while unsent.is_empty() {
-            write_or_keep(&ours, &mut unsent, &[b"head", &chunk]).unwrap();
+            write_or_keep(&ours, &mut unsent, &[b"head", &chunk[..]].concat()).unwrap();
             sent += 4 + chunk.len();
         }
-        write_or_keep(&ours, &mut unsent, &[b"tail"]).unwrap();
+        write_or_keep(&ours, &mut unsent, b"tail").unwrap();
         sent += 4;
         assert!(unsent.ends_with(b"tail"), "queued behind what was kept");
 

@@ -11,8 +11,8 @@ use std::task::{ready, Context, Poll};
 use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::socket::{poll_drain, write_or_keep, RawSocket, TextHeader};
-use super::Shared;
+use super::socket::{poll_drain, write_or_keep, RawSocket};
+use super::{Shared, WireFrame};
 
 /// The client's socket as the session sees it.
 pub(crate) struct Wire {
@@ -33,15 +33,10 @@ impl Wire {
             .expect("a wire is made only with a socket")
     }
 
-    /// Writes a text frame as far as the socket takes it now; [`Wire::flush`] writes the rest.
-    pub(crate) fn write_frame(&self, payload: &str) -> io::Result<()> {
-        let header = TextHeader::new(payload.len());
+    /// Writes a frame as far as the socket takes it now; [`Wire::flush`] writes the rest.
+    pub(crate) fn write_frame(&self, frame: &WireFrame) -> io::Result<()> {
         let mut queue = self.shared.queue.lock().expect("outbox lock");
-        write_or_keep(
-            self.socket(),
-            &mut queue.unsent,
-            &[header.as_bytes(), payload.as_bytes()],
-        )
+        write_or_keep(self.socket(), &mut queue.unsent, frame.as_bytes())
     }
 
     /// Waits until the socket has taken every byte written so far.
@@ -96,7 +91,7 @@ impl AsyncWrite for Wire {
         let wire = self.get_mut();
         ready!(wire.poll_drain(cx))?;
         let mut queue = wire.shared.queue.lock().expect("outbox lock");
-        write_or_keep(wire.socket(), &mut queue.unsent, &[buf])?;
+        write_or_keep(wire.socket(), &mut queue.unsent, buf)?;
         Poll::Ready(Ok(buf.len()))
     }
 

@@ -195,13 +195,15 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
 /// The socket under hyper's upgraded connection (freeing hyper's connection state), and the bytes
 /// hyper read past the request; `None` for a stream that is not a socket.
 fn raw_socket(upgraded: Upgraded) -> Option<(Box<dyn RawSocket>, Bytes)> {
+    // Copied: hyper's read buffer is a slice of its 8 KiB one, which it would keep alive.
+    let read_ahead = |read: Bytes| Bytes::copy_from_slice(&read);
     let upgraded = match upgraded.downcast::<TokioIo<TcpStream>>() {
-        Ok(parts) => return Some((Box::new(parts.io.into_inner()), parts.read_buf)),
+        Ok(parts) => return Some((Box::new(parts.io.into_inner()), read_ahead(parts.read_buf))),
         Err(upgraded) => upgraded,
     };
     #[cfg(unix)]
     if let Ok(parts) = upgraded.downcast::<TokioIo<tokio::net::UnixStream>>() {
-        return Some((Box::new(parts.io.into_inner()), parts.read_buf));
+        return Some((Box::new(parts.io.into_inner()), read_ahead(parts.read_buf)));
     }
     None
 }

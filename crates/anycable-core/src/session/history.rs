@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 use super::broker_call::{BrokerCall, BrokerReply};
 use super::core::{Effects, Session};
 use crate::broker::{BrokerError, History};
-use crate::outbox::Queued;
+use crate::outbox::{Queued, WireFrame};
 use crate::protocol::{self, Frame, HistoryRequest, MalformedHistory, StreamOffset};
 
 /// A history request as the command carried it: `Err` when malformed.
@@ -28,7 +28,7 @@ pub(super) type HistoryAsk = Result<HistoryRequest, MalformedHistory>;
 /// What the session does with a kept live frame from its outbox.
 pub(super) enum Admit {
     /// Write it now.
-    Write(Frame),
+    Write(WireFrame),
     /// Held back (a replay is in flight) or already delivered: nothing to write.
     Skip,
     /// Too many frames held back: the client cannot keep up.
@@ -186,7 +186,7 @@ impl Session {
         }
         for queued in held {
             if let Admit::Write(frame) = self.admit(queued) {
-                frames.push(frame);
+                frames.push(frame.text().clone());
             }
         }
         Effects {
@@ -256,7 +256,7 @@ impl Session {
             .collect();
         held.into_iter()
             .filter_map(|queued| match self.admit(queued) {
-                Admit::Write(frame) => Some(frame),
+                Admit::Write(frame) => Some(frame.text().clone()),
                 Admit::Skip | Admit::TooSlow => None,
             })
             .collect()

@@ -29,7 +29,7 @@ use super::{Peer, SessionContext};
 use crate::identity::Verdict;
 use crate::log::log;
 use crate::metrics::{SessionEnd, SessionMetrics};
-use crate::outbox::{Outbox, OutboxReceiver, RawSocket, Received, Wire};
+use crate::outbox::{Outbox, OutboxReceiver, RawSocket, Received, Wire, WireFrame};
 use crate::protocol::{self, Command, DisconnectReason, Frame, Protocol, TimestampPrecision};
 
 /// How long one write may take before the client is considered gone (AnyCable's default).
@@ -455,7 +455,7 @@ impl Connection {
                 match session.admit(entry) {
                     Admit::Write(frame) => {
                         session.hub.sessions.sent(frame.len());
-                        wire.write_frame(frame.as_str())?;
+                        wire.write_frame(&frame)?;
                         wire.flush().await?;
                     }
                     Admit::Skip => {}
@@ -479,7 +479,7 @@ impl Connection {
     /// anyway).
     fn write(&mut self, frame: Frame) -> impl Future<Output = bool> + '_ {
         self.metrics().sent(frame.len());
-        let handed = self.ws.get_ref().write_frame(frame.as_str()).is_ok();
+        let handed = self.ws.get_ref().write_frame(&WireFrame::from(frame)).is_ok();
         async move {
             handed
                 && matches!(
