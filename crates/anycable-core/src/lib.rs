@@ -25,6 +25,7 @@ mod metrics;
 mod option_range;
 mod origin;
 mod outbox;
+mod pings;
 mod protocol;
 mod redis_link;
 mod rpc;

@@ -37,6 +37,7 @@ use crate::config_error::ConfigError;
 use crate::hub::Hub;
 use crate::log::log;
 use crate::metrics::Counter;
+use crate::pings::Pinger;
 use crate::redis_link::{redact, Link, RedisHealth, RedisStats};
 use pending::{Pending, PendingConnections};
 pub use presence::{PresenceUnavailable, PresentId, StreamPresence};
@@ -56,6 +57,8 @@ struct Shared {
     /// Redis connection state and counters, when Redis is used.
     redis_health: Option<Arc<RedisHealth>>,
     shutdown: watch::Sender<bool>,
+    /// Pings the sessions (one ticker for the server, not a timer per session).
+    pinger: Arc<Pinger>,
     connections: AtomicUsize,
     /// Signalled when the last session ends.
     drained: Notify,
@@ -80,6 +83,8 @@ pub struct CableServer {
     fanout: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// Frees the broker's expired history every second; stopped with the server.
     sweeper: Option<JoinHandle<()>>,
+    /// The pinger's ticker; stopped with the server.
+    pings: JoinHandle<()>,
     /// The metrics' own listener, with `metricsPort`; stopped with the server.
     metrics_listener: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// The metrics URL, when they are served.
@@ -199,6 +204,11 @@ impl CableServer {
             tokio::spawn(sweeper::sweep(broker, Arc::clone(&hub), log))
         });
         let pending = Arc::new(PendingConnections::new(settings.max_pending_connections));
+        let pinger = Arc::new(Pinger::new(
+            settings.session.ping_interval,
+            Arc::clone(&hub),
+        ));
+        let pings = tokio::spawn(Arc::clone(&pinger).run());
         let shared = Arc::new(Shared {
             settings,
             broker,
@@ -206,6 +216,7 @@ impl CableServer {
             redis_health,
             hub,
             shutdown: watch::Sender::new(false),
+            pinger,
             connections: AtomicUsize::new(0),
             drained: Notify::new(),
             next_session: AtomicU64::new(1),
@@ -224,6 +235,7 @@ impl CableServer {
             redisx: std::sync::Mutex::new(redisx),
             fanout: std::sync::Mutex::new(fanout),
             sweeper,
+            pings,
             metrics_listener: std::sync::Mutex::new(metrics_listener),
             metrics_url,
         })
@@ -323,6 +335,7 @@ impl Drop for CableServer {
         if let Some(sweeper) = &self.sweeper {
             sweeper.abort();
         }
+        self.pings.abort();
         if let Some(metrics) = self.metrics_listener.lock().expect("metrics lock").take() {
             metrics.abort();
         }

@@ -153,6 +153,7 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
             hub: Arc::clone(&shared.hub),
             broker: shared.broker.clone(),
             shutdown: shared.shutdown.subscribe(),
+            pinger: Arc::clone(&shared.pinger),
         };
         let id = shared.next_session.fetch_add(1, Ordering::Relaxed);
         session::run(

@@ -101,6 +101,15 @@ pub(super) struct Session {
 }
 
 impl Session {
+    pub(super) fn id(&self) -> SessionId {
+        self.id
+    }
+
+    /// Where the hub and the pinger queue this client's frames.
+    pub(super) fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
     /// A session for client `id` / `sid`; `env` is the request as the application sees it (kept
     /// only when there is an application).
     pub(super) fn new(

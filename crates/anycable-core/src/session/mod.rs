@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use crate::broker::Broker;
 use crate::hub::{Hub, SessionId};
 use crate::identity::Verdict;
+use crate::pings::Pinger;
 use crate::protocol::{PingOverrides, Protocol};
 use crate::rpc::Env;
 
@@ -39,6 +40,8 @@ pub(crate) struct SessionContext {
     pub broker: Option<Arc<dyn Broker>>,
     /// Flips to true when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
+    /// Pings the sessions that need no timer of their own.
+    pub pinger: Arc<Pinger>,
 }
 
 /// Who connected: the session id for the welcome frame, the auth verdict, the negotiated

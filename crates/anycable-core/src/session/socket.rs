@@ -5,13 +5,15 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use rand::Rng;
 use tokio::sync::watch;
-use tokio::time::{interval_at, sleep, sleep_until, timeout, Instant, MissedTickBehavior, Sleep};
+use tokio::time::{
+    interval_at, sleep, sleep_until, timeout, Instant, Interval, MissedTickBehavior, Sleep,
+};
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
@@ -29,6 +31,7 @@ use super::{Peer, SessionContext};
 use crate::identity::Verdict;
 use crate::log::log;
 use crate::metrics::{SessionEnd, SessionMetrics};
+use crate::pings::{unix_time, Pinger};
 use crate::outbox::{Outbox, OutboxReceiver, RawSocket, Received, Wire, WireFrame};
 use crate::protocol::{self, Command, DisconnectReason, Frame, Protocol, TimestampPrecision};
 
@@ -89,13 +92,13 @@ pub(crate) fn run(
         session,
         budget: CommandBudget::new(Instant::now()),
     };
-    let (verdict, shutdown) = (peer.verdict, context.shutdown);
+    let (verdict, shutdown, pinger) = (peer.verdict, context.shutdown, context.pinger);
     async move {
         let exit = match connection.open(verdict).await {
             Opened::Welcomed => {
                 connection.metrics().opened(&connection.session.identifiers);
                 let exit = connection
-                    .read_loop(queued, shutdown, pace, deadlines)
+                    .read_loop(queued, shutdown, &pinger, pace, deadlines)
                     .await;
                 connection.metrics().closed(&connection.session.identifiers);
                 exit
@@ -251,15 +254,22 @@ impl Connection {
         &mut self,
         mut queued: OutboxReceiver,
         mut shutdown: watch::Receiver<bool>,
+        pinger: &Arc<Pinger>,
         pace: Pace,
         mut deadlines: Deadlines,
     ) -> Exit {
-        let interval = pace.ping_interval;
-        // The first ping comes at a random moment in [0.5, 1.5) intervals so that clients that
-        // connected together do not all get pinged together.
-        let first = interval.mul_f64(rand::rng().random_range(0.5..1.5));
-        let mut pings = interval_at(Instant::now() + first, interval);
-        pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // Pinged by the server's pinger, straight through the outbox, unless the session acts
+        // on its pings: then with a timer of its own (boxed: that is rare).
+        let acts_on_pings = pace.ping_interval != pinger.interval()
+            || deadlines.pong.is_some()
+            || self.session.replay.is_some();
+        let (mut pings, _pinged) = if acts_on_pings {
+            (Some(Box::pin(own_pings(pace.ping_interval))), None)
+        } else {
+            let outbox = self.session.outbox().clone();
+            let membership = pinger.join(self.session.id(), outbox, pace.precision);
+            (None, Some(membership))
+        };
         // One application call at a time per session, like AnyCable: commands wait their turn,
         // while broadcasts and pings keep flowing.
         let mut pending: Option<PendingReply> = None;
@@ -305,7 +315,7 @@ impl Connection {
                     }
                     next
                 }
-                _ = pings.tick() => {
+                _ = async { pings.as_mut().expect("guarded").tick().await }, if pings.is_some() => {
                     queued.stop_direct();
                     let released = self.session.release_restored();
                     if self.write_all(released).await && self.write(protocol::ping(unix_time(), pace.precision)).await {
@@ -519,6 +529,15 @@ impl Connection {
     }
 }
 
+/// A session's own ping timer. The first ping comes at a random moment in [0.5, 1.5) intervals
+/// so that clients that connected together do not all get pinged together.
+fn own_pings(interval: Duration) -> Interval {
+    let first = interval.mul_f64(rand::rng().random_range(0.5..1.5));
+    let mut pings = interval_at(Instant::now() + first, interval);
+    pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    pings
+}
+
 /// The close frame that follows a disconnect frame.
 fn close_for(reason: DisconnectReason) -> (CloseCode, &'static str) {
     match reason {
@@ -539,10 +558,4 @@ fn heard(pong: &mut Option<Box<PongDeadline>>, incoming: Incoming) -> Incoming {
         pong.heard();
     }
     incoming
-}
-
-fn unix_time() -> Duration {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
 }
