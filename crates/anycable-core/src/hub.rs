@@ -175,7 +175,7 @@ impl Hub {
                 let queued = &frames[*frame];
                 match outbox.push(queued.clone()) {
                     Pushed::Written => {
-                        self.sessions.sent(queued.frame.len());
+                        self.sessions.sent_straight(queued.frame.len());
                         delivered += 1;
                     }
                     Pushed::Queued => delivered += 1,

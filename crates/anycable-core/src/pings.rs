@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
-use tokio::time::{interval, MissedTickBehavior};
+use tokio::time::{interval, Instant, MissedTickBehavior};
 
 use crate::hub::{Hub, SessionId};
 use crate::outbox::{Outbox, Pushed, Queued};
@@ -34,6 +34,9 @@ pub(crate) struct Pinger {
 struct Member {
     outbox: Outbox,
     precision: TimestampPrecision,
+    /// Not pinged before: half an interval after it joined, so that its first ping comes in
+    /// [0.5, 1.5) intervals, as with a timer of its own.
+    not_before: Instant,
 }
 
 impl Pinger {
@@ -66,25 +69,27 @@ impl Pinger {
     fn ping(&self, slot: &Mutex<HashMap<SessionId, Member>>) {
         // Collected under the lock and pushed after it, so joining and leaving never wait on
         // writes.
+        let now = Instant::now();
         let members: Vec<(Outbox, TimestampPrecision)> = slot
             .lock()
             .expect("pings lock")
             .values()
+            .filter(|member| member.not_before <= now)
             .map(|member| (member.outbox.clone(), member.precision))
             .collect();
-        let now = unix_time();
+        let unix_now = unix_time();
         let mut frames: [Option<Queued>; 3] = Default::default();
         for (outbox, precision) in members {
             let frame = frames[precision as usize]
-                .get_or_insert_with(|| Queued::from(ping(now, precision)));
+                .get_or_insert_with(|| Queued::from(ping(unix_now, precision)));
             if outbox.push(frame.clone()) == Pushed::Written {
-                self.hub.sessions.sent(frame.frame.len());
+                self.hub.sessions.sent_straight(frame.frame.len());
             }
         }
     }
 
-    /// Pings `outbox` from now on, in slot picked at random (so that clients that connected
-    /// together are pinged apart), until the returned membership is dropped.
+    /// Pings `outbox` from half an interval on, in a slot picked at random (so that clients that
+    /// connected together are pinged apart), until the returned membership is dropped.
     pub(crate) fn join(
         self: &Arc<Self>,
         session: SessionId,
@@ -95,7 +100,14 @@ impl Pinger {
         self.slots[slot]
             .lock()
             .expect("pings lock")
-            .insert(session, Member { outbox, precision });
+            .insert(
+                session,
+                Member {
+                    outbox,
+                    precision,
+                    not_before: Instant::now() + self.interval / 2,
+                },
+            );
         Membership {
             pinger: Arc::clone(self),
             slot: slot as u8,
@@ -168,6 +180,31 @@ mod tests {
         assert!(!pings(&mut millis_rx).is_empty(), "still a member");
         drop(b);
         assert!(pinger.slots.iter().all(|slot| slot.lock().unwrap().is_empty()));
+        task.abort();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_ping_comes_between_half_and_one_and_a_half_intervals() {
+        let pinger = Arc::new(Pinger::new(INTERVAL, Arc::new(Hub::default())));
+        let task = tokio::spawn(Arc::clone(&pinger).run());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut firsts = Vec::new();
+        for session in 0..40 {
+            let (outbox, mut receiver) = Outbox::new(64, usize::MAX);
+            let start = Instant::now();
+            let _member = pinger.join(session, outbox, TimestampPrecision::Seconds);
+            while pings(&mut receiver).is_empty() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let first = start.elapsed();
+            // Read every 10 ms, so up to 10 ms late.
+            let latest = INTERVAL * 3 / 2 + Duration::from_millis(10);
+            assert!(first >= INTERVAL / 2 && first <= latest, "{first:?}");
+            firsts.push(first.as_millis() / 100);
+        }
+        firsts.sort();
+        firsts.dedup();
+        assert!(firsts.len() > 4, "spread, not all at one moment: {firsts:?}");
         task.abort();
     }
 

@@ -96,6 +96,13 @@ impl SessionMetrics {
         self.data_sent.add(bytes as u64);
     }
 
+    /// A frame of `bytes` was written straight to a client's socket by the fan-out or the
+    /// pinger: one frame written out, none waiting behind it.
+    pub(crate) fn sent_straight(&self, bytes: usize) {
+        self.sent(bytes);
+        self.queue_depth.observe(1);
+    }
+
     pub(crate) fn ended(&self, end: SessionEnd) {
         self.ends[end.index()].inc();
     }
