@@ -465,7 +465,10 @@ mod tests {
                 .collect();
             assert_eq!(
                 frames,
-                [r#"{"identifier":"id","message":1}"#, r#"{"identifier":"id","message":2}"#]
+                [
+                    r#"{"identifier":"id","message":1}"#,
+                    r#"{"identifier":"id","message":2}"#
+                ]
             );
         }
     }

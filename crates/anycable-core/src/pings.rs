@@ -97,17 +97,14 @@ impl Pinger {
         precision: TimestampPrecision,
     ) -> Membership {
         let slot = rand::rng().random_range(0..self.slots.len());
-        self.slots[slot]
-            .lock()
-            .expect("pings lock")
-            .insert(
-                session,
-                Member {
-                    outbox,
-                    precision,
-                    not_before: Instant::now() + self.interval / 2,
-                },
-            );
+        self.slots[slot].lock().expect("pings lock").insert(
+            session,
+            Member {
+                outbox,
+                precision,
+                not_before: Instant::now() + self.interval / 2,
+            },
+        );
         Membership {
             pinger: Arc::clone(self),
             slot: slot as u8,
@@ -179,7 +176,10 @@ mod tests {
         assert!(pings(&mut seconds_rx).is_empty(), "left");
         assert!(!pings(&mut millis_rx).is_empty(), "still a member");
         drop(b);
-        assert!(pinger.slots.iter().all(|slot| slot.lock().unwrap().is_empty()));
+        assert!(pinger
+            .slots
+            .iter()
+            .all(|slot| slot.lock().unwrap().is_empty()));
         task.abort();
     }
 
@@ -204,13 +204,18 @@ mod tests {
         }
         firsts.sort();
         firsts.dedup();
-        assert!(firsts.len() > 4, "spread, not all at one moment: {firsts:?}");
+        assert!(
+            firsts.len() > 4,
+            "spread, not all at one moment: {firsts:?}"
+        );
         task.abort();
     }
 
     #[test]
     fn members_are_spread_over_the_slots() {
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let _guard = runtime.enter();
         let pinger = Arc::new(Pinger::new(INTERVAL, Arc::new(Hub::default())));
         let members: Vec<_> = (0..200)

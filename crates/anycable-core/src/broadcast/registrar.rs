@@ -3,7 +3,8 @@
 //! were queued, so each stream's frames go out in offset order whoever published them and however
 //! many publishers race.
 //!
-//! With the memory broker that task also delivers here. With a broker that
+//! With the memory broker that task also delivers here; without a broker it only delivers, in
+//! order, off the publisher's thread. With a broker that
 //! [fans out](Broker::fans_out) (Redis), it only registers, in batches, and every node delivers
 //! from the broker's channel; a batch that cannot be registered is delivered here without a
 //! position (and counted), or, when the publisher waits for the outcome, reported.
@@ -34,13 +35,15 @@ pub(crate) enum Job {
     },
 }
 
-/// Delivery to this node's subscribers: straight to the hub, or through the broker first. Cheap to
+/// Delivery to this node's subscribers, through the broker first when there is one. Cheap to
 /// clone: the HTTP endpoint, Node and the Redis listener each hold one.
+///
+/// Every publication goes through the one delivery task, even without a broker: a fan-out writes
+/// to the clients' sockets (milliseconds for thousands of them), which must happen on the
+/// runtime, never on Node's thread, and in the order the publications came.
 #[derive(Clone)]
 pub(crate) struct LocalDelivery {
-    hub: Arc<Hub>,
-    /// `None` without a broker (`broker: "none"`): no positions, no history.
-    registrar: Option<mpsc::Sender<Job>>,
+    registrar: mpsc::Sender<Job>,
     /// Whether the broker delivers what it registers; transient publications then queue too, so
     /// that they reach every node in order with the kept ones.
     fans_out: bool,
@@ -59,27 +62,26 @@ impl std::fmt::Display for Overloaded {
 impl std::error::Error for Overloaded {}
 
 impl LocalDelivery {
-    /// Delivery through `broker` when there is one; its registration task runs until every clone
-    /// of the returned value is dropped. `health` counts what a fanning-out broker could not take.
+    /// Delivery through `broker` when there is one; its task runs until every clone of the
+    /// returned value is dropped. `health` counts what a fanning-out broker could not take.
     pub(crate) fn new(
         hub: Arc<Hub>,
         broker: Option<Arc<dyn Broker>>,
         health: Option<Arc<RedisHealth>>,
         log: Log,
     ) -> LocalDelivery {
-        let fans_out = broker.as_ref().is_some_and(|broker| broker.fans_out());
-        let registrar = broker.map(|broker| {
-            let (sender, queued) = mpsc::channel(REGISTRATION_QUEUE);
-            let hub = Arc::clone(&hub);
-            if fans_out {
+        let (registrar, queued) = mpsc::channel(REGISTRATION_QUEUE);
+        let fans_out = match broker {
+            Some(broker) if broker.fans_out() => {
                 tokio::spawn(batches::register_in_batches(queued, hub, broker, health));
-            } else {
-                tokio::spawn(register_in_order(queued, hub, broker, log));
+                true
             }
-            sender
-        });
+            broker => {
+                tokio::spawn(register_in_order(queued, hub, broker, log));
+                false
+            }
+        };
         LocalDelivery {
-            hub,
             registrar,
             fans_out,
         }
@@ -90,28 +92,19 @@ impl LocalDelivery {
         self.fans_out
     }
 
-    /// Delivers without waiting (for Node, which must not block); fails only when the
-    /// registration queue is full.
+    /// Delivers without waiting (for Node, which must not block); fails only when the queue is
+    /// full.
     pub(crate) fn deliver(&self, publication: Publication) -> Result<(), Overloaded> {
-        match self.queue_for(&publication) {
-            Some(registrar) => registrar
-                .try_send(Job::Publish(publication))
-                .map_err(|_| Overloaded),
-            None => {
-                self.deliver_here(&publication);
-                Ok(())
-            }
-        }
+        self.registrar
+            .try_send(Job::Publish(publication))
+            .map_err(|_| Overloaded)
     }
 
     /// Delivers, waiting for room in the registration queue (the Redis adapter: the publisher
     /// waits, nothing is dropped).
     pub(crate) async fn deliver_waiting(&self, publication: Publication) {
-        match self.queue_for(&publication) {
-            // Fails only when the registration task is gone, i.e. the server is stopping.
-            Some(registrar) => drop(registrar.send(Job::Publish(publication)).await),
-            None => self.deliver_here(&publication),
-        }
+        // Fails only when the delivery task is gone, i.e. the server is stopping.
+        let _ = self.registrar.send(Job::Publish(publication)).await;
     }
 
     /// Registers `batch` (acknowledging `ack` in the same step, with a fanning-out broker) and
@@ -122,32 +115,14 @@ impl LocalDelivery {
         batch: Vec<Publication>,
         ack: Option<EntryAck>,
     ) -> Result<Registered, BrokerError> {
-        let Some(registrar) = &self.registrar else {
-            for publication in &batch {
-                self.deliver_here(publication);
-            }
-            return Ok(Registered::Positions(vec![None; batch.len()]));
-        };
         let (done, outcome) = oneshot::channel();
         let job = Job::Batch { batch, ack, done };
         // Either side is gone only when the server is stopping.
-        registrar
+        self.registrar
             .send(job)
             .await
             .map_err(|_| BrokerError::Unavailable)?;
         outcome.await.unwrap_or(Err(BrokerError::Unavailable))
-    }
-
-    /// The queue to put `publication` in, or `None` to deliver it here and now, with no position
-    /// (a transient one with the memory broker, or any without a broker).
-    fn queue_for(&self, publication: &Publication) -> Option<&mpsc::Sender<Job>> {
-        self.registrar
-            .as_ref()
-            .filter(|_| self.fans_out || !publication.transient)
-    }
-
-    fn deliver_here(&self, publication: &Publication) {
-        deliver(&self.hub, publication, None);
     }
 }
 
@@ -161,27 +136,32 @@ pub(super) fn deliver(hub: &Hub, publication: &Publication, position: Option<&St
     );
 }
 
-/// Memory: registers each publication, then fans it out with its position, one at a time.
+/// Memory (or no broker): registers each kept publication, then fans it out with its position,
+/// one at a time; transient ones (all of them without a broker) go out without one, in turn.
 async fn register_in_order(
     mut queued: mpsc::Receiver<Job>,
     hub: Arc<Hub>,
-    broker: Arc<dyn Broker>,
+    broker: Option<Arc<dyn Broker>>,
     log: Log,
 ) {
+    let deliver_one = async |publication: &Publication| match &broker {
+        Some(broker) if !publication.transient => {
+            register_and_deliver(&hub, &**broker, publication, &log).await
+        }
+        _ => {
+            deliver(&hub, publication, None);
+            None
+        }
+    };
     while let Some(job) = queued.recv().await {
         match job {
             Job::Publish(publication) => {
-                register_and_deliver(&hub, &*broker, &publication, &log).await;
+                deliver_one(&publication).await;
             }
             Job::Batch { batch, done, .. } => {
                 let mut positions = Vec::with_capacity(batch.len());
                 for publication in &batch {
-                    positions.push(if publication.transient {
-                        deliver(&hub, publication, None);
-                        None
-                    } else {
-                        register_and_deliver(&hub, &*broker, publication, &log).await
-                    });
+                    positions.push(deliver_one(publication).await);
                 }
                 let _ = done.send(Ok(Registered::Positions(positions)));
             }
@@ -220,6 +200,7 @@ mod tests {
     use crate::broadcast::testing::{publication, subscribed};
     use crate::broker::memory::MemoryBroker;
     use crate::broker::BrokerSettings;
+    use crate::outbox::OutboxReceiver;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_publishers_fan_out_each_stream_in_offset_order() {
@@ -254,19 +235,51 @@ mod tests {
         assert_eq!(offsets, (1..=1000).collect::<Vec<u64>>());
     }
 
+    /// What `receiver` gets once the delivery task has run: each frame's message and whether it
+    /// carries a position.
+    async fn delivered(receiver: &mut OutboxReceiver, count: usize) -> Vec<(u64, bool)> {
+        let mut frames = Vec::new();
+        while frames.len() < count {
+            match receiver.try_recv() {
+                Some(queued) => frames.push((
+                    serde_json::from_str::<serde_json::Value>(queued.frame.as_str()).unwrap()
+                        ["message"]
+                        .as_u64()
+                        .unwrap(),
+                    queued.position.is_some(),
+                )),
+                None => tokio::task::yield_now().await,
+            }
+        }
+        frames
+    }
+
+    // On a current-thread runtime the delivery task runs only when the test yields: nothing is
+    // fanned out on the publisher's thread.
     #[tokio::test]
-    async fn transient_publications_and_no_broker_go_out_at_once_without_a_position() {
+    async fn transient_publications_and_no_broker_go_out_in_turn_off_the_publishers_thread() {
         let hub = Arc::new(Hub::default());
         let mut receiver = subscribed(&hub, "s");
         let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(BrokerSettings::default()));
         let with_broker = LocalDelivery::new(Arc::clone(&hub), Some(broker), None, Log::stderr());
-        with_broker.deliver(publication("s", 1, true)).unwrap();
-        let queued = receiver.try_recv().expect("delivered before returning");
-        assert!(queued.position.is_none());
-        assert_eq!(queued.frame.as_str(), r#"{"identifier":"id","message":1}"#);
+        with_broker.deliver(publication("s", 1, false)).unwrap();
+        with_broker.deliver(publication("s", 2, true)).unwrap();
+        with_broker.deliver(publication("s", 3, false)).unwrap();
+        assert!(
+            receiver.try_recv().is_none(),
+            "not on the publisher's thread"
+        );
+        assert_eq!(
+            delivered(&mut receiver, 3).await,
+            [(1, true), (2, false), (3, true)]
+        );
         let without = LocalDelivery::new(Arc::clone(&hub), None, None, Log::stderr());
-        without.deliver(publication("s", 2, false)).unwrap();
-        assert!(receiver.try_recv().unwrap().position.is_none());
+        without.deliver(publication("s", 4, false)).unwrap();
+        assert!(
+            receiver.try_recv().is_none(),
+            "not on the publisher's thread"
+        );
+        assert_eq!(delivered(&mut receiver, 1).await, [(4, false)]);
     }
 
     // On a current-thread runtime the registration task cannot run while the test does not yield,
@@ -280,7 +293,7 @@ mod tests {
             local.deliver(publication("s", n, false)).unwrap();
         }
         assert_eq!(local.deliver(publication("s", 0, false)), Err(Overloaded));
-        // Transient publications need no position, so they still go out.
-        assert_eq!(local.deliver(publication("s", 0, true)), Ok(()));
+        // Transient ones queue too, to go out in turn with the kept ones.
+        assert_eq!(local.deliver(publication("s", 0, true)), Err(Overloaded));
     }
 }

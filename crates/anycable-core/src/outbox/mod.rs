@@ -184,9 +184,12 @@ impl Outbox {
             if queue.closed {
                 return Pushed::Refused;
             }
-            if let Some(socket) = self.shared.socket.as_deref().filter(|_| {
-                queue.direct && queue.frames.is_empty() && queue.unsent.is_empty()
-            }) {
+            if let Some(socket) = self
+                .shared
+                .socket
+                .as_deref()
+                .filter(|_| queue.direct && queue.frames.is_empty() && queue.unsent.is_empty())
+            {
                 // A failed socket is the session's to find: the frame queues for it.
                 if write_or_keep(socket, &mut queue.unsent, frame.frame.as_bytes()).is_ok() {
                     let partly = !queue.unsent.is_empty();
@@ -356,7 +359,10 @@ mod tests {
     fn a_frame_over_the_byte_bound_goes_out_alone() {
         let big = "x".repeat(100);
         let (outbox, _receiver) = Outbox::new(1024, 10);
-        assert!(outbox.push(frame(&big)).taken(), "an empty queue takes any frame");
+        assert!(
+            outbox.push(frame(&big)).taken(),
+            "an empty queue takes any frame"
+        );
         assert!(!outbox.push(frame("y")).taken(), "but nothing after it");
         assert!(outbox.is_too_slow());
 
@@ -410,12 +416,20 @@ mod tests {
         receiver.wait_direct(true);
         assert_eq!(outbox.push(frame("held")), Pushed::Queued, "examined first");
         receiver.wait_direct(false);
-        assert_eq!(outbox.push(frame("late")), Pushed::Queued, "behind a queued one");
+        assert_eq!(
+            outbox.push(frame("late")),
+            Pushed::Queued,
+            "behind a queued one"
+        );
         assert!(matches!(receiver.recv().await, Received::Write));
         receiver.wait_direct(false);
         receiver.stop_direct();
         wire.write_frame(&WireFrame::new("reply")).unwrap();
-        assert_eq!(outbox.push(frame("after")), Pushed::Queued, "the session acts");
+        assert_eq!(
+            outbox.push(frame("after")),
+            Pushed::Queued,
+            "the session acts"
+        );
         for queued in std::iter::from_fn(|| receiver.try_recv()) {
             wire.write_frame(&queued.frame).unwrap();
         }
@@ -443,7 +457,10 @@ mod tests {
         assert_eq!(outbox.push(frame("next")), Pushed::Queued);
         let mut expected = text_frame(&big).repeat(written);
         expected.extend(text_frame("next"));
-        let reader = tokio::spawn(async move { read_exactly(&mut client, expected.len()).await == expected });
+        let reader =
+            tokio::spawn(
+                async move { read_exactly(&mut client, expected.len()).await == expected },
+            );
         wire.flush().await.unwrap();
         let next = receiver.try_recv().unwrap();
         wire.write_frame(&next.frame).unwrap();

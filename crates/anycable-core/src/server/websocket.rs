@@ -12,8 +12,8 @@ use hyper::upgrade::Upgraded;
 use hyper::{Method, Request, StatusCode, Version};
 use hyper_util::rt::TokioIo;
 use rand::distr::{Alphanumeric, SampleString};
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::response::{text, HttpResponse};

@@ -31,8 +31,8 @@ use super::{Peer, SessionContext};
 use crate::identity::Verdict;
 use crate::log::log;
 use crate::metrics::{SessionEnd, SessionMetrics};
-use crate::pings::{unix_time, Pinger};
 use crate::outbox::{Outbox, OutboxReceiver, RawSocket, Received, Wire, WireFrame};
+use crate::pings::{unix_time, Pinger};
 use crate::protocol::{self, Command, DisconnectReason, Frame, Protocol, TimestampPrecision};
 
 /// How long one write may take before the client is considered gone (AnyCable's default).
@@ -489,7 +489,11 @@ impl Connection {
     /// anyway).
     fn write(&mut self, frame: Frame) -> impl Future<Output = bool> + '_ {
         self.metrics().sent(frame.len());
-        let handed = self.ws.get_ref().write_frame(&WireFrame::from(frame)).is_ok();
+        let handed = self
+            .ws
+            .get_ref()
+            .write_frame(&WireFrame::from(frame))
+            .is_ok();
         async move {
             handed
                 && matches!(
