@@ -1,11 +1,13 @@
 // bench:server: anycable-rs (embedded in Node) against a `ws` server and a Socket.IO server doing
 // the same job, driven by the Rust load generator (crates/loadgen), in one run; then the extended
-// protocol's rows for anycable-rs (benchmark/extended-rows.mjs) and what metrics and logs cost it
+// protocol's rows for anycable-rs (benchmark/extended-rows.mjs), issue 19's interleaved rounds
+// against ws and the floor (benchmark/floor-rows.mjs), and what metrics and logs cost it
 // (benchmark/observability-rows.mjs). Each contender runs in a fresh process per scenario; every
 // process started here is stopped before exit. The floor row is the same fan-out from
 // crates/loadgen's anycable-floor: one thread writing the same frames to the same sockets, nothing
 // else running; every contender's server CPU per delivered frame is shown beside the floor's.
 import { extendedRows } from './extended-rows.mjs'
+import { floorRows } from './floor-rows.mjs'
 import { observabilityRows } from './observability-rows.mjs'
 import { FLOOR, LARGE, MESSAGES, SMALL, cpuPerFrameUs, loadgen, machine, ms, stopAll } from './server-harness.mjs'
 
@@ -58,6 +60,7 @@ try {
       `| ${contender.name} | ${fanOut(small)} | ${fanOut(large)} | ${ms(large.broadcast_read_ms?.p99)} | ${cpu === null ? '—' : cpu.toFixed(0)} | ${perFrame(large)} |`,
     )
   }
+  await floorRows({ large: LARGE, messages: MESSAGES })
   await extendedRows({ large: LARGE, small: SMALL, messages: MESSAGES })
   await observabilityRows({ large: LARGE, small: SMALL, messages: MESSAGES })
 } finally {
