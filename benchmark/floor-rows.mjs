@@ -35,9 +35,10 @@ export async function floorRows({ large, messages }) {
     const delivered = reports(arm).reduce((sum, r) => sum + r.delivered, 0)
     const expected = reports(arm).reduce((sum, r) => sum + r.expected, 0)
     const disorder = reports(arm).reduce((sum, r) => sum + (r.offsets_out_of_order ?? 0), 0)
-    const idle = reports(arm).map(r => r.idle_kib_per_connection)
+    // The floor holds no sessions: its resident memory says nothing about a server's.
+    const idle = reports(arm).map(r => (arm === FLOOR_ARM ? null : r.idle_kib_per_connection))
     console.log(
-      `| ${arm.name} | ${fixed(median(cpu))} (${list(cpu)}) | ${fixed(median(floorRatio), 2)} (${list(floorRatio, 2)}) | ${fixed(median(wsRatio), 2)} (${list(wsRatio, 2)}) | ${fixed(median(p99(arm)), 0)} (${list(p99(arm), 0)}) | ${fixed(median(p99Ratio), 2)} (${list(p99Ratio, 2)}) | ${fixed(median(idle), 2)} (${list(idle, 2)}) | ${((100 * delivered) / Math.max(1, expected)).toFixed(1)}%, ${disorder} |`,
+      `| ${arm.name} | ${fixed(median(cpu))} (${list(cpu)}) | ${fixed(median(floorRatio), 2)} (${list(floorRatio, 2)}) | ${fixed(median(wsRatio), 2)} (${list(wsRatio, 2)}) | ${fixed(median(p99(arm)), 0)} (${list(p99(arm), 0)}) | ${fixed(median(p99Ratio), 2)} (${list(p99Ratio, 2)}) | ${arm === FLOOR_ARM ? '—' : `${fixed(median(idle), 2)} (${list(idle, 2)})`} | ${((100 * delivered) / Math.max(1, expected)).toFixed(1)}%, ${disorder} |`,
     )
   }
 }

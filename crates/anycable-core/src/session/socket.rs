@@ -466,11 +466,12 @@ impl Connection {
                     Admit::Write(frame) => {
                         session.hub.sessions.sent(frame.len());
                         wire.write_frame(&frame)?;
-                        wire.flush().await?;
                     }
                     Admit::Skip => {}
                     Admit::TooSlow => return Ok(false),
                 }
+                // Outside the match, so the frame is not kept in every idle session's future.
+                wire.flush().await?;
             }
             if depth > 0 {
                 session.hub.sessions.queue_depth.observe(u64::from(depth));
