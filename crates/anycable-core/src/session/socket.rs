@@ -49,7 +49,7 @@ pub(crate) fn run(
     peer: Peer,
 ) -> impl Future<Output = ()> {
     let settings = &context.settings;
-    let (outbox, queued, wire) = Outbox::on_socket(
+    let (outbox, mut queued, wire) = Outbox::on_socket(
         settings.outgoing_queue,
         settings.max_outgoing_bytes,
         socket,
@@ -60,7 +60,7 @@ pub(crate) fn run(
         precision: peer.pings.precision.unwrap_or_default(),
         command_rate: settings.command_rate,
     };
-    let deadlines = Deadlines {
+    let mut deadlines = Deadlines {
         // Boxed, and only for the sessions that have them: most have neither.
         pong: (peer.protocol == Protocol::Extended && !settings.pong_timeout.is_zero())
             .then(|| Box::new(PongDeadline::new(settings.pong_timeout))),
@@ -92,14 +92,18 @@ pub(crate) fn run(
         session,
         budget: CommandBudget::new(Instant::now()),
     };
-    let (verdict, shutdown, pinger) = (peer.verdict, context.shutdown, context.pinger);
+    let (verdict, mut shutdown, pinger) = (peer.verdict, context.shutdown, context.pinger);
     async move {
-        let exit = match connection.open(verdict).await {
+        // Boxed: it runs once, and inline its state (the opening's effects, an application
+        // call, a refusal's writes) would set the size of every idle session's future.
+        let exit = match Box::pin(connection.open(verdict)).await {
             Opened::Welcomed => {
                 connection.metrics().opened(&connection.session.identifiers);
                 let exit = connection
-                    .read_loop(queued, shutdown, &pinger, pace, deadlines)
+                    .read_loop(&mut queued, &mut shutdown, &pinger, &pace, &mut deadlines)
                     .await;
+                // Closed before the session's last frames: nothing may follow them.
+                drop(queued);
                 connection.metrics().closed(&connection.session.identifiers);
                 exit
             }
@@ -250,131 +254,140 @@ impl Connection {
         }
     }
 
-    async fn read_loop(
-        &mut self,
-        mut queued: OutboxReceiver,
-        mut shutdown: watch::Receiver<bool>,
-        pinger: &Arc<Pinger>,
-        pace: Pace,
-        mut deadlines: Deadlines,
-    ) -> Exit {
-        // Pinged by the server's pinger, straight through the outbox, unless the session acts
-        // on its pings: then with a timer of its own (boxed: that is rare).
-        let acts_on_pings = pace.ping_interval != pinger.interval()
-            || deadlines.pong.is_some()
-            || self.session.replay.is_some();
-        let (mut pings, _pinged) = if acts_on_pings {
-            (Some(Box::pin(own_pings(pace.ping_interval))), None)
-        } else {
-            let outbox = self.session.outbox().clone();
-            let membership = pinger.join(self.session.id(), outbox, pace.precision);
-            (None, Some(membership))
-        };
-        // One application call at a time per session, like AnyCable: commands wait their turn,
-        // while broadcasts and pings keep flowing.
-        let mut pending: Option<PendingReply> = None;
-        // Set while the client is over its command budget: its socket is left unread (so TCP
-        // slows it down) while broadcasts and pings keep flowing. Boxed, as it is rarely needed.
-        let mut throttle: Option<Pin<Box<Sleep>>> = None;
-        // Set while the session holds presence somewhere: it is touched every half `presenceTtl`
-        // (whatever the protocol: a connected user stays present). Boxed, as most never join.
-        let mut presence: Option<Pin<Box<Sleep>>> = None;
-        let rate = pace.command_rate;
-        if *shutdown.borrow() {
-            return Exit::Disconnect(DisconnectReason::ServerRestart);
-        }
-        loop {
-            if throttle.is_none() {
-                throttle = self
-                    .budget
-                    .wait_until(Instant::now(), rate)
-                    .map(|ready| Box::pin(sleep_until(ready)));
-            }
-            // While the session waits, broadcasts go straight to the socket (unless it examines
-            // each one); every branch that acts stops that first, so nothing overtakes its writes.
-            queued.wait_direct(self.session.replay.is_some());
-            // Commands and replies are boxed: each is rare next to broadcasts, and inline their
-            // state would enlarge every idle session (BENCHMARKS.md).
-            let next = tokio::select! {
-                biased;
-                _ = shutdown.changed() => Next::Exit(Exit::Disconnect(DisconnectReason::ServerRestart)),
-                _ = async { deadlines.expiry.as_mut().expect("guarded").await }, if deadlines.expiry.is_some() => {
-                    Next::Exit(Exit::Disconnect(DisconnectReason::TokenExpired))
-                }
-                received = queued.recv() => match received {
-                    Received::Write => self.write_batch(&mut queued).await,
-                    Received::TooSlow => Next::Exit(Exit::Disconnect(DisconnectReason::TooSlow)),
-                },
-                reply = async { pending.as_mut().expect("guarded").await }, if pending.is_some() => {
-                    queued.stop_direct();
-                    pending = None;
-                    let next = Box::pin(self.take_reply(reply)).await;
-                    // Only a broker reply makes a session join.
-                    if presence.is_none() && self.session.holds_presence() {
-                        presence = Some(self.presence_keepalive());
-                    }
-                    next
-                }
-                _ = async { pings.as_mut().expect("guarded").tick().await }, if pings.is_some() => {
-                    queued.stop_direct();
-                    let released = self.session.release_restored();
-                    if self.write_all(released).await && self.write(protocol::ping(unix_time(), pace.precision)).await {
-                        if let Some(pong) = deadlines.pong.as_mut() {
-                            pong.pinged();
-                        }
-                        Next::Read
-                    } else {
-                        Next::Exit(Exit::Gone)
-                    }
-                }
-                _ = async { throttle.as_mut().expect("guarded").await }, if throttle.is_some() => {
-                    throttle = None;
-                    Next::Read
-                }
-                // After any call in flight: one broker call at a time per session.
-                _ = async { presence.as_mut().expect("guarded").await }, if presence.is_some() && pending.is_none() => {
-                    match self.session.keep_presence() {
-                        Some(touch) => {
-                            presence = Some(self.presence_keepalive());
-                            Next::AwaitReply(Box::pin(async { Reply::Broker(touch.send().await) }))
-                        }
-                        None => {
-                            presence = None;
-                            Next::Read
-                        }
-                    }
-                }
-                incoming = self.next_incoming(rate), if pending.is_none() && throttle.is_none() => match heard(&mut deadlines.pong, incoming) {
-                    Some(Ok(Message::Text(text))) => {
-                        queued.stop_direct();
-                        match self.parse(&text) {
-                            Some(command) => Box::pin(self.take_command(command)).await,
-                            None => Next::Exit(Exit::Close(CloseCode::Invalid, "Malformed JSON")),
-                        }
-                    }
-                    Some(Ok(Message::Binary(data))) => {
-                        self.received(data.len(), false);
-                        Next::Exit(Exit::Close(CloseCode::Unsupported, "Binary frames are not supported"))
-                    }
-                    Some(Ok(Message::Close(_))) | None => Next::Exit(Exit::Gone),
-                    Some(Ok(_)) => Next::Read,
-                    Some(Err(WsError::Capacity(_))) => Next::Exit(Exit::Close(CloseCode::Size, "Message too big")),
-                    // tungstenite only reports these; the close frame with its code is ours to send.
-                    Some(Err(WsError::Utf8(_))) => Next::Exit(Exit::Close(CloseCode::Invalid, "Invalid UTF-8")),
-                    Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => Next::Exit(Exit::Gone),
-                    Some(Err(WsError::Protocol(_))) => Next::Exit(Exit::Close(CloseCode::Protocol, "Protocol error")),
-                    Some(Err(_)) => Next::Exit(Exit::Gone),
-                },
-                // Only while the client is being read: its answer may be waiting unread behind an
-                // application call or the command budget, and a frame ready now comes first.
-                _ = async { deadlines.pong.as_mut().expect("guarded").passed().await }, if deadlines.pong.is_some() && pending.is_none() && throttle.is_none() => {
-                    Next::Exit(Exit::Disconnect(DisconnectReason::NoPong))
-                }
+    /// The session's life after its welcome, until it ends. Not an `async fn`: that would keep
+    /// its arguments twice, for the session's whole life; they are borrowed from the session's
+    /// future, which holds them anyway.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn keeps its arguments twice in the future"
+    )]
+    fn read_loop<'a>(
+        &'a mut self,
+        queued: &'a mut OutboxReceiver,
+        shutdown: &'a mut watch::Receiver<bool>,
+        pinger: &'a Arc<Pinger>,
+        pace: &'a Pace,
+        deadlines: &'a mut Deadlines,
+    ) -> impl Future<Output = Exit> + 'a {
+        async move {
+            // Pinged by the server's pinger, straight through the outbox, unless the session acts
+            // on its pings: then with a timer of its own (boxed: that is rare).
+            let acts_on_pings = pace.ping_interval != pinger.interval()
+                || deadlines.pong.is_some()
+                || self.session.replay.is_some();
+            let (mut pings, _pinged) = if acts_on_pings {
+                (Some(Box::pin(own_pings(pace.ping_interval))), None)
+            } else {
+                let outbox = self.session.outbox().clone();
+                let membership = pinger.join(self.session.id(), outbox, pace.precision);
+                (None, Some(membership))
             };
-            match next {
-                Next::Read => {}
-                Next::AwaitReply(reply) => pending = Some(reply),
-                Next::Exit(exit) => return exit,
+            // One application call at a time per session, like AnyCable: commands wait their turn,
+            // while broadcasts and pings keep flowing.
+            let mut pending: Option<PendingReply> = None;
+            // Set while the client is over its command budget: its socket is left unread (so TCP
+            // slows it down) while broadcasts and pings keep flowing. Boxed, as it is rarely needed.
+            let mut throttle: Option<Pin<Box<Sleep>>> = None;
+            // Set while the session holds presence somewhere: it is touched every half `presenceTtl`
+            // (whatever the protocol: a connected user stays present). Boxed, as most never join.
+            let mut presence: Option<Pin<Box<Sleep>>> = None;
+            let rate = pace.command_rate;
+            if *shutdown.borrow() {
+                return Exit::Disconnect(DisconnectReason::ServerRestart);
+            }
+            loop {
+                if throttle.is_none() {
+                    throttle = self
+                        .budget
+                        .wait_until(Instant::now(), rate)
+                        .map(|ready| Box::pin(sleep_until(ready)));
+                }
+                // While the session waits, broadcasts go straight to the socket (unless it examines
+                // each one); every branch that acts stops that first, so nothing overtakes its writes.
+                queued.wait_direct(self.session.replay.is_some());
+                // Commands and replies are boxed: each is rare next to broadcasts, and inline their
+                // state would enlarge every idle session (BENCHMARKS.md).
+                let next = tokio::select! {
+                    biased;
+                    _ = shutdown.changed() => Next::Exit(Exit::Disconnect(DisconnectReason::ServerRestart)),
+                    _ = async { deadlines.expiry.as_mut().expect("guarded").await }, if deadlines.expiry.is_some() => {
+                        Next::Exit(Exit::Disconnect(DisconnectReason::TokenExpired))
+                    }
+                    received = queued.recv() => match received {
+                        Received::Write => self.write_batch(queued).await,
+                        Received::TooSlow => Next::Exit(Exit::Disconnect(DisconnectReason::TooSlow)),
+                    },
+                    reply = async { pending.as_mut().expect("guarded").await }, if pending.is_some() => {
+                        queued.stop_direct();
+                        pending = None;
+                        let next = Box::pin(self.take_reply(reply)).await;
+                        // Only a broker reply makes a session join.
+                        if presence.is_none() && self.session.holds_presence() {
+                            presence = Some(self.presence_keepalive());
+                        }
+                        next
+                    }
+                    _ = async { pings.as_mut().expect("guarded").tick().await }, if pings.is_some() => {
+                        queued.stop_direct();
+                        let released = self.session.release_restored();
+                        if self.write_all(released).await && self.write(protocol::ping(unix_time(), pace.precision)).await {
+                            if let Some(pong) = deadlines.pong.as_mut() {
+                                pong.pinged();
+                            }
+                            Next::Read
+                        } else {
+                            Next::Exit(Exit::Gone)
+                        }
+                    }
+                    _ = async { throttle.as_mut().expect("guarded").await }, if throttle.is_some() => {
+                        throttle = None;
+                        Next::Read
+                    }
+                    // After any call in flight: one broker call at a time per session.
+                    _ = async { presence.as_mut().expect("guarded").await }, if presence.is_some() && pending.is_none() => {
+                        match self.session.keep_presence() {
+                            Some(touch) => {
+                                presence = Some(self.presence_keepalive());
+                                Next::AwaitReply(Box::pin(async { Reply::Broker(touch.send().await) }))
+                            }
+                            None => {
+                                presence = None;
+                                Next::Read
+                            }
+                        }
+                    }
+                    incoming = self.next_incoming(rate), if pending.is_none() && throttle.is_none() => match heard(&mut deadlines.pong, incoming) {
+                        Some(Ok(Message::Text(text))) => {
+                            queued.stop_direct();
+                            match self.parse(&text) {
+                                Some(command) => Box::pin(self.take_command(command)).await,
+                                None => Next::Exit(Exit::Close(CloseCode::Invalid, "Malformed JSON")),
+                            }
+                        }
+                        Some(Ok(Message::Binary(data))) => {
+                            self.received(data.len(), false);
+                            Next::Exit(Exit::Close(CloseCode::Unsupported, "Binary frames are not supported"))
+                        }
+                        Some(Ok(Message::Close(_))) | None => Next::Exit(Exit::Gone),
+                        Some(Ok(_)) => Next::Read,
+                        Some(Err(WsError::Capacity(_))) => Next::Exit(Exit::Close(CloseCode::Size, "Message too big")),
+                        // tungstenite only reports these; the close frame with its code is ours to send.
+                        Some(Err(WsError::Utf8(_))) => Next::Exit(Exit::Close(CloseCode::Invalid, "Invalid UTF-8")),
+                        Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => Next::Exit(Exit::Gone),
+                        Some(Err(WsError::Protocol(_))) => Next::Exit(Exit::Close(CloseCode::Protocol, "Protocol error")),
+                        Some(Err(_)) => Next::Exit(Exit::Gone),
+                    },
+                    // Only while the client is being read: its answer may be waiting unread behind an
+                    // application call or the command budget, and a frame ready now comes first.
+                    _ = async { deadlines.pong.as_mut().expect("guarded").passed().await }, if deadlines.pong.is_some() && pending.is_none() && throttle.is_none() => {
+                        Next::Exit(Exit::Disconnect(DisconnectReason::NoPong))
+                    }
+                };
+                match next {
+                    Next::Read => {}
+                    Next::AwaitReply(reply) => pending = Some(reply),
+                    Next::Exit(exit) => return exit,
+                }
             }
         }
     }
