@@ -175,7 +175,9 @@ enum Reply {
     Broker(BrokerReply),
 }
 
-type PendingReply = Pin<Box<dyn Future<Output = Reply> + Send>>;
+/// Its reply comes boxed: the read loop holds its `select!`'s output (which has room for a reply)
+/// while it waits, so an inline reply would enlarge every idle session by its size.
+type PendingReply = Pin<Box<dyn Future<Output = Box<Reply>> + Send>>;
 
 /// What one read from the client gives: a message, an error, or `None` at the end.
 type Incoming = Option<Result<Message, WsError>>;
@@ -348,7 +350,7 @@ impl Connection {
                         match self.session.keep_presence() {
                             Some(touch) => {
                                 presence = Some(self.presence_keepalive());
-                                Next::AwaitReply(Box::pin(async { Reply::Broker(touch.send().await) }))
+                                Next::AwaitReply(Box::pin(async { Box::new(Reply::Broker(touch.send().await)) }))
                             }
                             None => {
                                 presence = None;
@@ -428,8 +430,8 @@ impl Connection {
         self.carry_out(effects).await
     }
 
-    async fn take_reply(&mut self, reply: Reply) -> Next {
-        let effects = match reply {
+    async fn take_reply(&mut self, reply: Box<Reply>) -> Next {
+        let effects = match *reply {
             Reply::App(reply) => self.session.apply(reply),
             Reply::Broker(reply) => self.session.apply_broker(reply),
         };
@@ -445,10 +447,10 @@ impl Connection {
             return Next::Exit(Exit::Disconnect(reason));
         }
         if let Some(call) = effects.call {
-            return Next::AwaitReply(Box::pin(async { Reply::App(call.send().await) }));
+            return Next::AwaitReply(Box::pin(async { Box::new(Reply::App(call.send().await)) }));
         }
         match effects.broker {
-            Some(call) => Next::AwaitReply(Box::pin(async { Reply::Broker(call.send().await) })),
+            Some(call) => Next::AwaitReply(Box::pin(async { Box::new(Reply::Broker(call.send().await)) })),
             None => Next::Read,
         }
     }
