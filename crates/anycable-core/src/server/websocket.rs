@@ -3,6 +3,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use hyper::body::Incoming;
 use hyper::header::{
     HeaderMap, HeaderValue, CONNECTION, ORIGIN, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
@@ -134,7 +135,6 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
         let Ok(upgraded) = on_upgrade.await else {
             return;
         };
-        let _guard = guard;
         let Some((socket, read_ahead)) = raw_socket(upgraded) else {
             log!(
                 shared.settings.log,
@@ -156,7 +156,7 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
             pinger: Arc::clone(&shared.pinger),
         };
         let id = shared.next_session.fetch_add(1, Ordering::Relaxed);
-        session::run(
+        let session = session::run(
             socket,
             read_ahead,
             config,
@@ -171,8 +171,10 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
                 pings,
                 env,
             },
-        )
-        .await;
+        );
+        // A task of its own, holding the connection's slot until it ends: awaited here, the
+        // session would carry this task's state (the request's parts) for its whole life.
+        tokio::spawn(session.map(move |()| drop(guard)));
     });
 
     let mut response = text(StatusCode::SWITCHING_PROTOCOLS, "");
