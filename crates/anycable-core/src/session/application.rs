@@ -261,8 +261,7 @@ impl Session {
         let identifier: Arc<str> = Arc::from(identifier);
         if subscribing && response.status == Status::Success {
             self.subscriptions
-                .entry(Arc::clone(&identifier))
-                .or_insert(Subscription {
+                .get_or_insert_with(Arc::clone(&identifier), || Subscription {
                     streams: Vec::new(),
                     whisper: false,
                     application: true,

@@ -3,7 +3,6 @@
 //! The socket loop feeds it commands and application replies and carries out its [`Effects`].
 //! Broadcasts never pass through here: the hub queues them straight into the session's outbox.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::value::RawValue;
@@ -13,6 +12,7 @@ use super::broker_call::BrokerCall;
 use super::history::{HistoryAsk, Replay};
 use super::presence::Presence;
 use super::resumption::Resumption;
+use super::subscriptions::Subscriptions;
 use super::SessionSettings;
 use crate::broker::Broker;
 use crate::channels::{channel_of, is_stream_channel, resolve_stream};
@@ -91,7 +91,7 @@ pub(super) struct Session {
     pub(super) connected_by_application: bool,
     /// A command of this session went to the application, so it gets `disconnect` at the end.
     pub(super) used_application: bool,
-    pub(super) subscriptions: HashMap<Arc<str>, Subscription>,
+    pub(super) subscriptions: Subscriptions,
     /// History, the session cache and presence; `None` with `broker: "none"`.
     pub(super) broker: Option<Arc<dyn Broker>>,
     /// Replay bookkeeping, once the session asked for history (boxed: most never do).
@@ -131,7 +131,7 @@ impl Session {
             env,
             connected_by_application: false,
             used_application: false,
-            subscriptions: HashMap::new(),
+            subscriptions: Subscriptions::default(),
             broker,
             replay: None,
             resumption: Resumption::default(),
@@ -323,6 +323,10 @@ impl Session {
             outbox: self.outbox.clone(),
         };
         self.hub.subscribe(&stream, identifier, self.id, subscriber);
+        // Room for the one stream most subscriptions have, not the four a push makes.
+        if subscription.streams.capacity() == 0 {
+            subscription.streams.reserve_exact(1);
+        }
         subscription.streams.push(stream);
     }
 

@@ -13,6 +13,7 @@ mod presence;
 mod resumption;
 mod settings;
 mod socket;
+mod subscriptions;
 #[cfg(test)]
 mod testing;
 mod token_expiry;
