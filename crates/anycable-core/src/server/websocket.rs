@@ -26,12 +26,17 @@ use crate::protocol::{DisconnectReason, PingOverrides, Protocol};
 use crate::rpc::Env;
 use crate::session::{self, Peer, SessionContext};
 
-/// Per-socket read buffer, and the write-buffer threshold. tungstenite's defaults (128 KiB) would
-/// dominate the memory of an idle connection, which holds its read buffer for life. Cable
-/// commands fit in 512 bytes; a larger frame grows the buffer to its length and is read 512
-/// bytes per call. Measured (see BENCHMARKS.md): 4 KiB -> 1 KiB took an idle connection from 11.3
-/// to 8.4 KiB of RSS, and 1 KiB -> 512 B another 0.5 KiB.
-const SOCKET_BUFFER: usize = 512;
+/// tungstenite's per-socket read buffer: how much it asks for per read, and what it allocates up
+/// front. It keeps the buffer for the connection's life, grown to the largest frame read, so an
+/// idle connection holds it. tungstenite's default (128 KiB) would dominate; a subscribe is
+/// read in two calls at 128 bytes, which only commands pay. Measured (see BENCHMARKS.md):
+/// 4 KiB -> 1 KiB took an idle connection from 11.3 to 8.4 KiB of RSS, 1 KiB -> 512 B another
+/// 0.5 KiB, and 512 -> 128 B from 3.57 to 3.39 KiB (0 B, a read per frame header: 3.36).
+const READ_BUFFER: usize = 128;
+
+/// tungstenite's write-buffer threshold: it writes only control frames (pongs, the close
+/// handshake); the session writes everything else itself.
+const WRITE_BUFFER: usize = 512;
 
 /// Length of a decoded `Sec-WebSocket-Key` (RFC 6455 4.1: a random 16-byte nonce, base64).
 const KEY_LENGTH: usize = 16;
@@ -144,8 +149,8 @@ pub(super) fn upgrade(mut request: Request<Incoming>, shared: &Arc<Shared>) -> H
             return;
         };
         let config = WebSocketConfig::default()
-            .read_buffer_size(SOCKET_BUFFER)
-            .write_buffer_size(SOCKET_BUFFER)
+            .read_buffer_size(READ_BUFFER)
+            .write_buffer_size(WRITE_BUFFER)
             .max_message_size(Some(shared.settings.max_message_size))
             .max_frame_size(Some(shared.settings.max_message_size));
         let context = SessionContext {
