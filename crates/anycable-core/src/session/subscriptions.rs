@@ -1,7 +1,7 @@
 //! A session's subscriptions by identifier. Nearly every client holds one to a few, for hours:
-//! a list sized to what it holds (one subscription: 48 bytes) rather than a hash map (a table of
-//! four, 212 bytes, before its first use; BENCHMARKS.md), and a map once a client holds many, so
-//! that a large `maxSubscriptions` cannot make each command a long scan.
+//! a list sized to what it holds (one subscription: 48 bytes) rather than a hash map (348 bytes
+//! for the first one, measured with heaptrack; BENCHMARKS.md), and a map once a client holds
+//! many, so that a large `maxSubscriptions` cannot make each command a long scan.
 
 use std::collections::HashMap;
 use std::sync::Arc;
