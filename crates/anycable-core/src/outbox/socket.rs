@@ -12,6 +12,28 @@ pub(crate) trait RawSocket: Send + Sync + 'static {
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
+    /// A write that skips the runtime's readiness bookkeeping, for the first attempt at a frame:
+    /// reading tokio's readiness word is a cache miss per subscriber in a large fan-out
+    /// (BENCHMARKS.md). A `WouldBlock` leaves tokio believing the socket writable, so the
+    /// session's next `try_write` finds it full and only then waits.
+    fn send_now(&self, buf: &[u8]) -> io::Result<usize> {
+        self.try_write(buf)
+    }
+}
+
+/// `send(2)` on the descriptor, never blocking and never raising SIGPIPE.
+#[cfg(target_os = "linux")]
+fn send_on(fd: std::os::fd::RawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: the caller borrows the socket that owns `fd`, so it is open; send only reads `buf`.
+    let sent = unsafe {
+        libc::send(
+            fd,
+            buf.as_ptr().cast(),
+            buf.len(),
+            libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+        )
+    };
+    usize::try_from(sent).map_err(|_| io::Error::last_os_error())
 }
 
 macro_rules! raw_socket {
@@ -28,6 +50,10 @@ macro_rules! raw_socket {
             }
             fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
                 <$socket>::try_write(self, buf)
+            }
+            #[cfg(target_os = "linux")]
+            fn send_now(&self, buf: &[u8]) -> io::Result<usize> {
+                send_on(std::os::fd::AsRawFd::as_raw_fd(self), buf)
             }
         }
     };
@@ -47,7 +73,7 @@ pub(crate) fn write_or_keep(
     bytes: &[u8],
 ) -> io::Result<()> {
     let written = if unsent.is_empty() {
-        match socket.try_write(bytes) {
+        match socket.send_now(bytes) {
             Ok(written) => written,
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => 0,
             Err(error) => return Err(error),
