@@ -243,7 +243,11 @@ impl OutboxReceiver {
                 queue.direct = false;
                 return Poll::Ready(Received::Write);
             }
-            if !queue.waiting.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            if !queue
+                .waiting
+                .as_ref()
+                .is_some_and(|w| w.will_wake(cx.waker()))
+            {
                 queue.waiting = Some(cx.waker().clone());
             }
             Poll::Pending
@@ -342,10 +346,18 @@ mod tests {
         let mut recv = Box::pin(receiver.recv());
         assert!(recv.as_mut().poll(&mut cx).is_pending());
         assert!(recv.as_mut().poll(&mut cx).is_pending());
-        assert_eq!(Arc::strong_count(&task), 3, "kept once, however often it waits");
+        assert_eq!(
+            Arc::strong_count(&task),
+            3,
+            "kept once, however often it waits"
+        );
         drop(recv);
         drop(receiver);
-        assert_eq!(Arc::strong_count(&task), 2, "the outbox the hub holds lets the task go");
+        assert_eq!(
+            Arc::strong_count(&task),
+            2,
+            "the outbox the hub holds lets the task go"
+        );
         assert_eq!(outbox.push(frame("late")), Pushed::Refused);
     }
 

@@ -296,7 +296,14 @@ mod tests {
         let _ = client.session.finish();
         let (mut restored, opening) = server.open_resumable(user(1), true, Some("sid-1"));
         let _ = answered(&mut restored, opening);
-        assert!(restored.session.subscriptions.get(&public("lobby")).unwrap().whisper);
+        assert!(
+            restored
+                .session
+                .subscriptions
+                .get(&public("lobby"))
+                .unwrap()
+                .whisper
+        );
         let env = restored.session.env.as_deref().unwrap();
         assert_eq!(env.cstate.as_ref().unwrap()["k"], "v");
         assert_eq!(env.istate.as_ref().unwrap()["i"], "j");

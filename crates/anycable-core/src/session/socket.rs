@@ -454,7 +454,9 @@ impl Connection {
             return Next::AwaitReply(Box::pin(async { Box::new(Reply::App(call.send().await)) }));
         }
         match effects.broker {
-            Some(call) => Next::AwaitReply(Box::pin(async { Box::new(Reply::Broker(call.send().await)) })),
+            Some(call) => Next::AwaitReply(Box::pin(async {
+                Box::new(Reply::Broker(call.send().await))
+            })),
             None => Next::Read,
         }
     }

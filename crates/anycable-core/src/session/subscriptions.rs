@@ -36,7 +36,8 @@ impl Subscriptions {
     }
 
     pub(super) fn get(&self, identifier: &str) -> Option<&Subscription> {
-        self.get_key_value(identifier).map(|(_, subscription)| subscription)
+        self.get_key_value(identifier)
+            .map(|(_, subscription)| subscription)
     }
 
     pub(super) fn get_key_value(&self, identifier: &str) -> Option<(&Arc<str>, &Subscription)> {
@@ -153,17 +154,24 @@ mod tests {
             ours.insert(id(n / 2), subscription(true));
             reference.insert(id(n / 2), true);
             if n % 5 == 4 {
-                let removed = ours.remove_entry(&id(n - 1)).map(|(key, s)| (key, s.whisper));
+                let removed = ours
+                    .remove_entry(&id(n - 1))
+                    .map(|(key, s)| (key, s.whisper));
                 assert_eq!(removed, reference.remove_entry(&id(n - 1)));
             }
             assert_eq!(ours.len(), reference.len());
             for probe in 0..=n + 1 {
                 let key = id(probe);
                 assert_eq!(ours.contains_key(&key), reference.contains_key(&key));
-                assert_eq!(ours.get(&key).map(|s| s.whisper), reference.get(&key).copied());
+                assert_eq!(
+                    ours.get(&key).map(|s| s.whisper),
+                    reference.get(&key).copied()
+                );
             }
-            let mut listed: Vec<(Arc<str>, bool)> =
-                ours.iter().map(|(key, s)| (key.clone(), s.whisper)).collect();
+            let mut listed: Vec<(Arc<str>, bool)> = ours
+                .iter()
+                .map(|(key, s)| (key.clone(), s.whisper))
+                .collect();
             let mut expected: Vec<(Arc<str>, bool)> =
                 reference.iter().map(|(key, w)| (key.clone(), *w)).collect();
             listed.sort();
@@ -184,6 +192,9 @@ mod tests {
         ours.get_or_insert_with(Arc::from("b"), || subscription(true));
         let kept = ours.get_or_insert_with(Arc::from("b"), || subscription(false));
         assert!(kept.whisper, "an existing subscription is kept");
-        assert_eq!(ours.keys().map(|key| &**key).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            ours.keys().map(|key| &**key).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
     }
 }
